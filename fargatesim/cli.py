@@ -1,0 +1,168 @@
+"""The `fargatesim` command."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+
+DESCRIPTION = """\
+Simulate an Amazon ECS service on AWS Fargate behind an Application Load Balancer:
+tasks and their lifecycle, health checks, deregistration delay, slow start, traffic, latency,
+errors and cost, from a scenario file (YAML).
+
+examples:
+  fargatesim run scenarios/steady-web-api.yaml -o results/steady
+  fargatesim run scenarios/diurnal-flash-crowd.yaml --seed 7 --duration 6h --json
+  fargatesim validate my-service.yaml
+
+exit codes: 0 ok, 1 the simulation failed, 2 bad input (one message on stderr).
+"""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # argparse's own exit code 2 is kept, with our wording
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_BAD_INPUT, f"fargatesim: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="fargatesim", description=DESCRIPTION,
+                formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+
+    run = sub.add_parser("run", help="run a scenario and write its results",
+                         formatter_class=argparse.RawDescriptionHelpFormatter,
+                         description="Run SCENARIO and write summary.json, timeseries.csv, "
+                                     "events.csv and overview.png into DIR.\n\n"
+                                     "timeseries.csv has one row per 60 s period (per data-plane "
+                                     "tick with --resolution tick);\nevents.csv lists every task, "
+                                     "target, fault and scaling event with its time.")
+    run.add_argument("scenario", metavar="SCENARIO", help="scenario file (YAML)")
+    run.add_argument("-o", "--output", metavar="DIR",
+                     help="where to write the results (default: results/<scenario name>)")
+    run.add_argument("--seed", type=int, help="override the scenario's seed")
+    run.add_argument("--duration", metavar="D", help='override the simulated time, e.g. "6h", "90m", 3600')
+    run.add_argument("--json", action="store_true", help="print summary.json to stdout instead of the short summary")
+    run.add_argument("--resolution", choices=("period", "tick"), default="period",
+                     help="rows of timeseries.csv: one per 60 s period (default) or one per tick")
+    run.add_argument("--no-plot", action="store_true", help="skip overview.png (faster)")
+    run.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+
+    val = sub.add_parser("validate", help="check a scenario file and say what is wrong",
+                         description="Load SCENARIO, fill in defaults and check every key; "
+                                     "exit 0 when it is valid, 2 with one clear message when not.")
+    val.add_argument("scenario", metavar="SCENARIO", help="scenario file (YAML)")
+    return p
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    from .scenario import ScenarioError
+    try:
+        if args.command == "validate":
+            return _validate(args)
+        return _run(args)
+    except ScenarioError as e:
+        print(f"fargatesim: {e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("fargatesim: interrupted", file=sys.stderr)
+        return EXIT_FAILED
+
+
+def _overrides(args) -> dict:
+    out = {}
+    if args.seed is not None:
+        out["seed"] = args.seed
+    if args.duration is not None:
+        out["duration"] = args.duration
+    return out
+
+
+def _validate(args) -> int:
+    from .scenario import load_scenario
+    s = load_scenario(args.scenario)
+    print(f"{args.scenario}: ok ({s.name}: {len(s.traffic)} traffic component(s), "
+          f"{s.duration:g} s simulated, tick {s.tick:g} s)")
+    return EXIT_OK
+
+
+class Progress:
+    """A one-line progress bar on stderr, shown only for runs that take a while."""
+
+    def __init__(self, enabled: bool, label: str):
+        self.enabled = enabled and sys.stderr.isatty()
+        self.label = label
+        self.t0 = time.monotonic()
+        self.shown = False
+
+    def __call__(self, fraction: float) -> None:
+        if not self.enabled:
+            return
+        elapsed = time.monotonic() - self.t0
+        if elapsed < 1.5 and fraction < 1.0:
+            return
+        bar = "#" * int(30 * fraction)
+        eta = elapsed / fraction - elapsed if fraction > 0 else 0
+        sys.stderr.write(f"\r{self.label} [{bar:<30}] {fraction:5.1%} "
+                         f"{elapsed:5.1f}s elapsed, ~{eta:4.1f}s left ")
+        sys.stderr.flush()
+        self.shown = True
+        if fraction >= 1.0:
+            sys.stderr.write("\n")
+
+
+def _run(args) -> int:
+    from .engine import SimulationError, Simulation
+    from .results import Result
+    from .scenario import load_scenario
+    scenario = load_scenario(args.scenario, overrides=_overrides(args))
+    out = Path(args.output) if args.output else Path("results") / scenario.name
+    progress = Progress(not args.quiet and not args.json, f"simulating {scenario.name}")
+    try:
+        sim = Simulation(scenario).run(progress)
+    except SimulationError as e:
+        print(f"fargatesim: simulation failed: {e}", file=sys.stderr)
+        return EXIT_FAILED
+    result = Result.from_simulation(sim)
+    result.save(out, resolution=args.resolution, plot=not args.no_plot)
+    if args.json:
+        print(result.summary_json())
+    else:
+        print(human_summary(result, out))
+    return EXIT_OK
+
+
+def human_summary(result, out: Path | None = None) -> str:
+    s = result.summary
+    req, lat, t = s["requests"], s["latency_ms"], s["tasks"]
+    errors = ", ".join(f"{k} {v:,}" for k, v in req["errors"].items() if v) or "none"
+    slo = s["slo"]
+    lines = [
+        f"{s['scenario']} (seed {s['seed']}, {s['duration_s'] / 3600:g} h simulated)",
+        f"  requests  {req['total']:,} total, {req['ok']:,} ok, errors: {errors}; "
+        f"{s['in_flight_at_end']:,} in flight at the end",
+        f"  latency   p50 {lat['p50']} ms, p90 {lat['p90']} ms, p99 {lat['p99']} ms",
+        f"  tasks     {t['min_running']}..{t['max_running']} running (mean {t['mean_running']}), "
+        f"{t['task_hours']} task-hours",
+        f"  CPU       mean {s['cpu_utilization']['mean']} %, max {s['cpu_utilization']['max']} % (1-min averages)",
+        f"  scaling   {s['scaling']['activities']} activities "
+        f"({s['scaling']['scale_out']} out, {s['scaling']['scale_in']} in)",
+        f"  SLO       {'met' if slo['met'] else 'MISSED'} (error rate {slo['error_rate']}"
+        + (f", p99 over target for {slo['latency_p99_ms_violation_minutes']} min" if slo['latency_p99_ms_violation_minutes'] is not None else "")
+        + ")",
+        f"  cost      ${s['cost']['usd']:.2f}",
+    ]
+    if out is not None:
+        lines.append(f"  written   {out}/summary.json, timeseries.csv, events.csv"
+                     + (", overview.png" if (out / 'overview.png').exists() else ""))
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

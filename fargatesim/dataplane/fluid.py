@@ -1,0 +1,291 @@
+"""The fluid data plane: requests as counts per tick, work as CPU-seconds, vectorised.
+
+The control plane calls `advance(k_end, view)` before anything that reads or changes the data
+plane; between two such calls nothing about routing or the set of tasks can change, so the
+ticks in between are computed at once with numpy (across ticks and across tasks). The cost of
+a block is independent of how many requests arrive in it.
+
+The model, per task and tick (see docs/fluid-model.md):
+- Arrivals (integer, sampled) are split over the targets in service by the routing algorithm.
+- Work is the *expected* CPU demand of the tick, rate x tick x share x mean CPU per request.
+  Using the expectation keeps the sampling noise of the counts out of the queue, whose
+  stationary part is already described by the queueing formula below.
+- Work beyond the app's vCPU becomes a backlog that follows Lindley's recursion
+  B_k = max(0, B_{k-1} + W_k - C), solved for a whole block with a cumulative minimum.
+- A request's response time is io + wait + slowdown(rho) x its CPU demand, where wait is the
+  time to clear the backlog ahead of it (FIFO, as in an app's accept queue) and slowdown is
+  the M/M/k processor-sharing factor at the tick's offered load (queueing.py).
+- In-flight requests follow Little's law, in-flight = rate x response time. Above the app's
+  max_concurrency the excess is answered 503 by the target. Memory is base + per request x
+  in-flight.
+- Requests whose response time would pass workload.timeout are answered 504 by the load
+  balancer when the timeout expires; the task still does their work.
+- A request ends (ok or 504) at arrival + its response time, rounded to the tick; a task whose
+  containers stop resets what it still holds (reset_on_stop).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..elb.routing import shares, split_arrivals
+from .app_model import HEALTH_CHECK_CPU_S, AppModel
+from .queueing import SlowdownTable
+from .records import TickRecords
+
+
+class FluidDataPlane:
+    def __init__(self, *, app: AppModel, tick: float, arrivals: np.ndarray, rates: np.ndarray,
+                 algorithm: str, rng: np.random.Generator, records: TickRecords):
+        self.app = app
+        self.tick = float(tick)
+        self.arrivals = arrivals
+        self.rates = rates
+        self.algorithm = algorithm
+        self.rng = rng
+        self.rec = records
+        self.k = 0  # first tick not yet computed
+        self._chunk = None
+        self.horizon = int(np.ceil(app.timeout_s / self.tick)) + 2
+        self._capacity = 0
+        self.backlog = np.zeros(0)          # CPU-seconds queued per slot
+        self.pending = np.zeros((2, 0, self.horizon), dtype=np.int64)  # ok / 504 by ticks ahead
+        self.health_response = np.zeros(0)  # response time a health check would see, per slot
+        self.inflight = np.zeros(0)
+        self._slowdown = SlowdownTable(app.cores, app.core_speed)
+        # Scalars of the app read in every block, looked up once.
+        self._cpu_mean, self._io_mean, self._vcpu = app.cpu_mean_s, app.io_mean_s, app.app_vcpu
+        self._worst_x = float(app.cpu_grid_s()[-1])
+        self._worst_io = float(app.io_grid_s()[0].max())
+        self._d_timeout = min(int(np.ceil(app.timeout_s / self.tick)), self.horizon - 1)
+        self._cap_per_tick = app.app_vcpu * self.tick
+
+    # ------------------------------------------------------------------ slots
+    def ensure_slot(self, slot: int) -> None:
+        if slot < self._capacity:
+            return
+        new = max(16, 2 * self._capacity, slot + 1)
+        grow = new - self._capacity
+        self.backlog = np.concatenate([self.backlog, np.zeros(grow)])
+        self.health_response = np.concatenate([self.health_response, np.zeros(grow)])
+        self.inflight = np.concatenate([self.inflight, np.zeros(grow)])
+        self.pending = np.concatenate(
+            [self.pending, np.zeros((2, grow, self.horizon), dtype=np.int64)], axis=1)
+        self._capacity = new
+
+    def kill(self, slot: int, k: int) -> int:
+        """The task's containers are gone at tick k: what it still held is reset."""
+        self.truncate(k)
+        lost = int(self.pending[:, slot, :].sum())
+        self.pending[:, slot, :] = 0
+        self.backlog[slot] = 0.0
+        self.inflight[slot] = 0.0
+        if lost:
+            self.rec.reset_on_stop[min(self.k, self.rec.n_ticks - 1)] += lost
+        return lost
+
+    def in_flight_total(self) -> int:
+        return int(self.pending.sum())
+
+    # ------------------------------------------------------------------ look-ahead
+    # The engine computes ahead of the control plane (most control events only read the data
+    # plane); when an event changes routing inside the computed stretch, the stretch is cut
+    # back to that tick and recomputed. A checkpoint at the stretch's start makes that exact.
+    def _checkpoint(self, k_end: int, view) -> None:
+        k0 = self.k
+        self._chunk = {
+            "k0": k0, "k1": k_end, "view": view,
+            "col": {int(slot): j for j, slot in enumerate(view.slots)},
+            "state": (self.backlog.copy(), self.pending.copy(), self.inflight.copy(),
+                      self.health_response.copy()),
+            "rng": self.rng.bit_generator.state,
+            "records": {name: arr[k0:k_end].copy() for name, arr in self.rec.arrays()},
+        }
+
+    def truncate(self, k: int) -> None:
+        """Forget everything computed from tick k on (k inside the last stretch)."""
+        if k >= self.k:
+            return
+        c = self._chunk
+        if k < c["k0"]:
+            raise RuntimeError(f"cannot rewind the data plane to tick {k} before {c['k0']}")
+        self.backlog, self.pending, self.inflight, self.health_response = (a.copy() for a in c["state"])
+        self.rng.bit_generator.state = c["rng"]
+        for name, arr in self.rec.arrays():
+            arr[c["k0"]:c["k1"]] = c["records"][name]
+        self.k = c["k0"]
+        self.advance(k, c["view"])
+
+    def health_response_at(self, slot: int, k: int) -> float:
+        """Response time a health check sent at tick k would see on `slot`."""
+        c = self._chunk
+        if c is not None and c["k0"] < k < self.k and slot in c["col"]:
+            return float(c["hc"][k - c["k0"] - 1, c["col"][slot]])
+        if k < self.k and c is not None and k == c["k0"]:
+            return float(c["state"][3][slot])
+        return float(self.health_response[slot])
+
+    # ------------------------------------------------------------------ the hot loop
+    def advance(self, k_end: int, view) -> None:
+        """Compute ticks [self.k, k_end) with the routing `view` fixed."""
+        k_end = min(k_end, self.rec.n_ticks)
+        k0, n = self.k, k_end - self.k
+        if n <= 0:
+            return
+        self._checkpoint(k_end, view)
+        rec, app = self.rec, self.app
+        sl = slice(k0, k_end)
+        arrivals, rates = self.arrivals[sl], self.rates[sl]
+        rec.arrivals[sl] += arrivals
+        rec.offered_rps[sl] = rates
+        rec.in_service[sl] = view.in_service
+        slots = view.slots
+        if len(slots) == 0:
+            rec.elb_503[sl] += arrivals
+            self._chunk["hc"] = np.zeros((n, 0))
+            self.k = k_end
+            return
+
+        p = shares(view.weights(k0, n))                       # (n, m)
+        routed = p.sum(axis=1) > 0
+        rec.elb_503[sl] += np.where(routed, 0, arrivals)
+        counts = split_arrivals(self.algorithm, np.where(routed, arrivals, 0), p, k0, self.rng)
+        serving = view.serving[None, :]
+        rec.elb_502[sl] += (counts * ~serving).sum(axis=1)
+        counts = counts * serving
+        lam_p = rates[:, None] * p * serving                   # requests/s offered to each slot
+
+        # Targets with the same offered load and backlog behave identically: solve each distinct
+        # column once (usually one: round robin over equal tasks).
+        b0 = self.backlog[slots]
+        key = np.vstack([b0[None, :], lam_p])
+        if (key == key[:, :1]).all():
+            inverse = np.zeros(len(slots), dtype=np.int64)
+            distinct = key[:, :1]
+        else:
+            distinct, inverse = np.unique(key, axis=1, return_inverse=True)
+            inverse = inverse.ravel()
+        state = self._solve(distinct[1:], distinct[0])
+        state = {name: value[:, inverse] for name, value in state.items()}
+        self._account(sl, slots, counts, lam_p, state)
+        self.k = k_end
+
+    def _queue(self, work, b_prev, b):
+        """Latency parts and in-flight for given work and backlog paths (arrays alike)."""
+        mfac = self._slowdown(work / self._cap_per_tick)
+        wait = (0.5 / self._vcpu) * (b_prev + b)
+        latency = self._io_mean + wait + mfac * self._cpu_mean
+        return mfac, wait, latency
+
+    def _solve(self, lam_p, b0):
+        """Backlog path; exact Lindley solution when no task hits max_concurrency."""
+        app = self.app
+        work = lam_p * (self.tick * self._cpu_mean)
+        t = b0[None, :] + np.cumsum(work - self._cap_per_tick, axis=0)
+        b = t - np.minimum(0.0, np.minimum.accumulate(t, axis=0))
+        b_prev = np.vstack([b0[None, :], b[:-1]])
+        mfac, wait, latency = self._queue(work, b_prev, b)
+        inflight = lam_p * latency
+        if np.isfinite(app.max_concurrency) and (inflight > app.max_concurrency).any():
+            return self._solve_with_shedding(lam_p, b0)
+        return dict(work=work, b=b, b_prev=b_prev, mfac=mfac, wait=wait, latency=latency,
+                    inflight=inflight, admit=np.ones_like(work))
+
+    def _solve_with_shedding(self, lam_p, b0):
+        """Tick by tick: the share admitted depends on the backlog the previous tick left.
+
+        Runs on the (few) distinct columns only, with Python floats, which beat numpy calls on
+        arrays of one or two elements.
+        """
+        app, tick, cap = self.app, self.tick, self._cap_per_tick
+        n, m = lam_p.shape
+        offered = lam_p * (tick * self._cpu_mean)
+        lat_fixed = self._io_mean + self._slowdown(offered / cap) * self._cpu_mean
+        limit, half_v = app.max_concurrency, 0.5 / self._vcpu
+        work = np.empty((n, m))
+        b_path = np.empty((n, m))
+        for j in range(m):
+            b = float(b0[j])
+            lam_j, off_j, fix_j = lam_p[:, j].tolist(), offered[:, j].tolist(), lat_fixed[:, j].tolist()
+            w_j, b_j = [0.0] * n, [0.0] * n
+            for i in range(n):
+                off = off_j[i]
+                guess = b + off - cap
+                if guess < 0.0:
+                    guess = 0.0
+                n_unc = lam_j[i] * (fix_j[i] + half_v * (b + guess))
+                w = off * limit / n_unc if n_unc > limit else off
+                b = b + w - cap
+                if b < 0.0:
+                    b = 0.0
+                w_j[i], b_j[i] = w, b
+            work[:, j], b_path[:, j] = w_j, b_j
+        b_prev = np.vstack([b0[None, :], b_path[:-1]])
+        mfac, wait, latency = self._queue(work, b_prev, b_path)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            admit = np.where(offered > 0, work / offered, 1.0)
+        return dict(work=work, b=b_path, b_prev=b_prev, mfac=mfac, wait=wait, latency=latency,
+                    inflight=lam_p * admit * latency, admit=admit)
+
+    def _schedule(self, sl, slots, ok, d_ok, late, timeouts):
+        """Requests that end in a later tick wait in `pending` (per slot, ticks ahead)."""
+        n, m = ok.shape
+        h = self.horizon
+        sched = np.zeros((2, m, n + h), dtype=np.int64)
+        sched[:, :, :h] = self.pending[:, slots, :]
+        self.pending[:, slots, :] = 0
+        rows = np.arange(n)[:, None]
+        cols = np.broadcast_to(np.arange(m), (n, m))
+        sched[0, :, :n] += np.where(late, 0, ok).T
+        if late.any():
+            np.add.at(sched[0], (cols[late], (rows + d_ok)[late]), ok[late])
+        if timeouts is not None and timeouts.any():
+            np.add.at(sched[1], (cols, np.broadcast_to(rows + self._d_timeout, (n, m))), timeouts)
+        done = sched[:, :, :n].sum(axis=1)
+        self.rec.ok[sl] += done[0]
+        self.rec.timeout_504[sl] += done[1]
+        self.pending[:, slots, :] = sched[:, :, n:n + h]
+
+    def _account(self, sl, slots, counts, lam_p, s):
+        app, rec, tick, rng = self.app, self.rec, self.tick, self.rng
+        n, m = counts.shape
+        shed = np.zeros_like(counts)
+        if (s["admit"] < 1).any():
+            shed = rng.binomial(counts, 1.0 - s["admit"])
+        admitted = counts - shed
+        rec.target_503[sl] += shed.sum(axis=1)
+
+        timeouts = None
+        worst = self._worst_io + s["wait"] + s["mfac"] * self._worst_x
+        if (worst > app.timeout_s).any() and admitted.any():
+            timeouts = rng.binomial(admitted, app.timeout_fraction(s["wait"], s["mfac"]))
+            ok = admitted - timeouts
+        else:
+            ok = admitted
+
+        # Completion times, in ticks after arrival; requests are spread over their tick.
+        d_ok = np.floor(0.5 + s["latency"] / tick)
+        late = (d_ok > 0) & (ok > 0)
+        if timeouts is None and not late.any() and not self.pending[:, slots, :].any():
+            rec.ok[sl] += ok.sum(axis=1)          # the common case: all answered within the tick
+        else:
+            self._schedule(sl, slots, ok, np.minimum(d_ok, self.horizon - 1).astype(np.int64),
+                           late, timeouts)
+
+        rec.lat_n[sl] += ok.sum(axis=1)
+        rec.lat_m_sum[sl] += (ok * s["mfac"]).sum(axis=1)
+        rec.lat_w_sum[sl] += (ok * s["wait"]).sum(axis=1)
+
+        used = s["b_prev"] + s["work"] - s["b"]                 # CPU-seconds per tick
+        n_tasks = len(slots)
+        rec.cpu_used[sl] += used.sum(axis=1) / tick * 1024.0 + app.sidecar_cpu_units * n_tasks
+        rec.cpu_capacity[sl] += app.task_cpu_units * n_tasks
+        rec.mem_used[sl] += (app.base_memory_mb * n_tasks
+                             + app.memory_mb_per_request * s["inflight"].sum(axis=1))
+        rec.mem_capacity[sl] += app.task_memory_mb * n_tasks
+        rec.inflight[sl] += s["inflight"].sum(axis=1)
+
+        self.backlog[slots] = s["b"][-1]
+        self.inflight[slots] = s["inflight"][-1]
+        hc = s["wait"] + s["mfac"] * HEALTH_CHECK_CPU_S
+        self._chunk["hc"] = hc
+        self.health_response[slots] = hc[-1]

@@ -1,0 +1,112 @@
+"""Latency percentiles from the fluid model's per-tick state.
+
+A request answered ok at tick k took io + wait_k + m_k * X, with X its CPU demand (the
+workload's distribution) and io its I/O time. Each tick therefore contributes a small known
+distribution, represented by a quantile grid of X (and of io when it varies) weighted by the
+tick's ok count. Percentiles of any group of ticks are read from a log-spaced histogram of
+those points (relative resolution about 0.5 %), so the cost depends on the number of ticks,
+not on the number of requests. Points beyond the timeout are excluded: those requests were
+answered 504, not ok.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .app_model import GRID_MASS, AppModel
+
+_LO, _BINS_PER_DECADE = 1e-4, 400
+_CHUNK = 4096   # ticks per histogram pass, to bound memory
+
+
+def _points(rec, app: AppModel, sl: slice):
+    n = rec.lat_n[sl]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        m = np.where(n > 0, rec.lat_m_sum[sl] / n, 0.0)
+        w = np.where(n > 0, rec.lat_w_sum[sl] / n, 0.0)
+    x = app.cpu_grid_s()
+    io_pts, io_mass = app.io_grid_s()
+    values = (w[:, None, None] + m[:, None, None] * x[None, :, None] + io_pts[None, None, :])
+    weights = n[:, None, None] * GRID_MASS[None, :, None] * io_mass[None, None, :]
+    values = values.reshape(len(n), -1)
+    weights = weights.reshape(len(n), -1)
+    weights = np.where(values <= app.timeout_s, weights, 0.0)
+    return values, weights
+
+
+def _edges(timeout_s: float) -> np.ndarray:
+    decades = np.log10(max(timeout_s, 1.0) * 1.01 / _LO)
+    return _LO * 10 ** (np.arange(int(np.ceil(decades * _BINS_PER_DECADE)) + 1) / _BINS_PER_DECADE)
+
+
+def grouped_percentiles(rec, app: AppModel, group_of_tick: np.ndarray, n_groups: int,
+                        quantiles=(0.5, 0.9, 0.99), sl: slice = slice(None)) -> np.ndarray:
+    """Percentiles (seconds) of ok latency per group of ticks; NaN for groups with none."""
+    edges = _edges(app.timeout_s)
+    nb = len(edges) - 1
+    hist = np.zeros(n_groups * nb)
+    start, stop, _ = sl.indices(len(rec.lat_n))
+    for c0 in range(start, stop, _CHUNK):
+        c1 = min(stop, c0 + _CHUNK)
+        values, weights = _points(rec, app, slice(c0, c1))
+        b = np.clip(np.searchsorted(edges, values, side="right") - 1, 0, nb - 1)
+        g = group_of_tick[c0 - start:c1 - start, None]
+        hist += np.bincount((g * nb + b).ravel(), weights=weights.ravel(), minlength=n_groups * nb)
+    hist = hist.reshape(n_groups, nb)
+    cdf = np.cumsum(hist, axis=1)
+    total = cdf[:, -1]
+    out = np.full((n_groups, len(quantiles)), np.nan)
+    for j, q in enumerate(quantiles):
+        target = q * total
+        idx = np.argmax(cdf >= target[:, None] - 1e-12 * total[:, None], axis=1)
+        below = np.where(idx > 0, cdf[np.arange(n_groups), idx - 1], 0.0)
+        inbin = hist[np.arange(n_groups), idx]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            frac = np.clip(np.where(inbin > 0, (target - below) / inbin, 0.5), 0.0, 1.0)
+        lo, hi = np.log(edges[idx]), np.log(edges[idx + 1])
+        out[:, j] = np.where(total > 0, np.exp(lo + frac * (hi - lo)), np.nan)
+    return out
+
+
+def tick_percentiles(rec, app: AppModel, quantiles=(0.5, 0.99)) -> np.ndarray:
+    """Percentiles (seconds) of ok latency for every tick on its own (rows of a few points)."""
+    n = len(rec.lat_n)
+    out = np.full((n, len(quantiles)), np.nan)
+    for c0 in range(0, n, _CHUNK):
+        values, weights = _points(rec, app, slice(c0, c0 + _CHUNK))
+        order = np.argsort(values, axis=1)
+        v = np.take_along_axis(values, order, axis=1)
+        cw = np.cumsum(np.take_along_axis(weights, order, axis=1), axis=1)
+        total = cw[:, -1:]
+        for j, q in enumerate(quantiles):
+            idx = np.argmax(cw >= q * total - 1e-12 * total, axis=1)
+            out[c0:c0 + len(v), j] = np.where(total[:, 0] > 0, v[np.arange(len(v)), idx], np.nan)
+    return out
+
+
+def mean_latency(rec, app: AppModel, sl: slice = slice(None)) -> float:
+    n = rec.lat_n[sl]
+    if n.sum() == 0:
+        return float("nan")
+    return float((n * app.io_mean_s + rec.lat_w_sum[sl] + rec.lat_m_sum[sl] * app.cpu_mean_s).sum()
+                 / n.sum())
+
+
+def mean_latency_by_group(rec, app: AppModel, t0: int, per: int, n: int) -> np.ndarray:
+    """Mean ok latency (seconds) of n consecutive groups of `per` ticks from tick t0."""
+    sl = slice(t0, t0 + n * per)
+    count = rec.lat_n[sl].reshape(n, per).sum(axis=1)
+    total = (rec.lat_n[sl] * app.io_mean_s + rec.lat_w_sum[sl]
+             + rec.lat_m_sum[sl] * app.cpu_mean_s).reshape(n, per).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(count > 0, total / count, np.nan)
+
+
+def max_latency(rec, app: AppModel) -> float:
+    """The largest latency the model gives an ok request (its grid's top point)."""
+    top = -np.inf
+    for c0 in range(0, len(rec.lat_n), _CHUNK):
+        values, weights = _points(rec, app, slice(c0, c0 + _CHUNK))
+        live = weights > 0
+        if live.any():
+            top = max(top, float(values[live].max()))
+    return top if np.isfinite(top) else float("nan")

@@ -1,0 +1,61 @@
+"""Faults injected into the service's tasks, and operator actions on the service."""
+from __future__ import annotations
+
+from .task import TaskState
+
+
+def install_faults(env, service, faults, rng, record_event) -> None:
+    for fault in faults:
+        if fault.type == "task_crash" and fault.mtbf is not None:
+            service.on_running.append(_crash_after_lifetime(env, service, fault.mtbf, rng, record_event))
+        elif fault.type == "task_crash":
+            env.process(_at(env, fault.at, lambda f=fault: _crash_some(env, service, f.count, rng, record_event)))
+        elif fault.type == "task_unhealthy":
+            env.process(_at(env, fault.at, lambda f=fault: _break_health(env, service, f.count, rng, record_event)))
+
+
+def install_actions(env, service, actions, record_event) -> None:
+    for action in actions:
+        if action.type == "set_desired_count":
+            env.process(_at(env, action.at, lambda a=action: service.set_desired(a.value, "set_desired_count action")))
+
+
+def _at(env, t, fn):
+    yield env.timeout(max(0.0, t - env.now))
+    fn()
+
+
+def _running(service):
+    return [t for t in service.tasks if t.state is TaskState.RUNNING and not t.stop_requested]
+
+
+def _crash_after_lifetime(env, service, mtbf, rng, record_event):
+    # Exponential lifetimes: crashes form a Poisson process of rate (running tasks) / mtbf.
+    def hook(task):
+        env.process(_crash_later(task, float(rng.exponential(mtbf))))
+
+    def _crash_later(task, after):
+        yield env.timeout(after)
+        if task.state in (TaskState.RUNNING, TaskState.DEACTIVATING):
+            record_event(env.now, "fault", task.id, "task_crash: essential container exited")
+            service.crash(task, "Essential container in task exited")
+    return hook
+
+
+def _pick(running, count, rng):
+    if not running:
+        return []
+    idx = rng.choice(len(running), size=min(count, len(running)), replace=False)
+    return [running[i] for i in sorted(idx)]
+
+
+def _crash_some(env, service, count, rng, record_event):
+    for task in _pick(_running(service), count, rng):
+        record_event(env.now, "fault", task.id, "task_crash: essential container exited")
+        service.crash(task, "Essential container in task exited")
+
+
+def _break_health(env, service, count, rng, record_event):
+    for task in _pick([t for t in _running(service) if not t.failing_health], count, rng):
+        task.failing_health = True
+        record_event(env.now, "fault", task.id, "task_unhealthy: health endpoint starts failing")

@@ -1,0 +1,239 @@
+"""The ECS service scheduler: keeps desired_count tasks running and replaces unhealthy ones.
+
+Rules (aws-behaviour.md section 4):
+- A stopped or crashed task is replaced to keep desired_count.
+- An unhealthy task (its target failed the load balancer's health checks) is replaced first:
+  the replacement starts within deployment_maximum_percent, and the unhealthy task is stopped
+  once the replacement is healthy. Without room for a replacement it is stopped at once.
+- The scheduler ignores unhealthy targets during health_check_grace_period_seconds after the
+  task reached RUNNING.
+- Stopping a running task: deregister its target (DEACTIVATING, for the deregistration delay),
+  then STOPPING (SIGTERM; in-flight work may finish within stop_timeout), then DEPROVISIONING.
+"""
+from __future__ import annotations
+
+import math
+from typing import Callable
+
+import simpy
+
+from . import timings
+from .placement import tasks_to_stop, zone_for_new_task
+from .task import CONTAINERS_UP, Task, TaskState
+from ..elb.target import Target, TargetState
+
+
+class Service:
+    def __init__(self, env: simpy.Environment, scenario, *, target_group, dataplane, rng,
+                 record_event: Callable[[float, str, str, str], None], touch: Callable[[], None]):
+        self.env = env
+        self.cfg = scenario.service
+        self.task_def = scenario.task_definition
+        self.tg = target_group
+        self.dp = dataplane
+        self.rng = rng
+        self._event = record_event
+        self._touch = touch                 # tells the engine that routing may have changed
+        self.desired_count = self.cfg.desired_count
+        self.tasks: list[Task] = []
+        self.flagged: dict[Task, Task | None] = {}   # unhealthy task -> its replacement
+        self.on_running: list[Callable[[Task], None]] = []
+        self._processes: dict[Task, simpy.Process] = {}
+        self.app_start = self.task_def.app_container.app_start
+
+    def _tick(self) -> int:
+        return int(self.env.now / self.dp.tick + 1e-9)
+
+    # ---------------------------------------------------------------- queries
+    def live(self) -> list[Task]:
+        return [t for t in self.tasks if t.live]
+
+    def counted(self) -> list[Task]:
+        return [t for t in self.tasks if t.live and t not in self.flagged]
+
+    def tasks_up(self) -> list[Task]:
+        return [t for t in self.tasks if t.state in CONTAINERS_UP]
+
+    def counts(self) -> dict[str, int]:
+        running = pending = 0
+        for t in self.tasks:
+            if t.state in (TaskState.RUNNING, TaskState.DEACTIVATING):
+                running += 1
+            elif t.state in (TaskState.PROVISIONING, TaskState.PENDING, TaskState.ACTIVATING):
+                pending += 1
+        return {"desired_count": self.desired_count, "running_count": running,
+                "pending_count": pending}
+
+    # ---------------------------------------------------------------- state changes
+    def _set_state(self, task: Task, state: TaskState, reason: str = "") -> None:
+        task.state = state
+        now = self.env.now
+        task.history.append((now, state))
+        detail = state.value + (f" ({reason})" if reason else "")
+        self._event(now, "task_state", task.id, detail)
+        self._touch()
+
+    def start_steady(self, n: int) -> None:
+        """Tasks already RUNNING and healthy at t = 0 (the service is in steady state)."""
+        for _ in range(n):
+            task = self._new_task()
+            age = timings.STEADY_STATE_AGE_S
+            task.running_at, task.app_ready_at, task.billing_from = -age, -age, 0.0
+            task.state = TaskState.RUNNING
+            task.history.append((0.0, TaskState.RUNNING))
+            self.tg.register(task, -age, TargetState.HEALTHY)
+            self._event(0.0, "task_state", task.id, "RUNNING (steady state at start)")
+            for hook in self.on_running:
+                hook(task)
+        self._touch()
+
+    def _new_task(self) -> Task:
+        task = Task(slot=len(self.tasks), zone=zone_for_new_task(self.live(), self.cfg.availability_zones),
+                    created_at=self.env.now)
+        self.tasks.append(task)
+        self.dp.ensure_slot(task.slot)
+        return task
+
+    def launch(self, replacing: Task | None = None) -> Task:
+        task = self._new_task()
+        task.replacing = replacing
+        if replacing is not None:
+            self.flagged[replacing] = task
+        task.history.append((self.env.now, TaskState.PROVISIONING))
+        why = f"replaces unhealthy {replacing.id}" if replacing else f"desired_count {self.desired_count}"
+        self._event(self.env.now, "task_state", task.id, f"PROVISIONING ({why})")
+        self._processes[task] = self.env.process(self._start(task))
+        self._touch()
+        return task
+
+    def _start(self, task: Task):
+        startup = float(self.task_def.startup.sample(self.rng, 1)[0])
+        try:
+            yield self.env.timeout(startup * timings.PROVISIONING_SHARE)
+            self._set_state(task, TaskState.PENDING)
+            task.billing_from = self.env.now
+            yield self.env.timeout(startup * (1 - timings.PROVISIONING_SHARE))
+            self._set_state(task, TaskState.ACTIVATING)
+            if timings.ACTIVATING_S:
+                yield self.env.timeout(timings.ACTIVATING_S)
+        except simpy.Interrupt:
+            yield from self._finish_stop(task, containers_started=False)
+            return
+        task.running_at = self.env.now
+        task.app_ready_at = self.env.now + self.app_start
+        self._set_state(task, TaskState.RUNNING)
+        self.tg.register(task, self.env.now)
+        if self.app_start:
+            self.env.process(self._app_ready(task))
+        for hook in self.on_running:
+            hook(task)
+
+    def _app_ready(self, task: Task):
+        yield self.env.timeout(self.app_start)
+        self._touch()
+
+    # ---------------------------------------------------------------- stopping
+    def stop_task(self, task: Task, reason: str) -> None:
+        """Graceful stop (scale-in, replacement): drain the target first."""
+        if task.stop_requested or task.state is TaskState.STOPPED:
+            return
+        task.stop_requested, task.stop_reason = True, reason
+        self.flagged.pop(task, None)
+        if task.state is TaskState.RUNNING:
+            self._set_state(task, TaskState.DEACTIVATING, reason)
+            self.tg.deregister(task, self.env.now, self._drained)
+        elif task.state in (TaskState.PROVISIONING, TaskState.PENDING, TaskState.ACTIVATING):
+            self._processes[task].interrupt(reason)
+        self._touch()
+
+    def _drained(self, task: Task) -> None:
+        if task.state is TaskState.DEACTIVATING:
+            self.env.process(self._finish_stop(task, containers_started=True))
+
+    def crash(self, task: Task, reason: str) -> None:
+        """An essential container exited: the containers are gone at once."""
+        if task.state not in CONTAINERS_UP or task.state is TaskState.STOPPING:
+            return
+        already_deregistering = task.state is TaskState.DEACTIVATING
+        task.stop_requested, task.stop_reason = True, reason
+        self.flagged.pop(task, None)
+        self.dp.kill(task.slot, self._tick())
+        self._set_state(task, TaskState.STOPPING, reason)
+        if not already_deregistering:
+            self.tg.deregister(task, self.env.now, lambda t: None)
+        self.env.process(self._deprovision(task))
+        self.reconcile()
+
+    def _finish_stop(self, task: Task, containers_started: bool):
+        self._set_state(task, TaskState.STOPPING, task.stop_reason)
+        if containers_started:
+            # SIGTERM: the app finishes what it holds, within stop_timeout.
+            finish = min(float(self.cfg.stop_timeout),
+                         max(self.dp.tick, self.dp.health_response_at(task.slot, self._tick())))
+            yield self.env.timeout(finish)
+            self.dp.kill(task.slot, self._tick())
+        yield from self._deprovision(task)
+
+    def _deprovision(self, task: Task):
+        if task.state is not TaskState.DEPROVISIONING:
+            self._set_state(task, TaskState.DEPROVISIONING)
+        yield self.env.timeout(timings.DEPROVISIONING_S)
+        task.stopped_at = self.env.now
+        self._set_state(task, TaskState.STOPPED)
+
+    # ---------------------------------------------------------------- desired count
+    def set_desired(self, value: int, cause: str) -> None:
+        old = self.desired_count
+        self.desired_count = int(value)
+        if old != value:
+            self._event(self.env.now, "service", self.cfg.name,
+                        f"desired_count {old} -> {value} ({cause})")
+        self.reconcile()
+
+    def reconcile(self) -> None:
+        counted = self.counted()
+        missing = self.desired_count - len(counted)
+        if missing > 0:
+            orphans = [u for u, r in self.flagged.items() if r is None or not r.live]
+            for _ in range(missing):
+                self.launch(replacing=orphans.pop(0) if orphans else None)
+        elif missing < 0:
+            for task in tasks_to_stop(counted, -missing):
+                self.stop_task(task, "scale-in" if task.replacing is None else "scale-in (replacement)")
+
+    def room_for_one_more(self) -> bool:
+        limit = math.floor(self.desired_count * self.cfg.deployment_maximum_percent / 100)
+        active = sum(1 for t in self.tasks if t.state in (TaskState.PROVISIONING, TaskState.PENDING,
+                                                          TaskState.ACTIVATING, TaskState.RUNNING))
+        return active < limit
+
+    # ---------------------------------------------------------------- health
+    def on_target_change(self, target: Target, old: TargetState, now: float) -> None:
+        task = target.task
+        if target.state is TargetState.UNHEALTHY:
+            self._unhealthy(task)
+        elif target.state is TargetState.HEALTHY:
+            for unhealthy, replacement in list(self.flagged.items()):
+                if replacement is task:
+                    self.stop_task(unhealthy, f"replaced by healthy {task.id}")
+        self._touch()
+
+    def _unhealthy(self, task: Task) -> None:
+        if task.stop_requested or task in self.flagged or task.state is not TaskState.RUNNING:
+            return
+        grace_end = (task.running_at or 0.0) + self.cfg.health_check_grace_period_seconds
+        if self.env.now < grace_end:
+            self.env.process(self._after_grace(task, grace_end))
+            return
+        if self.room_for_one_more():
+            self.flagged[task] = None
+            self.launch(replacing=task)
+        else:
+            self.stop_task(task, "unhealthy, no room for a replacement")
+            self.reconcile()
+
+    def _after_grace(self, task: Task, grace_end: float):
+        yield self.env.timeout(grace_end - self.env.now)
+        target = self.tg.targets.get(task)
+        if target is not None and target.state is TargetState.UNHEALTHY:
+            self._unhealthy(task)

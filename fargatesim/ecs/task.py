@@ -1,0 +1,52 @@
+"""An ECS task and its lifecycle states (ECS developer guide, "Task lifecycle")."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class TaskState(str, Enum):
+    PROVISIONING = "PROVISIONING"
+    PENDING = "PENDING"
+    ACTIVATING = "ACTIVATING"
+    RUNNING = "RUNNING"
+    DEACTIVATING = "DEACTIVATING"
+    STOPPING = "STOPPING"
+    DEPROVISIONING = "DEPROVISIONING"
+    STOPPED = "STOPPED"
+
+
+ORDER = list(TaskState)
+# States in which the task's containers exist and use CPU and memory.
+CONTAINERS_UP = {TaskState.RUNNING, TaskState.DEACTIVATING, TaskState.STOPPING}
+# States the service counts towards its desired count (not yet told to stop).
+LIVE = {TaskState.PROVISIONING, TaskState.PENDING, TaskState.ACTIVATING, TaskState.RUNNING}
+
+
+@dataclass(eq=False)
+class Task:
+    slot: int                      # index in the data plane's per-task arrays
+    zone: int
+    created_at: float
+    state: TaskState = TaskState.PROVISIONING
+    billing_from: float | None = None   # image pull starts (PENDING)
+    running_at: float | None = None
+    app_ready_at: float | None = None
+    stopped_at: float | None = None
+    stop_requested: bool = False
+    stop_reason: str = ""
+    failing_health: bool = False   # a fault makes its health endpoint fail
+    replacing: "Task | None" = None   # the unhealthy task this one replaces
+    history: list = field(default_factory=list)
+
+    @property
+    def id(self) -> str:
+        return f"task-{self.slot:04d}"
+
+    @property
+    def live(self) -> bool:
+        return self.state in LIVE and not self.stop_requested
+
+    def app_answers(self, now: float) -> bool:
+        return (self.state in (TaskState.RUNNING, TaskState.DEACTIVATING)
+                and self.app_ready_at is not None and now >= self.app_ready_at)

@@ -1,0 +1,39 @@
+"""Target group health checks.
+
+Assumption (not documented by AWS, named once here): the load balancer checks all targets of a
+group at the same instants, every `interval` seconds from t = 0, and a newly registered target
+gets its first check at the next such instant. A check passes when the task is running, its app
+has started, no fault breaks its health endpoint, and the response (queueing included) comes
+back within the check's timeout, so an overloaded task can fail its checks.
+"""
+from __future__ import annotations
+
+from .target import Target, TargetState
+
+
+def next_state(target: Target, passed: bool, *, initial_checks: int, healthy_threshold: int,
+               unhealthy_threshold: int) -> TargetState:
+    """Apply one check result to the target's consecutive counters; return its new state."""
+    if passed:
+        target.passes, target.fails = target.passes + 1, 0
+    else:
+        target.passes, target.fails = 0, target.fails + 1
+    state = target.state
+    if state is TargetState.INITIAL:
+        if target.passes >= initial_checks:
+            return TargetState.HEALTHY
+        if target.fails >= unhealthy_threshold:
+            return TargetState.UNHEALTHY
+    elif state is TargetState.HEALTHY:
+        if target.fails >= unhealthy_threshold:
+            return TargetState.UNHEALTHY
+    elif state is TargetState.UNHEALTHY:
+        if target.passes >= healthy_threshold:
+            return TargetState.HEALTHY
+    return state
+
+
+def check_passes(target: Target, now: float, response_time_s: float, timeout_s: float) -> bool:
+    task = target.task
+    return (task.app_answers(now) and not task.failing_health
+            and response_time_s <= timeout_s)

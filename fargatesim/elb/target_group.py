@@ -1,0 +1,142 @@
+"""An ALB target group: registration, health, deregistration delay, slow start, routing view."""
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from ..ecs.task import CONTAINERS_UP, Task
+from . import slow_start
+from .health_checks import check_passes, next_state
+from .target import CHECKED, Target, TargetState
+
+
+class RoutingView:
+    """What the data plane needs to know, frozen between two control events."""
+
+    def __init__(self, slots, serving, base_weight, ramp_from, slow_start_s, tick, in_service):
+        self.slots = np.asarray(slots, dtype=np.int64)
+        self.serving = np.asarray(serving, dtype=bool)
+        self._base = np.asarray(base_weight, dtype=float)
+        self._ramp_from = np.asarray(ramp_from, dtype=float)   # nan = not ramping
+        self._slow = slow_start_s
+        self._tick = tick
+        self.in_service = in_service
+
+    def same_as(self, other: "RoutingView | None") -> bool:
+        return (other is not None and self.in_service == other.in_service
+                and np.array_equal(self.slots, other.slots)
+                and np.array_equal(self.serving, other.serving)
+                and np.array_equal(self._base, other._base)
+                and np.array_equal(self._ramp_from, other._ramp_from, equal_nan=True))
+
+    def weights(self, k0: int, n: int) -> np.ndarray:
+        w = np.broadcast_to(self._base, (n, len(self._base)))
+        ramping = ~np.isnan(self._ramp_from)
+        if ramping.any():
+            w = w.copy()
+            times = (k0 + np.arange(n) + 0.5) * self._tick
+            for j in np.flatnonzero(ramping):
+                w[:, j] *= slow_start.ramp(times, self._ramp_from[j], self._slow)
+        return w
+
+
+class TargetGroup:
+    def __init__(self, env, config, *, tick: float, on_change: Callable[[Target, TargetState, float], None],
+                 record_event: Callable[[float, str, str, str], None]):
+        self.env = env
+        self.cfg = config
+        self.tick = tick
+        self.targets: dict[Task, Target] = {}
+        self._on_change = on_change
+        self._event = record_event
+
+    # ---------------------------------------------------------------- registration
+    def register(self, task: Task, now: float, state: TargetState = TargetState.INITIAL) -> Target:
+        target = Target(task=task, registered_at=now, state=state)
+        self.targets[task] = target
+        self._event(now, "target_state", task.id, f"registered -> {state.value}")
+        return target
+
+    def deregister(self, task: Task, now: float, on_drained: Callable[[Task], None]) -> None:
+        """Start the deregistration delay; `on_drained` runs when it ends."""
+        target = self.targets.get(task)
+        if target is None or target.state in (TargetState.DRAINING, TargetState.UNUSED):
+            on_drained(task)
+            return
+        self._set(target, TargetState.DRAINING, now, "Target.DeregistrationInProgress")
+        self.env.process(self._drain(target, on_drained))
+
+    def _drain(self, target: Target, on_drained):
+        # For HTTP the load balancer keeps connections open, so the target drains for the
+        # whole delay (aws-behaviour.md section 0, "draining").
+        yield self.env.timeout(self.cfg.deregistration_delay)
+        self._set(target, TargetState.UNUSED, self.env.now, "deregistration delay over")
+        del self.targets[target.task]
+        on_drained(target.task)
+
+    def _set(self, target: Target, state: TargetState, now: float, reason: str) -> None:
+        old = target.state
+        if old is state:
+            return
+        target.state = state
+        if state is TargetState.HEALTHY:
+            others = sum(1 for t in self.targets.values() if t is not target
+                         and t.state is TargetState.HEALTHY and not self._ramping(t, now))
+            if slow_start.enters_slow_start(self.cfg.slow_start, others):
+                target.slow_start_from = now
+        else:
+            target.slow_start_from = None
+        self._event(now, "target_state", target.task.id, f"{old.value} -> {state.value} ({reason})")
+        self._on_change(target, old, now)
+
+    def _ramping(self, target: Target, now: float) -> bool:
+        return (target.slow_start_from is not None
+                and now < target.slow_start_from + self.cfg.slow_start)
+
+    # ---------------------------------------------------------------- health checks
+    def health_checks(self, response_time_of: Callable[[int], float]):
+        """SimPy process: check every target at each interval instant."""
+        hc = self.cfg.health_check
+        while True:
+            yield self.env.timeout(hc.interval - (self.env.now % hc.interval))
+            now = self.env.now
+            for target in [t for t in self.targets.values() if t.state in CHECKED]:
+                if target.registered_at >= now:
+                    continue
+                passed = check_passes(target, now, response_time_of(target.slot), hc.timeout)
+                new = next_state(target, passed, initial_checks=self.cfg.initial_health_checks,
+                                 healthy_threshold=hc.healthy_threshold,
+                                 unhealthy_threshold=hc.unhealthy_threshold)
+                if new is not target.state:
+                    reason = "passed health checks" if passed else "Target.FailedHealthChecks"
+                    self._set(target, new, now, reason)
+
+    # ---------------------------------------------------------------- routing
+    def state_counts(self) -> dict[str, int]:
+        counts = {s: 0 for s in TargetState}
+        for t in self.targets.values():
+            counts[t.state] += 1
+        return counts
+
+    def view(self, tasks_up: list[Task], now: float) -> RoutingView:
+        """Weights per running task: healthy targets, or all registered ones when failing open."""
+        healthy = [t for t in self.targets.values() if t.state is TargetState.HEALTHY]
+        if healthy:
+            in_service = set(healthy)
+        else:
+            # Fail open: with no healthy target the load balancer routes to all registered
+            # targets still under health checks (ALB guide, "fails open").
+            in_service = {t for t in self.targets.values()
+                          if t.state in (TargetState.UNHEALTHY, TargetState.INITIAL)}
+            if not any(t.state is TargetState.UNHEALTHY for t in in_service):
+                in_service = set()   # only targets still in their initial checks: 503
+        base, ramp_from, serving = [], [], []
+        for task in tasks_up:
+            target = self.targets.get(task)
+            routed = target is not None and target in in_service
+            base.append(1.0 if routed else 0.0)
+            ramp_from.append(target.slow_start_from if routed and self._ramping(target, now) else np.nan)
+            serving.append(task.app_answers(now))
+        return RoutingView([t.slot for t in tasks_up], serving, base, ramp_from,
+                           self.cfg.slow_start, self.tick, len(in_service))

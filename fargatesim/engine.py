@@ -1,0 +1,176 @@
+"""Wires one simulation together on one SimPy environment.
+
+Two clocks share the environment. The control plane (tasks, target group, health checks,
+faults, actions, and later scaling) is event-driven SimPy. The data plane advances in ticks and
+is brought up to date, in one vectorised block, just before each control event runs, so it
+always sees the routing that was in force during the ticks it computes.
+"""
+from __future__ import annotations
+
+import math
+import time as _time
+from typing import Callable
+
+import numpy as np
+import simpy
+
+from .dataplane.app_model import AppModel
+from .dataplane.fluid import FluidDataPlane
+from .dataplane.records import TickRecords
+from .ecs.faults import install_actions, install_faults
+from .ecs.service import Service
+from .elb.target_group import TargetGroup
+from .traffic import rate_curve, sample_arrivals
+
+# One independent random stream per component, in a fixed order: adding a component at the
+# end never changes the numbers the others draw.
+STREAMS = ("arrivals", "routing", "startup", "faults", "dataplane", "autoscaling")
+# How far the data plane computes ahead of the control plane in one stretch. Most control
+# events only read it (health checks, metrics); one that changes routing cuts the stretch back.
+LOOKAHEAD_S = 600.0
+
+
+class SimulationError(RuntimeError):
+    """The simulation itself failed (an invariant broke); exit code 1 on the command line."""
+
+
+def app_model(scenario) -> AppModel:
+    td, wl = scenario.task_definition, scenario.workload
+    app = td.app_container
+    return AppModel(
+        task_cpu_units=float(td.cpu),
+        task_memory_mb=float(td.memory),
+        sidecar_cpu_units=float(sum(c.base_cpu_units for c in td.container_definitions)),
+        base_memory_mb=float(sum(c.base_memory_mb for c in td.container_definitions)),
+        memory_mb_per_request=float(wl.memory_mb_per_request),
+        max_concurrency=float(app.max_concurrency) if app.max_concurrency else math.inf,
+        cpu_dist=wl.cpu_ms,
+        io_dist=wl.io_ms,
+        timeout_s=float(wl.timeout),
+    )
+
+
+class Simulation:
+    def __init__(self, scenario):
+        self.scenario = s = scenario
+        self.tick = float(s.tick)
+        self.n_ticks = int(math.ceil(s.duration / self.tick - 1e-9))
+        seeds = np.random.SeedSequence(s.seed).spawn(len(STREAMS))
+        self.rng = {name: np.random.default_rng(seq) for name, seq in zip(STREAMS, seeds)}
+
+        self.rates = rate_curve(s.traffic, start=s.start, duration=self.n_ticks * self.tick,
+                                tick=self.tick)[: self.n_ticks]
+        self.arrivals = sample_arrivals(self.rates, self.tick, s.arrivals, self.rng["arrivals"])
+        self.app = app_model(s)
+        self.records = TickRecords(self.n_ticks)
+        self.events: list[tuple[float, str, str, str]] = []
+        self.snapshots: list[tuple[float, dict]] = []
+        self._dirty = True
+        self._view = None
+
+        self.env = simpy.Environment()
+        self.dataplane = FluidDataPlane(
+            app=self.app, tick=self.tick, arrivals=self.arrivals, rates=self.rates,
+            algorithm=s.target_group.load_balancing_algorithm_type,
+            rng=self.rng["routing"], records=self.records)
+        self.target_group = TargetGroup(self.env, s.target_group, tick=self.tick,
+                                        on_change=self._target_changed, record_event=self.event)
+        self.service = Service(self.env, s, target_group=self.target_group, dataplane=self.dataplane,
+                               rng=self.rng["startup"], record_event=self.event, touch=self.touch)
+        install_faults(self.env, self.service, s.faults, self.rng["faults"], self.event)
+        install_actions(self.env, self.service, s.actions, self.event)
+        self.env.process(self.target_group.health_checks(self._health_response))
+        self.min_capacity = self.max_capacity = None
+        initial = s.service.desired_count
+        if s.autoscaling is not None:
+            self.min_capacity = s.autoscaling.min_capacity
+            self.max_capacity = s.autoscaling.max_capacity
+            # Registering a scalable target moves the current capacity into [min, max].
+            initial = min(max(initial, self.min_capacity), self.max_capacity)
+            self.service.desired_count = initial
+        if s.service.cold_start:
+            self.service.reconcile()
+        else:
+            self.service.start_steady(initial)
+
+    # ---------------------------------------------------------------- wiring
+    def event(self, t: float, kind: str, subject: str, detail: str) -> None:
+        self.events.append((max(0.0, t), kind, subject, detail))
+
+    def touch(self) -> None:
+        self._dirty = True
+
+    def _target_changed(self, target, old, now) -> None:
+        self.touch()
+        self.service.on_target_change(target, old, now)
+
+    def _health_response(self, slot: int) -> float:
+        return self.dataplane.health_response_at(slot, self._k_now())
+
+    def _k_now(self) -> int:
+        return int(math.floor(self.env.now / self.tick + 1e-9))
+
+    def view(self):
+        if self._dirty or self._view is None:
+            new = self.target_group.view(self.service.tasks_up(), self.env.now)
+            if not new.same_as(self._view):
+                self.dataplane.truncate(self._k_now())
+                self._view = new
+            self._snapshot()
+            self._dirty = False
+        return self._view
+
+    def _snapshot(self) -> None:
+        counts = self.service.counts()
+        tg = self.target_group.state_counts()
+        counts.update(healthy_targets=tg["healthy"], unhealthy_targets=tg["unhealthy"],
+                      draining_targets=tg["draining"], initial_targets=tg["initial"],
+                      min_capacity=self.min_capacity, max_capacity=self.max_capacity)
+        if self.snapshots and self.snapshots[-1][0] == self.env.now:
+            self.snapshots[-1] = (self.env.now, counts)
+        elif not self.snapshots or self.snapshots[-1][1] != counts:
+            self.snapshots.append((self.env.now, counts))
+
+    # ---------------------------------------------------------------- run
+    def run(self, progress: Callable[[float], None] | None = None) -> "Simulation":
+        env, dp, end = self.env, self.dataplane, self.n_ticks * self.tick
+        lookahead = max(1, int(LOOKAHEAD_S / self.tick))
+        next_report, wall0 = 0.0, _time.monotonic()
+        while True:
+            view = self.view()
+            t_next = min(env.peek(), end)
+            k_next = int(math.floor(t_next / self.tick + 1e-9))
+            if dp.k < k_next:
+                dp.advance(max(k_next, dp.k + lookahead), view)
+            if t_next >= end:
+                break
+            env.step()
+            if progress is not None and env.now >= next_report:
+                progress(env.now / end)
+                next_report = env.now + end / 50
+        dp.advance(self.n_ticks, self.view())
+        self.wall_seconds = _time.monotonic() - wall0
+        self._check_conservation()
+        if progress is not None:
+            progress(1.0)
+        return self
+
+    def _check_conservation(self) -> None:
+        r = self.records
+        total = int(r.arrivals.sum())
+        ended = int(r.ok.sum() + r.errors().sum())
+        in_flight = self.dataplane.in_flight_total()
+        if total != ended + in_flight:
+            raise SimulationError(
+                f"request accounting broke: {total} arrived, {ended} ended, {in_flight} in flight")
+        self.in_flight_at_end = in_flight
+
+
+def simulate(scenario, *, progress: Callable[[float], None] | None = None):
+    """Run a scenario (a Scenario, a path to a YAML file, or a dict) and return its Result."""
+    from .results import Result
+    from .scenario import Scenario, load_scenario
+    if not isinstance(scenario, Scenario):
+        scenario = load_scenario(scenario)
+    sim = Simulation(scenario).run(progress)
+    return Result.from_simulation(sim)

@@ -1,0 +1,245 @@
+"""Result of one run: summary, timeseries and events as pandas, saved as in the results contract."""
+from __future__ import annotations
+
+import html
+import json
+from datetime import timedelta
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .dataplane import latency
+from .dataplane.records import ERROR_KINDS
+
+PERIOD_S = 60.0
+COUNT_COLUMNS = ("desired_count", "running_count", "pending_count", "healthy_targets",
+                 "unhealthy_targets", "draining_targets", "min_capacity", "max_capacity")
+TIMESERIES_COLUMNS = (
+    "t_s", "time", "offered_rps", "requests", "ok", "errors", "latency_p50_ms", "latency_p99_ms",
+    *COUNT_COLUMNS[:6], "cpu_utilization", "memory_utilization", "min_capacity", "max_capacity",
+    *ERROR_KINDS,
+)
+EVENT_COLUMNS = ("t_s", "time", "kind", "subject", "detail")
+
+
+def _r(x, nd=3):
+    """Round for output; NaN and infinities become None (JSON null)."""
+    if x is None:
+        return None
+    x = float(x)
+    return round(x, nd) if np.isfinite(x) else None
+
+
+def step_values(snapshots, times: np.ndarray, key: str) -> np.ndarray:
+    """Value of a control-plane count at each of `times` (the last snapshot at or before)."""
+    t = np.array([s[0] for s in snapshots])
+    v = np.array([np.nan if s[1][key] is None else s[1][key] for s in snapshots], dtype=float)
+    idx = np.searchsorted(t, times, side="right") - 1
+    return np.where(idx >= 0, v[np.maximum(idx, 0)], np.nan)
+
+
+def _group_sum(values: np.ndarray, group: np.ndarray, n: int) -> np.ndarray:
+    return np.bincount(group, weights=values, minlength=n)
+
+
+class Result:
+    """What a run produced. `summary` is a dict; `timeseries` and `events` are DataFrames."""
+
+    def __init__(self, scenario, summary: dict, timeseries: pd.DataFrame, events: pd.DataFrame,
+                 simulation=None):
+        self.scenario = scenario
+        self.summary = summary
+        self.timeseries = timeseries
+        self.events = events
+        self._simulation = simulation     # kept for per-tick tables and CloudWatch metrics
+
+    def __getstate__(self):
+        # Results travel between processes (compare --jobs); the simulation does not.
+        state = dict(self.__dict__)
+        state["_simulation"] = None
+        return state
+
+    # ---------------------------------------------------------------- building
+    @classmethod
+    def from_simulation(cls, sim) -> "Result":
+        ts = _timeseries(sim, PERIOD_S)
+        events = _events(sim)
+        summary = _summary(sim, ts, events)
+        return cls(sim.scenario, summary, ts, events, sim)
+
+    def timeseries_at(self, resolution: str = "period") -> pd.DataFrame:
+        """The 60-second table ("period") or one row per data-plane tick ("tick")."""
+        if resolution == "tick":
+            if self._simulation is None:
+                raise ValueError("the per-tick table is only available in the process that ran it")
+            return _timeseries(self._simulation, self._simulation.tick)
+        if resolution != "period":
+            raise ValueError(f"resolution must be 'period' or 'tick', got {resolution!r}")
+        return self.timeseries
+
+    # ---------------------------------------------------------------- output
+    def save(self, directory, *, resolution: str = "period", plot: bool = True) -> Path:
+        out = Path(directory)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "summary.json").write_text(self.summary_json() + "\n")
+        self.timeseries_at(resolution).to_csv(out / "timeseries.csv", index=False,
+                                               float_format="%.6g")
+        self.events.to_csv(out / "events.csv", index=False)
+        if plot:
+            self.plot(out / "overview.png")
+        return out
+
+    def summary_json(self) -> str:
+        return json.dumps(self.summary, indent=2, sort_keys=False)
+
+    def plot(self, path=None):
+        from .plots import overview
+        return overview(self, path)
+
+    def _repr_html_(self) -> str:
+        s = self.summary
+        req, lat = s["requests"], s["latency_ms"]
+        rows = [
+            ("requests", f"{req['total']:,} ({req['ok']:,} ok, {req['total'] - req['ok'] - s['in_flight_at_end']:,} errors)"),
+            ("latency p50 / p99", f"{lat['p50']} / {lat['p99']} ms"),
+            ("tasks (min / mean / max)", f"{s['tasks']['min_running']} / {s['tasks']['mean_running']} / {s['tasks']['max_running']}"),
+            ("CPU mean / max", f"{s['cpu_utilization']['mean']} / {s['cpu_utilization']['max']} %"),
+            ("cost", f"${s['cost']['usd']:.2f}"),
+        ]
+        body = "".join(f"<tr><th style='text-align:left'>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>"
+                       for k, v in rows)
+        return f"<h4>{html.escape(s['scenario'])} (seed {s['seed']})</h4><table>{body}</table>"
+
+    def __repr__(self) -> str:
+        s = self.summary
+        return (f"<Result {s['scenario']} seed={s['seed']} requests={s['requests']['total']} "
+                f"p99={s['latency_ms']['p99']}ms cost=${s['cost']['usd']:.2f}>")
+
+
+# -------------------------------------------------------------------- tables
+def _timeseries(sim, period: float) -> pd.DataFrame:
+    rec, tick = sim.records, sim.tick
+    per = max(1, int(round(period / tick)))
+    n = sim.n_ticks
+    group = np.arange(n) // per
+    ng = int(group[-1]) + 1 if n else 0
+    ticks_in = np.bincount(group, minlength=ng)
+    starts = np.arange(ng) * per * tick
+    ends = np.minimum(starts + per * tick, n * tick)
+    g = lambda a: _group_sum(a.astype(float), group, ng)
+
+    if per == 1:
+        pct = latency.tick_percentiles(rec, sim.app, quantiles=(0.5, 0.99))
+    else:
+        pct = latency.grouped_percentiles(rec, sim.app, group, ng, quantiles=(0.5, 0.99))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cpu = 100 * g(rec.cpu_used) / g(rec.cpu_capacity)
+        mem = 100 * g(rec.mem_used) / g(rec.mem_capacity)
+    start = sim.scenario.start
+    df = pd.DataFrame({
+        "t_s": starts,
+        "time": [(start + timedelta(seconds=float(t))).strftime("%Y-%m-%dT%H:%M:%SZ") for t in starts],
+        "offered_rps": g(rec.offered_rps) / ticks_in,
+        "requests": g(rec.arrivals).astype(np.int64),
+        "ok": g(rec.ok).astype(np.int64),
+        "errors": g(rec.errors()).astype(np.int64),
+        "latency_p50_ms": pct[:, 0] * 1000,
+        "latency_p99_ms": pct[:, 1] * 1000,
+    })
+    # Counts are the values at the period's end (the last tick's end).
+    probe = ends - 1e-9
+    for key in COUNT_COLUMNS:
+        df[key] = step_values(sim.snapshots, probe, key)
+    for key in COUNT_COLUMNS[:6]:
+        df[key] = df[key].astype(np.int64)
+    df["cpu_utilization"] = cpu
+    df["memory_utilization"] = mem
+    for kind in ERROR_KINDS:
+        df[kind] = g(getattr(rec, kind)).astype(np.int64)
+    return df[list(TIMESERIES_COLUMNS)]
+
+
+def _events(sim) -> pd.DataFrame:
+    start = sim.scenario.start
+    rows = sorted(enumerate(sim.events), key=lambda ie: (ie[1][0], ie[0]))
+    data = [(round(t, 3), (start + timedelta(seconds=t)).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
+             kind, subject, detail) for _, (t, kind, subject, detail) in rows]
+    return pd.DataFrame(data, columns=list(EVENT_COLUMNS))
+
+
+def _summary(sim, ts: pd.DataFrame, events: pd.DataFrame) -> dict:
+    from .cost import PriceTable, service_cost
+    s, rec, app = sim.scenario, sim.records, sim.app
+    total = int(rec.arrivals.sum())
+    errors = {k: int(getattr(rec, k).sum()) for k in ERROR_KINDS}
+    n_err = sum(errors.values())
+    p50, p90, p99 = latency.grouped_percentiles(rec, app, np.zeros(sim.n_ticks, dtype=np.int64), 1,
+                                                quantiles=(0.5, 0.9, 0.99))[0]
+    end = sim.n_ticks * sim.tick
+    running = _running_path(sim, end)
+    task_rows = []
+    for task in sim.service.tasks:
+        if task.billing_from is None:
+            continue
+        stop = task.stopped_at if task.stopped_at is not None else end
+        task_rows.append((max(0.0, task.billing_from), min(stop, end), s.task_definition.vcpu,
+                          s.task_definition.memory / 1024, s.task_definition.runtime_platform.cpu_architecture,
+                          s.task_definition.ephemeral_storage.size_in_gib, False))
+    prices = PriceTable.load(s.pricing.region, s.pricing)
+    cost = service_cost(task_rows, prices)
+    cpu = ts["cpu_utilization"].to_numpy(dtype=float)
+    mem = ts["memory_utilization"].to_numpy(dtype=float)
+    scaling = events[events["kind"] == "scaling_activity"]
+    slo = _slo(s.slo, ts, total, n_err)
+    return {
+        "scenario": s.name,
+        "seed": s.seed,
+        "duration_s": _r(end),
+        "engine": s.engine,
+        "requests": {"total": total, "ok": int(rec.ok.sum()), "errors": errors},
+        "in_flight_at_end": int(sim.in_flight_at_end),
+        "latency_ms": {
+            "mean": _r(latency.mean_latency(rec, app) * 1000),
+            "p50": _r(p50 * 1000), "p90": _r(p90 * 1000), "p99": _r(p99 * 1000),
+            "max": _r(latency.max_latency(rec, app) * 1000),
+        },
+        "tasks": {
+            "min_running": int(running["min"]), "max_running": int(running["max"]),
+            "mean_running": _r(running["mean"]), "task_hours": _r(cost["task_hours"], 4),
+        },
+        "cpu_utilization": {"mean": _r(np.nanmean(cpu) if len(cpu) else np.nan, 2),
+                            "max": _r(np.nanmax(cpu) if len(cpu) else np.nan, 2)},
+        "memory_utilization": {"mean": _r(np.nanmean(mem) if len(mem) else np.nan, 2),
+                               "max": _r(np.nanmax(mem) if len(mem) else np.nan, 2)},
+        "scaling": {
+            "activities": int(len(scaling)),
+            "scale_out": int(scaling["detail"].str.contains("scale-out").sum()),
+            "scale_in": int(scaling["detail"].str.contains("scale-in").sum()),
+        },
+        "slo": slo,
+        "cost": cost,
+    }
+
+
+def _running_path(sim, end: float) -> dict:
+    """Min, max and time-weighted mean of the running count over the run."""
+    t = np.array([snap[0] for snap in sim.snapshots] + [end])
+    v = np.array([snap[1]["running_count"] for snap in sim.snapshots], dtype=float)
+    dt = np.diff(np.clip(t, 0, end))
+    keep = dt > 0
+    if not keep.any():
+        return {"min": v[-1], "max": v[-1], "mean": v[-1]}
+    return {"min": v[keep].min(), "max": v[keep].max(), "mean": float((v * dt).sum() / dt.sum())}
+
+
+def _slo(slo, ts: pd.DataFrame, total: int, n_err: int) -> dict:
+    error_rate = n_err / total if total else 0.0
+    out = {"met": True, "latency_p99_ms_violation_minutes": None, "error_rate": _r(error_rate, 6)}
+    if slo.latency_p99_ms is not None:
+        minutes = float((ts["latency_p99_ms"] > slo.latency_p99_ms).sum())
+        out["latency_p99_ms_violation_minutes"] = _r(minutes, 1)
+        out["met"] = out["met"] and minutes == 0
+    if slo.error_rate is not None:
+        out["met"] = out["met"] and error_rate <= slo.error_rate
+    return out

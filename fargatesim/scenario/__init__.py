@@ -1,0 +1,30 @@
+"""Scenario files: validated at the edge, handed to the simulator as frozen objects.
+
+    from fargatesim.scenario import load_scenario, ScenarioError
+    scenario = load_scenario("checkout.yaml")      # raises ScenarioError, one clear message
+
+YAML keys follow the Terraform AWS provider's argument names; every model field is named after
+its key, durations are float seconds and random quantities are Distribution objects.
+"""
+
+from .distributions import Distribution, parse_distribution
+from .errors import ScenarioError
+from .loader import apply_overrides, load_scenario, scenario_from_dict
+from .schedules import Schedule, parse_schedule
+from .schema import *  # noqa: F403 - every model class
+from .schema import __all__ as _models
+from .units import parse_duration, parse_time_of_day
+
+__all__ = [
+    "Distribution",
+    "Schedule",
+    "ScenarioError",
+    "apply_overrides",
+    "load_scenario",
+    "parse_distribution",
+    "parse_duration",
+    "parse_schedule",
+    "parse_time_of_day",
+    "scenario_from_dict",
+    *_models,
+]

@@ -1,0 +1,311 @@
+"""Application Auto Scaling: the scalable target's bounds, scaling policies and scheduled actions.
+
+Keys follow Terraform's aws_appautoscaling_target / _policy / _scheduled_action.
+"""
+
+import re
+import zoneinfo
+from typing import Any, Literal
+
+from pydantic import Field, ValidationInfo, field_validator, model_validator
+
+from .errors import Invalid, did_you_mean
+from .fields import Model, NonNegativeInt, PositiveFloat, PositiveInt, UtcDatetime, choice, number, seconds
+from .metrics import Dimension, Statistic, check_published
+from .schedules import Schedule, parse_schedule
+
+# predefined metric type -> the CloudWatch metric behind it (namespace, metric name)
+PREDEFINED_METRICS: dict[str, tuple[str, str]] = {
+    "ECSServiceAverageCPUUtilization": ("AWS/ECS", "CPUUtilization"),
+    "ECSServiceAverageMemoryUtilization": ("AWS/ECS", "MemoryUtilization"),
+    "ALBRequestCountPerTarget": ("AWS/ApplicationELB", "RequestCountPerTarget"),
+    "ECSServiceAverageCPUUtilizationHighResolution": ("AWS/ECS", "CPUUtilization"),
+    "ECSServiceAverageMemoryUtilizationHighResolution": ("AWS/ECS", "MemoryUtilization"),
+}
+
+
+# ---------------------------------------------------------------------- target tracking
+class PredefinedMetricSpecification(Model):
+    predefined_metric_type: Literal[
+        "ECSServiceAverageCPUUtilization",
+        "ECSServiceAverageMemoryUtilization",
+        "ALBRequestCountPerTarget",
+        "ECSServiceAverageCPUUtilizationHighResolution",
+        "ECSServiceAverageMemoryUtilizationHighResolution",
+    ]
+    resource_label: str | None = None
+
+
+class CustomizedMetricSpecification(Model):
+    namespace: str
+    metric_name: str
+    statistic: Statistic
+    dimensions: tuple[Dimension, ...] | None = None
+    unit: str | None = None
+
+    @model_validator(mode="after")
+    def _published(self):
+        check_published(self.namespace, self.metric_name)
+        return self
+
+
+class TargetTrackingConfig(Model):
+    target_value: PositiveFloat
+    predefined_metric_specification: PredefinedMetricSpecification | None = None
+    customized_metric_specification: CustomizedMetricSpecification | None = None
+    scale_out_cooldown: seconds(ge=0) = 300
+    scale_in_cooldown: seconds(ge=0) = 300
+    disable_scale_in: bool = False
+    # (sim) the alarms AWS creates for the policy; their shape is not documented (see docs)
+    alarm_high_datapoints: PositiveInt = 3
+    alarm_low_datapoints: PositiveInt = 15
+    alarm_low_ratio: number(gt=0, lt=1) = 0.9  # AlarmLow threshold = ratio x target_value
+
+    @model_validator(mode="after")
+    def _one_metric(self):
+        given = [k for k in ("predefined_metric_specification", "customized_metric_specification") if getattr(self, k)]
+        if len(given) != 1:
+            raise Invalid(
+                "expected exactly one of predefined_metric_specification and customized_metric_specification; "
+                f"got {' and '.join(given) or 'neither'}",
+                *given[1:],
+            )
+        return self
+
+    @property
+    def metric(self) -> tuple[str, str]:
+        """(namespace, metric_name) of the CloudWatch metric the policy tracks."""
+        if self.predefined_metric_specification is not None:
+            return PREDEFINED_METRICS[self.predefined_metric_specification.predefined_metric_type]
+        spec = self.customized_metric_specification
+        return spec.namespace, spec.metric_name
+
+    @property
+    def high_resolution(self) -> bool:
+        spec = self.predefined_metric_specification
+        return spec is not None and spec.predefined_metric_type.endswith("HighResolution")
+
+
+# ---------------------------------------------------------------------- step scaling
+class StepAdjustment(Model):
+    """Bounds are offsets from the alarm threshold; None means minus / plus infinity."""
+
+    metric_interval_lower_bound: float | None = None
+    metric_interval_upper_bound: float | None = None
+    scaling_adjustment: int
+
+    @model_validator(mode="after")
+    def _bounds(self):
+        lower, upper = self.metric_interval_lower_bound, self.metric_interval_upper_bound
+        if lower is None and upper is None:
+            raise Invalid("expected metric_interval_lower_bound or metric_interval_upper_bound (or both); got neither")
+        if lower is not None and upper is not None and upper <= lower:
+            raise Invalid(
+                f"expected metric_interval_upper_bound > metric_interval_lower_bound ({lower:g}); got {upper:g}",
+                "metric_interval_upper_bound",
+            )
+        return self
+
+    @property
+    def lower(self) -> float:
+        return float("-inf") if self.metric_interval_lower_bound is None else self.metric_interval_lower_bound
+
+    @property
+    def upper(self) -> float:
+        return float("inf") if self.metric_interval_upper_bound is None else self.metric_interval_upper_bound
+
+
+class StepScalingConfig(Model):
+    adjustment_type: Literal["ChangeInCapacity", "PercentChangeInCapacity", "ExactCapacity"]
+    cooldown: seconds(ge=0) = 300
+    metric_aggregation_type: Literal["Average", "Minimum", "Maximum"] = "Average"
+    # AWS uses it only with PercentChangeInCapacity; with other types it is accepted and has no effect
+    min_adjustment_magnitude: PositiveInt | None = None
+    step_adjustments: tuple[StepAdjustment, ...] = Field(min_length=1, max_length=20)
+
+    @model_validator(mode="after")
+    def _aws_step_rules(self):
+        _check_steps(self.step_adjustments)
+        if self.adjustment_type == "ExactCapacity":
+            for i, step in enumerate(self.step_adjustments):
+                if step.scaling_adjustment < 0:
+                    raise Invalid(
+                        f"expected scaling_adjustment >= 0 with ExactCapacity (it is the new task count); "
+                        f"got {step.scaling_adjustment}",
+                        "step_adjustments", i, "scaling_adjustment",
+                    )
+        return self
+
+
+def _check_steps(steps: tuple[StepAdjustment, ...]) -> None:
+    """The validation rules AWS applies to StepAdjustments (PutScalingPolicy)."""
+    where = "step_adjustments"
+    for side, infinite in (("lower", "-infinity"), ("upper", "+infinity")):
+        key = f"metric_interval_{side}_bound"
+        open_ended = [i for i, s in enumerate(steps) if getattr(s, key) is None]
+        if len(open_ended) > 1:
+            raise Invalid(
+                f"expected at most one step without {key} (reaching {infinite}); got steps {open_ended[0]} and "
+                f"{open_ended[1]}",
+                where, open_ended[1], key,
+            )
+        sign = -1 if side == "lower" else 1
+        beyond = [i for i, s in enumerate(steps) if getattr(s, key) is not None and sign * getattr(s, key) > 0]
+        if beyond and not open_ended:
+            value = getattr(steps[beyond[0]], key)
+            raise Invalid(
+                f"expected a step without {key} (reaching {infinite}) when a {key} is "
+                f"{'negative' if side == 'lower' else 'positive'}; got {value:g} and no open-ended step",
+                where, beyond[0], key,
+            )
+    order = sorted(range(len(steps)), key=lambda i: steps[i].lower)
+    for a, b in zip(order, order[1:]):
+        end, start = steps[a].upper, steps[b].lower
+        if end > start:
+            raise Invalid(
+                f"expected step ranges that do not overlap; step {b} starts at {start:g}, "
+                f"inside step {a}'s range ({steps[a].lower:g} to {end:g})",
+                where, b, "metric_interval_lower_bound",
+            )
+        if end < start:
+            raise Invalid(
+                f"expected step ranges without gaps; step {a} ends at {end:g} but step {b} starts at {start:g}, "
+                f"so a metric between threshold{end:+g} and threshold{start:+g} matches no step",
+                where, b, "metric_interval_lower_bound",
+            )
+
+
+# ---------------------------------------------------------------------- custom (Python) policies
+class CustomPolicyConfig(Model):
+    class_: str = Field(alias="class")
+    params: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("class_")
+    @classmethod
+    def _shape(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Za-z_][\w.]*:[A-Za-z_]\w*", value):
+            raise Invalid(f"expected 'module:ClassName', e.g. 'mypolicies:QueueDepthPolicy'; got {value!r}")
+        return value
+
+
+# ---------------------------------------------------------------------- policies
+_CONFIG_KEYS = {
+    "TargetTrackingScaling": "target_tracking_scaling_policy_configuration",
+    "StepScaling": "step_scaling_policy_configuration",
+    "Custom": "custom",
+}
+
+
+class ScalingPolicy(Model):
+    name: str = Field(min_length=1)
+    policy_type: choice(
+        "TargetTrackingScaling", "StepScaling", "Custom", planned=("PredictiveScaling",), what="policy_type"
+    ) = "StepScaling"
+    target_tracking_scaling_policy_configuration: TargetTrackingConfig | None = None
+    step_scaling_policy_configuration: StepScalingConfig | None = None
+    custom: CustomPolicyConfig | None = None
+
+    @property
+    def configuration(self) -> TargetTrackingConfig | StepScalingConfig | CustomPolicyConfig:
+        return getattr(self, _CONFIG_KEYS[self.policy_type])
+
+    @classmethod
+    def _prepare(cls, data: dict, info: ValidationInfo) -> dict:
+        # Checked before the configurations themselves, so a misplaced block is named as such.
+        policy_type = data.get("policy_type", "StepScaling")
+        if policy_type not in _CONFIG_KEYS:
+            return data
+        wanted = _CONFIG_KEYS[policy_type]
+        implicit = "" if "policy_type" in data else " (policy_type defaults to StepScaling, as in Terraform)"
+        for key in _CONFIG_KEYS.values():
+            if key != wanted and data.get(key) is not None:
+                raise Invalid(
+                    f"expected {wanted} for a {policy_type} policy{implicit}; got {key}, which belongs to policy_type "
+                    f"{next(t for t, k in _CONFIG_KEYS.items() if k == key)}",
+                    key,
+                )
+        if data.get(wanted) is None:
+            raise Invalid(f"a {policy_type} policy needs {wanted}; it is missing", wanted)
+        return data
+
+
+class ScalableTargetAction(Model):
+    min_capacity: NonNegativeInt | None = None
+    max_capacity: NonNegativeInt | None = None
+
+    @model_validator(mode="after")
+    def _bounds(self):
+        if self.min_capacity is None and self.max_capacity is None:
+            raise Invalid("expected min_capacity, max_capacity or both; got neither")
+        if self.min_capacity is not None and self.max_capacity is not None and self.max_capacity < self.min_capacity:
+            raise Invalid(
+                f"expected max_capacity >= min_capacity ({self.min_capacity}); got {self.max_capacity}", "max_capacity"
+            )
+        return self
+
+
+class ScheduledAction(Model):
+    name: str = Field(min_length=1)
+    schedule: str
+    timezone: str = "UTC"  # applies to at() and cron(); start_time and end_time are always UTC
+    start_time: UtcDatetime | None = None
+    end_time: UtcDatetime | None = None
+    scalable_target_action: ScalableTargetAction
+
+    @field_validator("schedule")
+    @classmethod
+    def _schedule(cls, value: str) -> str:
+        parse_schedule(value)
+        return value.strip()
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            hint = did_you_mean(value, zoneinfo.available_timezones())
+            raise Invalid(f"expected an IANA time zone name such as 'UTC' or 'Europe/Berlin'; got {value!r}{hint}") from None
+        return value
+
+    @model_validator(mode="after")
+    def _window(self):
+        if self.start_time and self.end_time and self.end_time <= self.start_time:
+            raise Invalid(
+                f"expected end_time after start_time ({self.start_time.isoformat()}); got {self.end_time.isoformat()}",
+                "end_time",
+            )
+        return self
+
+    @property
+    def parsed_schedule(self) -> Schedule:
+        return parse_schedule(self.schedule)
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.timezone)
+
+
+# ---------------------------------------------------------------------- the scalable target
+class Autoscaling(Model):
+    min_capacity: NonNegativeInt
+    max_capacity: NonNegativeInt
+    policies: tuple[ScalingPolicy, ...] = Field((), max_length=50)
+    scheduled_actions: tuple[ScheduledAction, ...] = Field((), max_length=200)
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        if self.max_capacity < self.min_capacity:
+            raise Invalid(
+                f"expected max_capacity >= min_capacity ({self.min_capacity}); got {self.max_capacity}", "max_capacity"
+            )
+        for key in ("policies", "scheduled_actions"):
+            seen: set[str] = set()
+            for i, item in enumerate(getattr(self, key)):
+                if item.name in seen:
+                    raise Invalid(f"expected unique names; got {item.name!r} twice", key, i, "name")
+                seen.add(item.name)
+        return self
+
+    def policy(self, name: str) -> ScalingPolicy | None:
+        return next((p for p in self.policies if p.name == name), None)

@@ -1,0 +1,98 @@
+"""Pydantic's validation errors restated for someone who has never seen pydantic.
+
+One ScenarioError per failure: the first problem, where it is (a key path such as
+``traffic[1].spike.peak_rps``), what was expected and what was given.
+"""
+
+import re
+from typing import Any
+
+from pydantic import ValidationError
+
+from .errors import Invalid, ScenarioError, did_you_mean
+from .faults import FAULT_TYPES
+
+_EXPECTED = {
+    "int_type": "a whole number",
+    "int_parsing": "a whole number",
+    "int_from_float": "a whole number",
+    "float_type": "a number",
+    "float_parsing": "a number",
+    "finite_number": "a finite number",
+    "bool_type": "true or false",
+    "bool_parsing": "true or false",
+    "string_type": "text",
+    "list_type": "a list",
+    "tuple_type": "a list",
+    "dict_type": "a mapping (key: value pairs)",
+    "model_type": "a mapping (key: value pairs)",
+    "model_attributes_type": "a mapping (key: value pairs)",
+    "datetime_type": "a date and time such as 2026-01-05T00:00:00Z",
+    "datetime_parsing": "a date and time such as 2026-01-05T00:00:00Z",
+    "datetime_from_date_parsing": "a date and time such as 2026-01-05T00:00:00Z",
+    "path_type": "a file path",
+    "none_required": "nothing (null)",
+}
+_BOUNDS = {"greater_than": ">", "greater_than_equal": ">=", "less_than": "<", "less_than_equal": "<="}
+
+
+def scenario_error(exc: ValidationError, file: str | None) -> ScenarioError:
+    error = exc.errors(include_url=False)[0]
+    loc = list(error["loc"])
+    # value_error carries the exception a validator raised; other types may carry a plain string
+    cause = (error.get("ctx") or {}).get("error") if error["type"] in ("value_error", "assertion_error") else None
+    if isinstance(cause, Invalid):
+        loc += cause.where
+    return ScenarioError(_message(error, cause), file=file, path=format_path(loc))
+
+
+def format_path(loc: list) -> str:
+    """('traffic', 1, 'spike', 'peak_rps') -> 'traffic[1].spike.peak_rps'."""
+    parts = list(loc)
+    # a fault's type is a key inside the item, not a level above it as pydantic's union tag suggests
+    if len(parts) > 2 and parts[0] == "faults" and parts[2] in FAULT_TYPES:
+        del parts[2]
+    # `- steps: [...]` is held as StepsTraffic.steps; the YAML has one `steps` level, not two
+    if len(parts) > 3 and parts[0] == "traffic" and parts[2:4] == ["steps", "steps"]:
+        del parts[3]
+    path = ""
+    for part in parts:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path
+
+
+def _message(error: dict, cause: Any) -> str:
+    kind, ctx, given = error["type"], error.get("ctx") or {}, error.get("input")
+    if cause is not None:
+        return str(cause)
+    if kind == "missing":
+        return f"missing required key {error['loc'][-1]!r}"
+    if kind == "extra_forbidden":
+        return f"unknown key {error['loc'][-1]!r}"
+    if kind == "literal_error":
+        allowed = re.findall(r"'((?:[^'\\]|\\.)*)'", ctx.get("expected", ""))
+        return f"expected one of {', '.join(allowed)}; got {_show(given)}{did_you_mean(given, allowed)}"
+    if kind in _EXPECTED:
+        return f"expected {_EXPECTED[kind]}; got {_show(given)}"
+    if kind in _BOUNDS:
+        bound = next(iter(ctx.values()))
+        return f"expected a value {_BOUNDS[kind]} {bound}; got {_show(given)}"
+    if kind == "too_short":
+        n = ctx.get("min_length", 1)
+        return f"expected at least {n} item{'s' if n != 1 else ''}; got {ctx.get('actual_length', 0)}"
+    if kind == "too_long":
+        return f"expected at most {ctx.get('max_length')} items; got {ctx.get('actual_length')}"
+    if kind == "string_too_short":
+        return f"expected text that is not empty; got {_show(given)}"
+    if kind == "string_too_long":
+        return f"expected at most {ctx.get('max_length')} characters; got {len(str(given))}"
+    if kind == "union_tag_invalid":
+        allowed = re.findall(r"'([^']*)'", ctx.get("expected_tags", ""))
+        tag = ctx.get("tag")
+        return f"unknown type {tag!r}{did_you_mean(tag, allowed)}; allowed: {', '.join(allowed)}"
+    return f"{error['msg']}; got {_show(given)}"
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."

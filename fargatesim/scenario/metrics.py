@@ -1,0 +1,45 @@
+"""The CloudWatch metrics the simulator publishes, which are all that alarms and policies can use."""
+
+from typing import Literal
+
+from .errors import Invalid, did_you_mean
+from .fields import Model
+
+PUBLISHED_METRICS: dict[str, tuple[str, ...]] = {
+    "AWS/ECS": ("CPUUtilization", "MemoryUtilization"),
+    "AWS/ApplicationELB": (
+        "RequestCount",
+        "RequestCountPerTarget",
+        "TargetResponseTime",
+        "HTTPCode_ELB_5XX_Count",
+        "HTTPCode_Target_5XX_Count",
+        "HealthyHostCount",
+        "UnHealthyHostCount",
+        "ActiveConnectionCount",
+        "NewConnectionCount",
+    ),
+}
+
+Statistic = Literal["Average", "Sum", "Minimum", "Maximum", "SampleCount"]
+
+
+class Dimension(Model):
+    name: str
+    value: str
+
+
+def check_published(namespace: str, metric_name: str) -> None:
+    """Refuse a metric the simulator never produces: an alarm on it could never fire."""
+    if namespace not in PUBLISHED_METRICS:
+        raise Invalid(
+            f"expected a namespace the simulator publishes, one of {', '.join(PUBLISHED_METRICS)}; "
+            f"got {namespace!r}{did_you_mean(namespace, PUBLISHED_METRICS)}",
+            "namespace",
+        )
+    names = PUBLISHED_METRICS[namespace]
+    if metric_name not in names:
+        raise Invalid(
+            f"expected a metric the simulator publishes in {namespace}, one of {', '.join(names)}; "
+            f"got {metric_name!r}{did_you_mean(metric_name, names)}",
+            "metric_name",
+        )

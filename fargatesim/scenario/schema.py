@@ -1,0 +1,192 @@
+"""The whole scenario: top-level keys, SLO and pricing, and the cross-section checks.
+
+The section models live in modules named after what they hold; they are re-exported here so
+that ``from fargatesim.scenario.schema import X`` works for every model.
+"""
+
+import re
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import AfterValidator, Field, ValidationInfo, model_validator
+
+from .actions import ACTION_TYPES, Action, SetDesiredCountAction
+from .alarms import Alarm
+from .autoscaling import (
+    PREDEFINED_METRICS,
+    Autoscaling,
+    CustomizedMetricSpecification,
+    CustomPolicyConfig,
+    PredefinedMetricSpecification,
+    ScalableTargetAction,
+    ScalingPolicy,
+    ScheduledAction,
+    StepAdjustment,
+    StepScalingConfig,
+    TargetTrackingConfig,
+)
+from .errors import Invalid, did_you_mean
+from .faults import FAULT_TYPES, Fault, TaskCrashFault, TaskUnhealthyFault
+from .fields import (
+    Fraction,
+    Model,
+    NonNegativeFloat,
+    NonNegativeInt,
+    PositiveDuration,
+    PositiveFloat,
+    UtcDatetime,
+    choice,
+    duration,
+)
+from .metrics import PUBLISHED_METRICS, Dimension
+from .service import Service, TargetGroup, TargetGroupHealthCheck
+from .task import (
+    FARGATE_SIZES,
+    ContainerDefinition,
+    ContainerHealthCheck,
+    EnvironmentVariable,
+    EphemeralStorage,
+    PortMapping,
+    RuntimePlatform,
+    Secret,
+    TaskDefinition,
+)
+from .traffic import (
+    KINDS as TRAFFIC_KINDS,
+    ConstantTraffic,
+    DiurnalTraffic,
+    RampTraffic,
+    RateStep,
+    SpikeTraffic,
+    StepsTraffic,
+    TraceTraffic,
+    TrafficComponent,
+)
+from .workload import Workload
+
+
+class Slo(Model):
+    latency_p99_ms: PositiveFloat | None = None
+    error_rate: Fraction | None = None
+
+
+class Pricing(Model):
+    """Prices left at None take the built-in price table's value for the region."""
+
+    region: str = "us-east-1"
+    fargate_vcpu_hour: NonNegativeFloat | None = None
+    fargate_gb_hour: NonNegativeFloat | None = None
+    fargate_spot_discount: Fraction | None = None
+    fargate_ephemeral_gb_hour: NonNegativeFloat | None = None
+
+
+def _name(value: str) -> str:
+    if not re.fullmatch(r"[A-Za-z0-9._-]+", value):
+        raise Invalid(f"expected letters, digits, '.', '_' and '-' only (it names output files); got {value!r}")
+    return value
+
+
+Tick = duration(gt=0, le=60)  # named here: the field `duration` hides the function in the class body
+DEFAULT_START = datetime(2026, 1, 5, tzinfo=timezone.utc)  # a Monday
+
+
+class Scenario(Model):
+    name: Annotated[str, AfterValidator(_name)]
+    description: str = ""
+    duration: PositiveDuration = 3600.0
+    start: UtcDatetime = DEFAULT_START  # wall-clock time at t=0
+    seed: NonNegativeInt = 0
+    tick: Tick = 1.0
+    engine: choice("fluid", planned=("requests",), what="engine") = "fluid"
+    traffic: tuple[TrafficComponent, ...] = Field(min_length=1)
+    arrivals: Literal["poisson", "deterministic"] = "poisson"
+    workload: Workload
+    task_definition: TaskDefinition
+    service: Service = Service()
+    target_group: TargetGroup = TargetGroup()
+    autoscaling: Autoscaling | None = None
+    alarms: tuple[Alarm, ...] = ()
+    faults: tuple[Fault, ...] = ()
+    actions: tuple[Action, ...] = ()
+    slo: Slo = Slo()
+    pricing: Pricing = Pricing()
+    # set by the loader, never by the file: the file as the user named it, and its folder
+    source: str | None = None
+    base_dir: Path | None = None
+
+    internal_keys: ClassVar[frozenset[str]] = frozenset({"source", "base_dir"})
+
+    @classmethod
+    def _prepare(cls, data: dict, info: ValidationInfo) -> dict:
+        data = dict(data)
+        for key in ("source", "base_dir"):
+            if info.context and info.context.get(key) is not None:
+                data[key] = info.context[key]
+        # Defaults that depend on other keys: the service is named after the scenario and the
+        # task family after the service, unless the file says otherwise.
+        service = data.get("service", {})
+        if isinstance(service, dict) and "name" not in service and isinstance(data.get("name"), str):
+            service = data["service"] = {**service, "name": data["name"]}
+        service_name = service.get("name") if isinstance(service, dict) else getattr(service, "name", None)
+        task = data.get("task_definition")
+        if isinstance(task, dict) and "family" not in task and isinstance(service_name, str):
+            data["task_definition"] = {**task, "family": service_name}
+        return data
+
+    @model_validator(mode="after")
+    def _cross_checks(self):
+        if self.duration < self.tick:
+            raise Invalid(f"expected a duration of at least one tick ({self.tick:g} s); got {self.duration:g} s", "duration")
+        seen: set[str] = set()
+        for i, alarm in enumerate(self.alarms):
+            if alarm.alarm_name in seen:
+                raise Invalid(f"expected unique alarm names; got {alarm.alarm_name!r} twice", "alarms", i, "alarm_name")
+            seen.add(alarm.alarm_name)
+            for key in ("alarm_actions", "ok_actions"):
+                for j, action in enumerate(getattr(alarm, key)):
+                    problem = self._action_problem(action)
+                    if problem:
+                        raise Invalid(problem, "alarms", i, key, j)
+        return self
+
+    def _action_problem(self, action: str) -> str | None:
+        policies = {p.name: p for p in self.autoscaling.policies} if self.autoscaling else {}
+        steps = [name for name, p in policies.items() if p.policy_type == "StepScaling"]
+        if action in steps:
+            return None
+        if action in policies:
+            return (
+                f"expected the name of a StepScaling policy; {action!r} is a {policies[action].policy_type} policy, "
+                "which alarms cannot invoke"
+            )
+        if self.autoscaling is None:
+            return f"expected the name of a StepScaling policy, but there is no autoscaling section; got {action!r}"
+        names = ", ".join(steps) or "none defined"
+        return (
+            f"expected the name of a StepScaling policy in autoscaling.policies ({names}); "
+            f"got {action!r}{did_you_mean(action, steps)}"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data (durations in seconds) that scenario_from_dict turns back into an equal scenario."""
+        data = self.model_dump(mode="json", by_alias=True, exclude={"source", "base_dir"})
+        data["traffic"] = [_yaml_traffic_item(item) for item in data["traffic"]]
+        return data
+
+
+def _yaml_traffic_item(item: dict) -> dict:
+    kind = item.pop("kind")
+    return {kind: item["steps"] if kind == "steps" else item}
+
+
+__all__ = [
+    "ACTION_TYPES", "FAULT_TYPES", "FARGATE_SIZES", "PREDEFINED_METRICS", "PUBLISHED_METRICS", "TRAFFIC_KINDS",
+    "Action", "Alarm", "Autoscaling", "ConstantTraffic", "ContainerDefinition", "ContainerHealthCheck",
+    "CustomPolicyConfig", "CustomizedMetricSpecification", "Dimension", "DiurnalTraffic", "EnvironmentVariable",
+    "EphemeralStorage", "Fault", "PortMapping", "PredefinedMetricSpecification", "Pricing", "RampTraffic", "RateStep",
+    "RuntimePlatform", "ScalableTargetAction", "ScalingPolicy", "Scenario", "ScheduledAction", "Secret", "Service",
+    "SetDesiredCountAction", "Slo", "SpikeTraffic", "StepAdjustment", "StepScalingConfig", "StepsTraffic",
+    "TargetGroup", "TargetGroupHealthCheck", "TargetTrackingConfig", "TaskCrashFault", "TaskDefinition",
+    "TaskUnhealthyFault", "TraceTraffic", "TrafficComponent", "Workload",
+]

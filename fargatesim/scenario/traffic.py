@@ -1,0 +1,148 @@
+"""Traffic components: the offered request rate is the sum of a scenario's components.
+
+In YAML each component is a one-key mapping whose key names the kind (``- spike: {...}``);
+the models carry that key as their ``kind`` attribute.
+"""
+
+from pathlib import Path
+from typing import Annotated, Any, ClassVar, Literal, Union
+
+from pydantic import BeforeValidator, Field, ValidationInfo, field_validator, model_validator
+
+from .errors import Invalid, did_you_mean
+from .fields import Duration, Model, NonNegativeFloat, PositiveFloat, TimeOfDay, number
+
+
+class _Component(Model):
+    hidden_keys: ClassVar[frozenset[str]] = frozenset({"kind"})
+
+
+class ConstantTraffic(_Component):
+    kind: Literal["constant"] = "constant"
+    rps: NonNegativeFloat
+
+
+class DiurnalTraffic(_Component):
+    """A daily sinusoid around mean_rps whose maximum is peak_to_trough times its minimum."""
+
+    kind: Literal["diurnal"] = "diurnal"
+    mean_rps: NonNegativeFloat
+    peak_to_trough: number(ge=1) = 2.0
+    peak_at: TimeOfDay = 14 * 3600.0  # seconds since midnight, in the scenario's clock (UTC)
+    weekend_factor: NonNegativeFloat = 1.0
+
+
+class SpikeTraffic(_Component):
+    kind: Literal["spike"] = "spike"
+    at: Duration
+    peak_rps: NonNegativeFloat
+    rise: Duration = 0.0
+    hold: Duration = 0.0
+    decay: Duration = 0.0
+
+
+class RampTraffic(_Component):
+    kind: Literal["ramp"] = "ramp"
+    from_rps: NonNegativeFloat
+    to_rps: NonNegativeFloat
+    start: Duration
+    end: Duration
+
+    @model_validator(mode="after")
+    def _end_after_start(self):
+        if self.end <= self.start:
+            raise Invalid(f"expected end > start ({self.start:g} s); got {self.end:g} s", "end")
+        return self
+
+
+class RateStep(Model):
+    at: Duration
+    rps: NonNegativeFloat
+
+
+class StepsTraffic(_Component):
+    """A piecewise-constant rate; before the first step's `at` the rate is 0."""
+
+    kind: Literal["steps"] = "steps"
+    steps: tuple[RateStep, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _increasing(self):
+        for i in range(1, len(self.steps)):
+            if self.steps[i].at <= self.steps[i - 1].at:
+                raise Invalid(
+                    f"expected step times in strictly increasing order, after {self.steps[i - 1].at:g} s; "
+                    f"got {self.steps[i].at:g} s",
+                    "steps", i, "at",
+                )
+        return self
+
+
+class TraceTraffic(_Component):
+    """A recorded request count per time bucket, replayed; `file` is absolute after loading."""
+
+    kind: Literal["trace"] = "trace"
+    file: Path
+    scale: PositiveFloat = 1.0
+    loop: bool = False
+    offset: Duration = 0.0  # where in the trace the simulation's t=0 falls
+
+    @field_validator("file")
+    @classmethod
+    def _resolve_and_read(cls, path: Path, info: ValidationInfo) -> Path:
+        base = (info.context or {}).get("base_dir") or Path.cwd()
+        full = (Path(base) / path.expanduser()).resolve()
+        if not full.is_file():
+            raise Invalid(f"trace file not found: {str(path)!r} (looked for {full})")
+        # imported here: the traffic package may import this module, and only traces need it
+        from fargatesim.traffic.trace import TraceError, load_trace
+
+        try:
+            load_trace(full)
+        except TraceError as exc:
+            raise Invalid(f"cannot use trace file {str(path)!r}: {exc}") from None
+        except OSError as exc:
+            raise Invalid(f"cannot read trace file {str(path)!r}: {exc.strerror or exc}") from None
+        return full
+
+
+_MODELS = (ConstantTraffic, DiurnalTraffic, SpikeTraffic, RampTraffic, StepsTraffic, TraceTraffic)
+KINDS: tuple[str, ...] = tuple(m.model_fields["kind"].default for m in _MODELS)
+_EXAMPLE = "e.g. '- constant: {rps: 100}'"
+
+
+def _from_yaml_item(item: Any) -> Any:
+    """{spike: {...}} -> {kind: spike, ...}; {steps: [...]} -> {kind: steps, steps: [...]}."""
+    if not isinstance(item, dict):
+        return item if isinstance(item, _Component) else _refuse(item)
+    if len(item) != 1:
+        if len(item) > 1 and all(k in KINDS for k in item):
+            raise Invalid(
+                f"expected one component per list item, each starting with '- '; got {len(item)} kinds in one item: "
+                f"{', '.join(map(str, item))}"
+            )
+        _refuse(item)
+    ((kind, body),) = item.items()
+    if kind not in KINDS:
+        raise Invalid(f"unknown traffic kind {kind!r}{did_you_mean(kind, KINDS)}; allowed: {', '.join(KINDS)}", kind)
+    if kind == "steps":
+        return {"kind": kind, "steps": body}
+    if not isinstance(body, dict):
+        raise Invalid(f"expected a mapping of {kind} settings ({_EXAMPLE}); got {body!r}", kind)
+    if "kind" in body:
+        model = _MODELS[KINDS.index(kind)]
+        raise Invalid(f"unknown key 'kind'; allowed keys here: {', '.join(model.user_keys())}", kind, "kind")
+    return {"kind": kind, **body}
+
+
+def _refuse(item: Any):
+    raise Invalid(
+        f"expected a one-key mapping naming the traffic kind ({_EXAMPLE}); allowed kinds: {', '.join(KINDS)}; got {item!r}"
+    )
+
+
+TrafficComponent = Annotated[
+    Union[ConstantTraffic, DiurnalTraffic, SpikeTraffic, RampTraffic, StepsTraffic, TraceTraffic],
+    Field(discriminator="kind"),
+    BeforeValidator(_from_yaml_item),
+]
