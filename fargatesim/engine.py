@@ -104,8 +104,8 @@ class Simulation:
         self.touch()
         self.service.on_target_change(target, old, now)
 
-    def _health_response(self, slot: int) -> float:
-        return self.dataplane.health_response_at(slot, self._k_now())
+    def _health_response(self, slots):
+        return self.dataplane.health_responses_at(slots, self._k_now())
 
     def _k_now(self) -> int:
         return int(math.floor(self.env.now / self.tick + 1e-9))

@@ -14,7 +14,9 @@ The model, per task and tick (see docs/fluid-model.md):
   B_k = max(0, B_{k-1} + W_k - C), solved for a whole block with a cumulative minimum.
 - A request's response time is io + wait + slowdown(rho) x its CPU demand, where wait is the
   time to clear the backlog ahead of it (FIFO, as in an app's accept queue) and slowdown is
-  the M/M/k processor-sharing factor at the tick's offered load (queueing.py).
+  the M/M/k processor-sharing factor (queueing.py) at the offered load smoothed over
+  QUEUE_RELAXATION_S: a stationary queue takes time to build, so a one-second burst raises
+  the backlog, not the stationary queue.
 - In-flight requests follow Little's law, in-flight = rate x response time. Above the app's
   max_concurrency the excess is answered 503 by the target. Memory is base + per request x
   in-flight.
@@ -26,11 +28,18 @@ The model, per task and tick (see docs/fluid-model.md):
 from __future__ import annotations
 
 import numpy as np
+from scipy.signal import lfilter
 
 from ..elb.routing import shares, split_arrivals
 from .app_model import HEALTH_CHECK_CPU_S, AppModel
 from .queueing import SlowdownTable
 from .records import TickRecords
+
+# Time constant of the load the stationary queueing formula sees (an exponential moving
+# average of the offered load). A queue at load rho relaxes in about S / (1 - sqrt(rho))^2,
+# a few seconds for services of tens of milliseconds; bursts shorter than that are carried by
+# the backlog instead. An assumption of the fluid model, named once here.
+QUEUE_RELAXATION_S = 10.0
 
 
 class FluidDataPlane:
@@ -51,6 +60,8 @@ class FluidDataPlane:
         self.pending = np.zeros((2, 0, self.horizon), dtype=np.int64)  # ok / 504 by ticks ahead
         self.health_response = np.zeros(0)  # response time a health check would see, per slot
         self.inflight = np.zeros(0)
+        self.load = np.zeros(0)             # smoothed offered load per slot
+        self._alpha = min(1.0, self.tick / QUEUE_RELAXATION_S)
         self._slowdown = SlowdownTable(app.cores, app.core_speed)
         # Scalars of the app read in every block, looked up once.
         self._cpu_mean, self._io_mean, self._vcpu = app.cpu_mean_s, app.io_mean_s, app.app_vcpu
@@ -68,6 +79,7 @@ class FluidDataPlane:
         self.backlog = np.concatenate([self.backlog, np.zeros(grow)])
         self.health_response = np.concatenate([self.health_response, np.zeros(grow)])
         self.inflight = np.concatenate([self.inflight, np.zeros(grow)])
+        self.load = np.concatenate([self.load, np.zeros(grow)])
         self.pending = np.concatenate(
             [self.pending, np.zeros((2, grow, self.horizon), dtype=np.int64)], axis=1)
         self._capacity = new
@@ -79,6 +91,7 @@ class FluidDataPlane:
         self.pending[:, slot, :] = 0
         self.backlog[slot] = 0.0
         self.inflight[slot] = 0.0
+        self.load[slot] = 0.0
         if lost:
             self.rec.reset_on_stop[min(self.k, self.rec.n_ticks - 1)] += lost
         return lost
@@ -96,7 +109,7 @@ class FluidDataPlane:
             "k0": k0, "k1": k_end, "view": view,
             "col": {int(slot): j for j, slot in enumerate(view.slots)},
             "state": (self.backlog.copy(), self.pending.copy(), self.inflight.copy(),
-                      self.health_response.copy()),
+                      self.health_response.copy(), self.load.copy()),
             "rng": self.rng.bit_generator.state,
             "records": {name: arr[k0:k_end].copy() for name, arr in self.rec.arrays()},
         }
@@ -108,12 +121,34 @@ class FluidDataPlane:
         c = self._chunk
         if k < c["k0"]:
             raise RuntimeError(f"cannot rewind the data plane to tick {k} before {c['k0']}")
-        self.backlog, self.pending, self.inflight, self.health_response = (a.copy() for a in c["state"])
+        # Slots may have been added since the checkpoint (a task launched): restore the old
+        # ones and leave the new ones as they are (empty).
+        for current, saved in zip((self.backlog, self.pending, self.inflight,
+                                   self.health_response, self.load), c["state"]):
+            n = saved.shape[-1] if current.ndim == 1 else saved.shape[1]
+            if current.ndim == 1:
+                current[:n] = saved
+            else:
+                current[:, :n] = saved
         self.rng.bit_generator.state = c["rng"]
         for name, arr in self.rec.arrays():
             arr[c["k0"]:c["k1"]] = c["records"][name]
         self.k = c["k0"]
         self.advance(k, c["view"])
+
+    def health_responses_at(self, slots: np.ndarray, k: int) -> np.ndarray:
+        """Response times health checks sent at tick k would see on `slots`."""
+        c = self._chunk
+        if c is not None and c["k0"] < k < self.k:
+            row = c["hc"][k - c["k0"] - 1]
+            cols = [c["col"].get(int(slot), -1) for slot in slots]
+            out = self.health_response[slots].copy()
+            known = np.array(cols) >= 0
+            out[known] = row[np.array(cols)[known]]
+            return out
+        if c is not None and k < self.k and k == c["k0"]:
+            return c["state"][3][slots].copy()
+        return self.health_response[slots].copy()
 
     def health_response_at(self, slot: int, k: int) -> float:
         """Response time a health check sent at tick k would see on `slot`."""
@@ -157,40 +192,47 @@ class FluidDataPlane:
         # Targets with the same offered load and backlog behave identically: solve each distinct
         # column once (usually one: round robin over equal tasks).
         b0 = self.backlog[slots]
-        key = np.vstack([b0[None, :], lam_p])
+        key = np.vstack([b0[None, :], self.load[slots][None, :], lam_p])
+        m = len(slots)
         if (key == key[:, :1]).all():
-            inverse = np.zeros(len(slots), dtype=np.int64)
-            distinct = key[:, :1]
+            state = self._solve(key[2:, :1], key[0, :1], key[1, :1])
+            state = {name: np.broadcast_to(value, (n, m)) for name, value in state.items()}
         else:
-            distinct, inverse = np.unique(key, axis=1, return_inverse=True)
-            inverse = inverse.ravel()
-        state = self._solve(distinct[1:], distinct[0])
-        state = {name: value[:, inverse] for name, value in state.items()}
+            reps, inverse = _distinct_columns(key)
+            state = self._solve(key[2:, reps], key[0, reps], key[1, reps])
+            state = {name: value[:, inverse] for name, value in state.items()}
         self._account(sl, slots, counts, lam_p, state)
         self.k = k_end
 
-    def _queue(self, work, b_prev, b):
-        """Latency parts and in-flight for given work and backlog paths (arrays alike)."""
-        mfac = self._slowdown(work / self._cap_per_tick)
+    def _smoothed_load(self, offered, load0):
+        a = self._alpha
+        out, _ = lfilter([a], [1.0, a - 1.0], offered / self._cap_per_tick, axis=0,
+                         zi=((1.0 - a) * load0)[None, :])
+        return out
+
+    def _queue(self, load, b_prev, b):
+        """Latency parts for given smoothed load and backlog paths (arrays alike)."""
+        mfac = self._slowdown(load)
         wait = (0.5 / self._vcpu) * (b_prev + b)
         latency = self._io_mean + wait + mfac * self._cpu_mean
         return mfac, wait, latency
 
-    def _solve(self, lam_p, b0):
+    def _solve(self, lam_p, b0, load0):
         """Backlog path; exact Lindley solution when no task hits max_concurrency."""
         app = self.app
         work = lam_p * (self.tick * self._cpu_mean)
+        load = self._smoothed_load(work, load0)
         t = b0[None, :] + np.cumsum(work - self._cap_per_tick, axis=0)
         b = t - np.minimum(0.0, np.minimum.accumulate(t, axis=0))
         b_prev = np.vstack([b0[None, :], b[:-1]])
-        mfac, wait, latency = self._queue(work, b_prev, b)
+        mfac, wait, latency = self._queue(load, b_prev, b)
         inflight = lam_p * latency
         if np.isfinite(app.max_concurrency) and (inflight > app.max_concurrency).any():
-            return self._solve_with_shedding(lam_p, b0)
+            return self._solve_with_shedding(lam_p, b0, load)
         return dict(work=work, b=b, b_prev=b_prev, mfac=mfac, wait=wait, latency=latency,
-                    inflight=inflight, admit=np.ones_like(work))
+                    inflight=inflight, admit=np.ones_like(work), load=load)
 
-    def _solve_with_shedding(self, lam_p, b0):
+    def _solve_with_shedding(self, lam_p, b0, load):
         """Tick by tick: the share admitted depends on the backlog the previous tick left.
 
         Runs on the (few) distinct columns only, with Python floats, which beat numpy calls on
@@ -199,7 +241,7 @@ class FluidDataPlane:
         app, tick, cap = self.app, self.tick, self._cap_per_tick
         n, m = lam_p.shape
         offered = lam_p * (tick * self._cpu_mean)
-        lat_fixed = self._io_mean + self._slowdown(offered / cap) * self._cpu_mean
+        lat_fixed = self._io_mean + self._slowdown(load) * self._cpu_mean
         limit, half_v = app.max_concurrency, 0.5 / self._vcpu
         work = np.empty((n, m))
         b_path = np.empty((n, m))
@@ -220,11 +262,11 @@ class FluidDataPlane:
                 w_j[i], b_j[i] = w, b
             work[:, j], b_path[:, j] = w_j, b_j
         b_prev = np.vstack([b0[None, :], b_path[:-1]])
-        mfac, wait, latency = self._queue(work, b_prev, b_path)
+        mfac, wait, latency = self._queue(load, b_prev, b_path)
         with np.errstate(divide="ignore", invalid="ignore"):
             admit = np.where(offered > 0, work / offered, 1.0)
         return dict(work=work, b=b_path, b_prev=b_prev, mfac=mfac, wait=wait, latency=latency,
-                    inflight=lam_p * admit * latency, admit=admit)
+                    inflight=lam_p * admit * latency, admit=admit, load=load)
 
     def _schedule(self, sl, slots, ok, d_ok, late, timeouts):
         """Requests that end in a later tick wait in `pending` (per slot, ticks ahead)."""
@@ -284,8 +326,25 @@ class FluidDataPlane:
         rec.mem_capacity[sl] += app.task_memory_mb * n_tasks
         rec.inflight[sl] += s["inflight"].sum(axis=1)
 
-        self.backlog[slots] = s["b"][-1]
+        # Snapped so that tasks whose states have converged share one column again.
+        self.backlog[slots] = np.round(s["b"][-1], 9)
+        self.load[slots] = np.round(s["load"][-1], 6)
         self.inflight[slots] = s["inflight"][-1]
         hc = s["wait"] + s["mfac"] * HEALTH_CHECK_CPU_S
         self._chunk["hc"] = hc
         self.health_response[slots] = hc[-1]
+
+
+def _distinct_columns(key: np.ndarray):
+    """Indices of distinct columns and, per column, which of them it equals."""
+    reps: list[int] = []
+    inverse = np.empty(key.shape[1], dtype=np.int64)
+    for j in range(key.shape[1]):
+        if reps:
+            same = (key[:, reps] == key[:, j:j + 1]).all(axis=0)
+            if same.any():
+                inverse[j] = int(np.argmax(same))
+                continue
+        inverse[j] = len(reps)
+        reps.append(j)
+    return reps, inverse

@@ -95,16 +95,22 @@ class TargetGroup:
                 and now < target.slow_start_from + self.cfg.slow_start)
 
     # ---------------------------------------------------------------- health checks
-    def health_checks(self, response_time_of: Callable[[int], float]):
+    def health_checks(self, response_times_at: Callable[[np.ndarray], np.ndarray]):
         """SimPy process: check every target at each interval instant."""
         hc = self.cfg.health_check
+        healthy = TargetState.HEALTHY
         while True:
             yield self.env.timeout(hc.interval - (self.env.now % hc.interval))
             now = self.env.now
-            for target in [t for t in self.targets.values() if t.state in CHECKED]:
-                if target.registered_at >= now:
-                    continue
-                passed = check_passes(target, now, response_time_of(target.slot), hc.timeout)
+            targets = [t for t in self.targets.values()
+                       if t.state in CHECKED and t.registered_at < now]
+            if not targets:
+                continue
+            fast = response_times_at(np.array([t.slot for t in targets])) <= hc.timeout
+            for target, in_time in zip(targets, fast):
+                passed = in_time and check_passes(target, now, 0.0, hc.timeout)
+                if passed and target.state is healthy and target.fails == 0:
+                    continue        # nothing to count: a healthy target passing again
                 new = next_state(target, passed, initial_checks=self.cfg.initial_health_checks,
                                  healthy_threshold=hc.healthy_threshold,
                                  unhealthy_threshold=hc.unhealthy_threshold)

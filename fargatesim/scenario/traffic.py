@@ -86,6 +86,7 @@ class TraceTraffic(_Component):
     scale: PositiveFloat = 1.0
     loop: bool = False
     offset: Duration = 0.0  # where in the trace the simulation's t=0 falls
+    smooth: Duration = 0.0  # (sim) average the trace's rate over this window before scaling
 
     @field_validator("file")
     @classmethod

@@ -197,6 +197,21 @@ def tick_count(duration: float, tick: float) -> int:
     return int(math.ceil(round(duration / tick, 9)))
 
 
+def _smoothed_trace(component: Component, edges: np.ndarray, start: datetime, smooth: float,
+                    tick: float) -> np.ndarray:
+    """Per-tick rate of a trace averaged over a centred window of `smooth` seconds.
+
+    A trace scaled up by a large factor turns each recorded request into `scale` simultaneous
+    ones; many more users would instead arrive independently, around the same mean rate. The
+    window estimates that mean rate before scaling, so the arrivals drawn from it keep the
+    trace's shape without multiplying its one-second noise.
+    """
+    half = smooth / 2
+    _, requests = _curves_of(component)
+    return (requests(component, edges[:-1] + tick / 2 + half, start)
+            - requests(component, edges[:-1] + tick / 2 - half, start)) / smooth
+
+
 def rate_curve(components: Iterable[Component], *, start: datetime, duration: float, tick: float) -> np.ndarray:
     """Mean offered rate over each tick [k*tick, (k+1)*tick), summed over the components.
 
@@ -211,6 +226,10 @@ def rate_curve(components: Iterable[Component], *, start: datetime, duration: fl
             total += float(component.rps)  # exact, where a difference of rps*t would round
             continue
         _, requests = _curves_of(component)
+        smooth = float(getattr(component, "smooth", 0.0) or 0.0)
+        if smooth > 0:
+            total += _smoothed_trace(component, edges, start, smooth, tick)
+            continue
         total += np.diff(requests(component, edges, start)) / tick
     # Differences of large running totals can round a true 0 to -1e-13; rates are never negative.
     np.maximum(total, 0.0, out=total)
