@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import argparse
-import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -47,6 +47,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="where to write the results (default: results/<scenario name>)")
     run.add_argument("--seed", type=int, help="override the scenario's seed")
     run.add_argument("--duration", metavar="D", help='override the simulated time, e.g. "6h", "90m", 3600')
+    run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="sets",
+                     help="change one key of the scenario, e.g. --set autoscaling.min_capacity=4 "
+                          "or --set 'traffic[0].constant.rps=250' (VALUE is read as YAML; repeatable)")
     run.add_argument("--json", action="store_true", help="print summary.json to stdout instead of the short summary")
     run.add_argument("--resolution", choices=("period", "tick"), default="period",
                      help="rows of timeseries.csv: one per 60 s period (default) or one per tick")
@@ -73,10 +76,30 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("fargatesim: interrupted", file=sys.stderr)
         return EXIT_FAILED
+    except BrokenPipeError:
+        # The reader went away (`fargatesim run ... | head`): not an error of ours.
+        sys.stdout = open(os.devnull, "w")
+        return EXIT_OK
+
+
+def parse_sets(items) -> dict:
+    """--set KEY=VALUE pairs as loader overrides; VALUE is read as YAML (numbers, lists, ...)."""
+    import yaml
+    from .scenario import ScenarioError
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ScenarioError(None, "--set", f"expected KEY=VALUE, e.g. autoscaling.min_capacity=4; got {item!r}")
+        try:
+            out[key.strip()] = yaml.safe_load(value) if value.strip() else None
+        except yaml.YAMLError as e:
+            raise ScenarioError(None, f"--set {key.strip()}", f"VALUE is not valid YAML: {e}") from None
+    return out
 
 
 def _overrides(args) -> dict:
-    out = {}
+    out = parse_sets(getattr(args, "sets", []))
     if args.seed is not None:
         out["seed"] = args.seed
     if args.duration is not None:

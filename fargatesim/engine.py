@@ -14,6 +14,7 @@ from typing import Callable
 import numpy as np
 import simpy
 
+from .cloudwatch.metrics import MetricStore
 from .dataplane.app_model import AppModel
 from .dataplane.fluid import FluidDataPlane
 from .dataplane.records import TickRecords
@@ -51,7 +52,8 @@ def app_model(scenario) -> AppModel:
 
 
 class Simulation:
-    def __init__(self, scenario):
+    def __init__(self, scenario, policies=()):
+        """`policies`: extra custom policy objects (see autoscaling/custom.py)."""
         self.scenario = s = scenario
         self.tick = float(s.tick)
         self.n_ticks = int(math.ceil(s.duration / self.tick - 1e-9))
@@ -80,18 +82,33 @@ class Simulation:
         install_faults(self.env, self.service, s.faults, self.rng["faults"], self.event)
         install_actions(self.env, self.service, s.actions, self.event)
         self.env.process(self.target_group.health_checks(self._health_response))
-        self.min_capacity = self.max_capacity = None
+        self.metrics = MetricStore(self.records, self.tick, self.app, self._host_counts)
+        self.alarms = self.scalable_target = None
+        if s.autoscaling is not None or policies or s.alarms:
+            self._install_alarms_and_scaling(policies)
         initial = s.service.desired_count
-        if s.autoscaling is not None:
-            self.min_capacity = s.autoscaling.min_capacity
-            self.max_capacity = s.autoscaling.max_capacity
+        if self.scalable_target is not None:
             # Registering a scalable target moves the current capacity into [min, max].
-            initial = min(max(initial, self.min_capacity), self.max_capacity)
+            t = self.scalable_target
+            initial = min(max(initial, t.min_capacity), t.max_capacity)
             self.service.desired_count = initial
         if s.service.cold_start:
             self.service.reconcile()
         else:
             self.service.start_steady(initial)
+
+    def _install_alarms_and_scaling(self, policies) -> None:
+        from .autoscaling.wiring import install_autoscaling
+        from .cloudwatch.alarms import AlarmEvaluator, MetricAlarm
+        self.alarms = AlarmEvaluator(self.env, self.metrics, delay_of=self.metric_delay,
+                                     record_event=self.event)
+        if self.scenario.autoscaling is not None or policies:
+            self.scalable_target = install_autoscaling(self, policies)
+        step_policies = getattr(self, "step_policies", {})
+        for cfg in self.scenario.alarms:
+            alarm = MetricAlarm.from_config(cfg)
+            alarm.actions = [step_policies[n] for n in cfg.alarm_actions if n in step_policies]
+            self.alarms.add(alarm)
 
     # ---------------------------------------------------------------- wiring
     def event(self, t: float, kind: str, subject: str, detail: str) -> None:
@@ -103,6 +120,15 @@ class Simulation:
     def _target_changed(self, target, old, now) -> None:
         self.touch()
         self.service.on_target_change(target, old, now)
+
+    def metric_delay(self, period: int) -> float:
+        cw = self.scenario.cloudwatch
+        return float(cw.metric_delay if period >= 60 else cw.high_resolution_metric_delay)
+
+    def _host_counts(self, times):
+        from .results import step_values
+        return (step_values(self.snapshots, times, "healthy_targets"),
+                step_values(self.snapshots, times, "unhealthy_targets"))
 
     def _health_response(self, slots):
         return self.dataplane.health_responses_at(slots, self._k_now())
@@ -125,7 +151,8 @@ class Simulation:
         tg = self.target_group.state_counts()
         counts.update(healthy_targets=tg["healthy"], unhealthy_targets=tg["unhealthy"],
                       draining_targets=tg["draining"], initial_targets=tg["initial"],
-                      min_capacity=self.min_capacity, max_capacity=self.max_capacity)
+                      min_capacity=self.scalable_target.min_capacity if self.scalable_target else None,
+                      max_capacity=self.scalable_target.max_capacity if self.scalable_target else None)
         if self.snapshots and self.snapshots[-1][0] == self.env.now:
             self.snapshots[-1] = (self.env.now, counts)
         elif not self.snapshots or self.snapshots[-1][1] != counts:
@@ -166,11 +193,15 @@ class Simulation:
         self.in_flight_at_end = in_flight
 
 
-def simulate(scenario, *, progress: Callable[[float], None] | None = None):
-    """Run a scenario (a Scenario, a path to a YAML file, or a dict) and return its Result."""
+def simulate(scenario, *, policies=(), progress: Callable[[float], None] | None = None):
+    """Run a scenario (a Scenario, a path to a YAML file, or a dict) and return its Result.
+
+    `policies`: custom scaling policy objects to add to the scenario's own (each needs a
+    desired_capacity(obs) method; see fargatesim.autoscaling.custom).
+    """
     from .results import Result
     from .scenario import Scenario, load_scenario
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
-    sim = Simulation(scenario).run(progress)
+    sim = Simulation(scenario, policies).run(progress)
     return Result.from_simulation(sim)

@@ -96,6 +96,12 @@ class FluidDataPlane:
             self.rec.reset_on_stop[min(self.k, self.rec.n_ticks - 1)] += lost
         return lost
 
+    def drain_time(self, slot: int, k: int) -> float:
+        """Seconds until the requests the slot holds at tick k have all ended (0 if none)."""
+        self.truncate(k)
+        held = np.flatnonzero(self.pending[:, slot, :].sum(axis=0))
+        return 0.0 if len(held) == 0 else float(held[-1] + 1) * self.tick
+
     def in_flight_total(self) -> int:
         return int(self.pending.sum())
 

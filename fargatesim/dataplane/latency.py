@@ -55,8 +55,9 @@ def _state_points(app: AppModel, n, m, w):
     io_pts, io_mass = app.io_grid_s()
     values = (w[:, None, None] + m[:, None, None] * x[None, :, None] + io_pts[None, None, :])
     weights = n[:, None, None] * GRID_MASS[None, :, None] * io_mass[None, None, :]
-    values = values.reshape(len(n), -1)
-    weights = weights.reshape(len(n), -1)
+    points = len(x) * len(io_pts)
+    values = values.reshape(len(n), points)
+    weights = weights.reshape(len(n), points)
     weights = np.where(values <= app.timeout_s, weights, 0.0)
     return values, weights
 

@@ -15,9 +15,17 @@ def install_faults(env, service, faults, rng, record_event) -> None:
 
 
 def install_actions(env, service, actions, record_event) -> None:
+    from .deployment import rolling_update
     for action in actions:
         if action.type == "set_desired_count":
             env.process(_at(env, action.at, lambda a=action: service.set_desired(a.value, "set_desired_count action")))
+        elif action.type == "deploy":
+            env.process(_after(env, action.at, lambda: rolling_update(env, service, record_event)))
+
+
+def _after(env, t, process):
+    yield env.timeout(max(0.0, t - env.now))
+    yield env.process(process())
 
 
 def _at(env, t, fn):

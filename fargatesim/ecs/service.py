@@ -40,6 +40,8 @@ class Service:
         self.on_running: list[Callable[[Task], None]] = []
         self._processes: dict[Task, simpy.Process] = {}
         self.app_start = self.task_def.app_container.app_start
+        self.revision = 1          # of the task definition; a deployment raises it
+        self.deploying = False
 
     def _tick(self) -> int:
         return int(self.env.now / self.dp.tick + 1e-9)
@@ -53,6 +55,10 @@ class Service:
 
     def tasks_up(self) -> list[Task]:
         return [t for t in self.tasks if t.state in CONTAINERS_UP]
+
+    def running_count(self) -> int:
+        """Tasks RUNNING and not being stopped: where target tracking starts its arithmetic."""
+        return sum(1 for t in self.tasks if t.state is TaskState.RUNNING and not t.stop_requested)
 
     def counts(self) -> dict[str, int]:
         running = pending = 0
@@ -89,7 +95,7 @@ class Service:
 
     def _new_task(self) -> Task:
         task = Task(slot=len(self.tasks), zone=zone_for_new_task(self.live(), self.cfg.availability_zones),
-                    created_at=self.env.now)
+                    created_at=self.env.now, revision=self.revision)
         self.tasks.append(task)
         self.dp.ensure_slot(task.slot)
         return task
@@ -169,7 +175,7 @@ class Service:
         if containers_started:
             # SIGTERM: the app finishes what it holds, within stop_timeout.
             finish = min(float(self.cfg.stop_timeout),
-                         max(self.dp.tick, self.dp.health_response_at(task.slot, self._tick())))
+                         max(self.dp.tick, self.dp.drain_time(task.slot, self._tick())))
             yield self.env.timeout(finish)
             self.dp.kill(task.slot, self._tick())
         yield from self._deprovision(task)
@@ -182,10 +188,12 @@ class Service:
         self._set_state(task, TaskState.STOPPED)
 
     # ---------------------------------------------------------------- desired count
-    def set_desired(self, value: int, cause: str) -> None:
+    def set_desired(self, value: int, cause: str, *, quiet: bool = False) -> None:
+        """Change the desired count; `quiet` when the caller logs the change itself."""
         old = self.desired_count
         self.desired_count = int(value)
-        if old != value:
+        self._touch()
+        if old != value and not quiet:
             self._event(self.env.now, "service", self.cfg.name,
                         f"desired_count {old} -> {value} ({cause})")
         self.reconcile()
@@ -197,7 +205,7 @@ class Service:
             orphans = [u for u, r in self.flagged.items() if r is None or not r.live]
             for _ in range(missing):
                 self.launch(replacing=orphans.pop(0) if orphans else None)
-        elif missing < 0:
+        elif missing < 0 and not self.deploying:   # a deployment stops old tasks itself
             for task in tasks_to_stop(counted, -missing):
                 self.stop_task(task, "scale-in" if task.replacing is None else "scale-in (replacement)")
 

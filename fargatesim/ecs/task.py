@@ -36,6 +36,7 @@ class Task:
     stop_requested: bool = False
     stop_reason: str = ""
     failing_health: bool = False   # a fault makes its health endpoint fail
+    revision: int = 1              # of the task definition it runs
     replacing: "Task | None" = None   # the unhealthy task this one replaces
     history: list = field(default_factory=list)
 

@@ -1,6 +1,8 @@
 """Operator actions scheduled in the scenario."""
 
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Union
+
+from pydantic import Field
 
 from .fields import Duration, Model, NonNegativeInt, typed_item
 
@@ -13,6 +15,19 @@ class SetDesiredCountAction(Model):
     value: NonNegativeInt
 
 
-ACTION_TYPES = ("set_desired_count",)
+class DeployAction(Model):
+    """At `at`, roll out a new revision of the task definition (a rolling update, the ECS
+    deployment controller) within deployment_minimum_healthy_percent and
+    deployment_maximum_percent."""
 
-Action = Annotated[SetDesiredCountAction, typed_item(*ACTION_TYPES, planned=("deploy",), what="action")]
+    type: Literal["deploy"] = "deploy"
+    at: Duration
+
+
+ACTION_TYPES = ("set_desired_count", "deploy")
+
+Action = Annotated[
+    Union[SetDesiredCountAction, DeployAction],
+    Field(discriminator="type"),
+    typed_item(*ACTION_TYPES, what="action"),
+]

@@ -179,6 +179,18 @@ def _check_steps(steps: tuple[StepAdjustment, ...]) -> None:
 class CustomPolicyConfig(Model):
     class_: str = Field(alias="class")
     params: dict[str, Any] = Field(default_factory=dict)
+    # (sim) a Python policy is asked every evaluation_period; its answers go through the same
+    # cooldowns and clamping as AWS's own policies.
+    evaluation_period: seconds(ge=20) = 60
+    scale_out_cooldown: seconds(ge=0) = 300
+    scale_in_cooldown: seconds(ge=0) = 300
+
+    @field_validator("evaluation_period")
+    @classmethod
+    def _period(cls, value: int) -> int:
+        if value != 20 and value % 60:
+            raise Invalid(f"expected 20 or a multiple of 60 seconds; got {value}")
+        return value
 
     @field_validator("class_")
     @classmethod

@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from .errors import Invalid, ScenarioError, did_you_mean
+from .actions import ACTION_TYPES
 from .faults import FAULT_TYPES
 
 _EXPECTED = {
@@ -49,8 +50,9 @@ def scenario_error(exc: ValidationError, file: str | None) -> ScenarioError:
 def format_path(loc: list) -> str:
     """('traffic', 1, 'spike', 'peak_rps') -> 'traffic[1].spike.peak_rps'."""
     parts = list(loc)
-    # a fault's type is a key inside the item, not a level above it as pydantic's union tag suggests
-    if len(parts) > 2 and parts[0] == "faults" and parts[2] in FAULT_TYPES:
+    # a fault's or action's type is a key inside the item, not a level above it as pydantic's union tag suggests
+    if len(parts) > 2 and ((parts[0] == "faults" and parts[2] in FAULT_TYPES)
+                           or (parts[0] == "actions" and parts[2] in ACTION_TYPES)):
         del parts[2]
     # `- steps: [...]` is held as StepsTraffic.steps; the YAML has one `steps` level, not two
     if len(parts) > 3 and parts[0] == "traffic" and parts[2:4] == ["steps", "steps"]:

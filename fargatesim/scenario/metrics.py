@@ -3,7 +3,7 @@
 from typing import Literal
 
 from .errors import Invalid, did_you_mean
-from .fields import Model
+from .fields import Duration, Model
 
 PUBLISHED_METRICS: dict[str, tuple[str, ...]] = {
     "AWS/ECS": ("CPUUtilization", "MemoryUtilization"),
@@ -15,8 +15,6 @@ PUBLISHED_METRICS: dict[str, tuple[str, ...]] = {
         "HTTPCode_Target_5XX_Count",
         "HealthyHostCount",
         "UnHealthyHostCount",
-        "ActiveConnectionCount",
-        "NewConnectionCount",
     ),
 }
 
@@ -43,3 +41,16 @@ def check_published(namespace: str, metric_name: str) -> None:
             f"got {metric_name!r}{did_you_mean(metric_name, names)}",
             "metric_name",
         )
+
+
+class CloudWatchSettings(Model):
+    """(sim) When a period's datapoint becomes visible to alarms and policies.
+
+    AWS does not document these delays. The defaults are calibrated so that CPU target tracking
+    with AWS's default settings triggers a scale-out as long after a sudden load step as AWS's
+    own benchmark measured: 363 s with 60-second metrics and 86 s with 20-second ones
+    (aws/containers-roadmap#2113); benchmarks/scale_out_timing.py prints the figures.
+    """
+
+    metric_delay: Duration = 183.0
+    high_resolution_metric_delay: Duration = 26.0

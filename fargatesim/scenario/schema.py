@@ -39,7 +39,7 @@ from .fields import (
     choice,
     duration,
 )
-from .metrics import PUBLISHED_METRICS, Dimension
+from .metrics import PUBLISHED_METRICS, CloudWatchSettings, Dimension
 from .service import Service, TargetGroup, TargetGroupHealthCheck
 from .task import (
     FARGATE_SIZES,
@@ -111,6 +111,7 @@ class Scenario(Model):
     actions: tuple[Action, ...] = ()
     slo: Slo = Slo()
     pricing: Pricing = Pricing()
+    cloudwatch: CloudWatchSettings = CloudWatchSettings()
     # set by the loader, never by the file: the file as the user named it, and its folder
     source: str | None = None
     base_dir: Path | None = None

@@ -1,0 +1,89 @@
+"""Scaling policies as they run: each turns what it observes into a Recommendation.
+
+The arithmetic is in the pure functions (target_tracking.py, step_scaling.py); this module
+connects them to their alarms and to the scalable target.
+"""
+from __future__ import annotations
+
+from ..cloudwatch.alarms import MetricAlarm
+from .scalable_target import Recommendation, ScalableTarget
+from .step_scaling import aggregate, step_scaling_capacity
+from .target_tracking import alarm_thresholds, metric_of, target_tracking_capacity
+
+
+class TargetTrackingPolicy:
+    """Two alarms owned by the policy (AlarmHigh, AlarmLow), as Application Auto Scaling makes."""
+
+    def __init__(self, policy, target: ScalableTarget, service, evaluator, *, resource_id: str):
+        self.name = policy.name
+        self.cfg = policy.target_tracking_scaling_policy_configuration
+        self.target = target
+        self.service = service
+        namespace, metric, statistic, period = metric_of(self.cfg)
+        high, low = alarm_thresholds(self.cfg)
+        prefix = f"TargetTracking-{resource_id}"
+        self.high = evaluator.add(MetricAlarm(
+            name=f"{prefix}-AlarmHigh-{self.name}", namespace=namespace, metric_name=metric,
+            statistic=statistic, period=period, evaluation_periods=self.cfg.alarm_high_datapoints,
+            datapoints_to_alarm=self.cfg.alarm_high_datapoints,
+            comparison_operator="GreaterThanThreshold", threshold=high, actions=[self._on_high]))
+        self.low = evaluator.add(MetricAlarm(
+            name=f"{prefix}-AlarmLow-{self.name}", namespace=namespace, metric_name=metric,
+            statistic=statistic, period=period, evaluation_periods=self.cfg.alarm_low_datapoints,
+            datapoints_to_alarm=self.cfg.alarm_low_datapoints,
+            comparison_operator="LessThanThreshold", threshold=low, actions=[self._on_low]))
+        self.peers: list[TargetTrackingPolicy] = []
+
+    @property
+    def scale_in_enabled(self) -> bool:
+        return not self.cfg.disable_scale_in
+
+    def ready_to_scale_in(self) -> bool:
+        return self.low.state == "ALARM"
+
+    def _recommend(self, alarm: MetricAlarm, label: str) -> None:
+        metric = alarm.latest()
+        if metric is None:
+            return
+        running = self.service.running_count()
+        capacity = target_tracking_capacity(self.cfg, running, metric)
+        self.target.recommend(Recommendation(
+            policy=self.name, capacity=capacity, base=running,
+            why=f"{label} in ALARM: {alarm.describe(alarm.last_values)}; "
+                f"ceil({running} x {metric:.4g} / {self.cfg.target_value:g}) = {capacity}",
+            scale_out_cooldown=self.cfg.scale_out_cooldown,
+            scale_in_cooldown=self.cfg.scale_in_cooldown))
+
+    def _on_high(self, alarm, now) -> None:
+        self._recommend(alarm, "AlarmHigh")
+
+    def _on_low(self, alarm, now) -> None:
+        if not self.scale_in_enabled:
+            return
+        # Several target tracking policies: scale in only when all those that may scale in agree.
+        if all(p.ready_to_scale_in() for p in self.peers if p.scale_in_enabled):
+            self._recommend(alarm, "AlarmLow")
+
+
+class StepScalingPolicy:
+    """Invoked by the user's alarms that name it in alarm_actions."""
+
+    def __init__(self, policy, target: ScalableTarget, service):
+        self.name = policy.name
+        self.cfg = policy.step_scaling_policy_configuration
+        self.target = target
+        self.service = service
+
+    def __call__(self, alarm: MetricAlarm, now) -> None:
+        values = alarm.recent()
+        if not values:
+            return
+        metric = aggregate(values, self.cfg.metric_aggregation_type)
+        running = self.service.running_count()
+        capacity = step_scaling_capacity(self.cfg, running, metric, alarm.threshold)
+        self.target.recommend(Recommendation(
+            policy=self.name, capacity=capacity, base=running, relative=True,
+            why=f"{alarm.name} in ALARM: {alarm.describe(alarm.last_values)}; "
+                f"{self.cfg.metric_aggregation_type} {metric:.4g}, {self.cfg.adjustment_type} "
+                f"from {running} -> {capacity}",
+            scale_out_cooldown=self.cfg.cooldown, scale_in_cooldown=self.cfg.cooldown))

@@ -1,0 +1,160 @@
+"""The scalable target: min/max, cooldowns, and the rule that combines policies.
+
+Policies only recommend a capacity (pure functions in target_tracking.py, step_scaling.py, or
+a user's class); everything stateful happens here, in one place (aws-behaviour.md 1.4-1.8, 2.4,
+2.5, 3):
+- Recommendations that arrive at the same instant are combined: if any asks for more than the
+  desired count, the largest wins (scale-out); otherwise the largest of those asking for less
+  wins (scale-in). Target tracking policies scale in only when every target tracking policy
+  with scale-in enabled is ready to (the policy checks that before recommending).
+- Scale-out cooldown: while it runs, capacity the last scale-out added counts as already
+  there: a step policy's adjustment is applied to the capacity before that scale-out, so a
+  larger step adds only the difference. Scale-in cooldown: no policy scales in until it ends;
+  a scale-out ends it at once. Scheduled actions ignore both.
+- The result is clamped to [min, max]; a scale-out that starts below min goes to min first.
+- Scale-in is suspended during a deployment.
+Every decision carries a reason and lands in events.csv as a scaling_activity row.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+
+@dataclass
+class Recommendation:
+    policy: str
+    capacity: int              # what the policy wants, before clamping
+    base: int                  # the capacity it computed from (running count)
+    why: str                   # e.g. "AlarmHigh in ALARM: CPUUtilization [..] > 60"
+    scale_out_cooldown: float
+    scale_in_cooldown: float
+    relative: bool = False     # step adjustments are relative to `base`
+
+
+@dataclass
+class Decision:
+    t: float
+    policy: str
+    kind: str                  # scale-out | scale-in | not-scaled | scheduled
+    old: int
+    new: int
+    reason: str
+    in_cooldown: bool = False  # a scale-in cooldown was running when this decision was taken
+
+
+@dataclass
+class ScalableTarget:
+    env: object
+    service: object
+    min_capacity: int
+    max_capacity: int
+    record_event: Callable[[float, str, str, str], None]
+    touch: Callable[[], None]
+    decisions: list = field(default_factory=list)
+    scale_out_cooldown_until: float = float("-inf")
+    scale_out_base: int = 0
+    scale_in_cooldown_until: float = float("-inf")
+    _pending: list = field(default_factory=list)
+    _last_not_scaled: dict = field(default_factory=dict)
+
+    @property
+    def desired(self) -> int:
+        return self.service.desired_count
+
+    @property
+    def scale_in_suspended(self) -> bool:
+        return bool(getattr(self.service, "deploying", False))
+
+    def recommend(self, rec: Recommendation) -> None:
+        """Queue a recommendation; all those of one instant are combined once."""
+        if not self._pending:
+            self.env.process(self._decide_after_this_instant())
+        self._pending.append(rec)
+
+    def _decide_after_this_instant(self):
+        yield self.env.timeout(0)
+        recs, self._pending = self._pending, []
+        self.decide(recs)
+
+    # ------------------------------------------------------------------ combining
+    def decide(self, recs: list[Recommendation]) -> None:
+        now, current = self.env.now, self.desired
+        in_out_cooldown = now < self.scale_out_cooldown_until
+        wants = [(self._candidate(r, in_out_cooldown), r) for r in recs]
+        outs = [(c, r) for c, r in wants if c > current]
+        ins = [(c, r) for c, r in wants if c < current]
+        if outs:
+            capacity, rec = max(outs, key=lambda cr: cr[0])
+            new = min(max(capacity, self.min_capacity), self.max_capacity)
+            if new <= current:
+                self._not_scaled(rec, "AlreadyAtMaxCapacity",
+                                 f"wants {capacity}, max_capacity {self.max_capacity}")
+                return
+            self._apply(rec, "scale-out", current, new)
+            self.scale_out_cooldown_until = now + rec.scale_out_cooldown
+            self.scale_out_base = current if not in_out_cooldown else self.scale_out_base
+            self.scale_in_cooldown_until = min(self.scale_in_cooldown_until, now)
+            return
+        if ins:
+            capacity, rec = max(ins, key=lambda cr: cr[0])
+            if self.scale_in_suspended:
+                self._not_scaled(rec, "ScaleInSuspendedDuringDeployment", f"wants {capacity}")
+                return
+            if now < self.scale_in_cooldown_until:
+                self._not_scaled(rec, "ScaleInCooldown",
+                                 f"wants {capacity}, cooldown ends at {self.scale_in_cooldown_until:.0f} s")
+                return
+            new = max(min(capacity, self.max_capacity), self.min_capacity)
+            if new >= current:
+                self._not_scaled(rec, "AlreadyAtMinCapacity",
+                                 f"wants {capacity}, min_capacity {self.min_capacity}")
+                return
+            self._apply(rec, "scale-in", current, new)
+            self.scale_in_cooldown_until = now + rec.scale_in_cooldown
+            return
+        for capacity, rec in wants:
+            self._not_scaled(rec, "AlreadyAtDesiredCapacity", f"wants {capacity}")
+
+    def _candidate(self, rec: Recommendation, in_out_cooldown: bool) -> int:
+        if rec.relative and in_out_cooldown and rec.capacity > rec.base:
+            # The capacity added by the scale-out that started the cooldown counts as there:
+            # the step applies to the capacity before it, so a larger step adds the difference.
+            return self.scale_out_base + (rec.capacity - rec.base)
+        return rec.capacity
+
+    def _apply(self, rec: Recommendation, kind: str, old: int, new: int) -> None:
+        now = self.env.now
+        self.decisions.append(Decision(now, rec.policy, kind, old, new, rec.why,
+                                       in_cooldown=now < self.scale_in_cooldown_until))
+        self.record_event(now, "scaling_activity", rec.policy,
+                          f"{kind}: desired {old} -> {new} ({rec.why})")
+        self._last_not_scaled.clear()
+        self.service.set_desired(new, f"{kind} by {rec.policy}", quiet=True)
+
+    def _not_scaled(self, rec: Recommendation, code: str, detail: str) -> None:
+        now = self.env.now
+        self.decisions.append(Decision(now, rec.policy, "not-scaled", self.desired, self.desired, code,
+                                       in_cooldown=now < self.scale_in_cooldown_until))
+        # Repeated alarms say the same thing every period: log a reason once per episode.
+        if self._last_not_scaled.get(rec.policy) != code:
+            self._last_not_scaled[rec.policy] = code
+            self.record_event(now, "scaling_activity", rec.policy,
+                              f"not scaled: {code} ({detail}; {rec.why})")
+
+    # ------------------------------------------------------------------ scheduled actions
+    def set_bounds(self, name: str, min_capacity: int | None, max_capacity: int | None) -> None:
+        """A scheduled action: new min/max, and the desired count moved into them at once."""
+        now, old = self.env.now, self.desired
+        if min_capacity is not None:
+            self.min_capacity = int(min_capacity)
+        if max_capacity is not None:
+            self.max_capacity = int(max_capacity)
+        new = min(max(old, self.min_capacity), self.max_capacity)
+        self.record_event(now, "scheduled_action", name,
+                          f"min_capacity {self.min_capacity}, max_capacity {self.max_capacity}"
+                          + (f"; desired {old} -> {new}" if new != old else ""))
+        self.touch()
+        if new != old:
+            self.decisions.append(Decision(now, name, "scheduled", old, new, "ScheduledAction"))
+            self.service.set_desired(new, f"scheduled action {name}", quiet=True)

@@ -1,0 +1,121 @@
+"""CloudWatch metric alarms as they run: evaluated every period once its datapoint is visible.
+
+A period's datapoint becomes visible `delay` seconds after the period closes (the scenario's
+cloudwatch section); an alarm is evaluated at that moment over its evaluation range, and its
+actions run on every evaluation that finds it in ALARM ("Auto Scaling alarm actions repeat
+while the alarm stays in ALARM", CloudWatch user guide).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from .alarm_state import alarm_state, breaches
+from .metrics import MetricStore
+
+# CloudWatch fetches more datapoints than evaluation_periods (the evaluation range) so that it
+# can look past missing ones.
+EXTRA_RANGE = 2
+
+_SYMBOL = {"GreaterThanOrEqualToThreshold": ">=", "GreaterThanThreshold": ">",
+           "LessThanThreshold": "<", "LessThanOrEqualToThreshold": "<="}
+
+
+@dataclass(eq=False)
+class MetricAlarm:
+    name: str
+    namespace: str
+    metric_name: str
+    statistic: str
+    period: int
+    evaluation_periods: int
+    datapoints_to_alarm: int
+    comparison_operator: str
+    threshold: float
+    treat_missing_data: str = "missing"
+    actions: list = field(default_factory=list)     # callables(alarm, values, now)
+    state: str = "INSUFFICIENT_DATA"
+    last_values: list = field(default_factory=list)  # the evaluated datapoints, oldest first
+
+    @classmethod
+    def from_config(cls, cfg) -> "MetricAlarm":
+        return cls(name=cfg.alarm_name, namespace=cfg.namespace, metric_name=cfg.metric_name,
+                   statistic=cfg.statistic, period=int(cfg.period),
+                   evaluation_periods=int(cfg.evaluation_periods),
+                   datapoints_to_alarm=int(cfg.datapoints_to_alarm or cfg.evaluation_periods),
+                   comparison_operator=cfg.comparison_operator, threshold=float(cfg.threshold),
+                   treat_missing_data=cfg.treat_missing_data)
+
+    def describe(self, values) -> str:
+        shown = ", ".join("-" if v is None else f"{v:.4g}" for v in values[-self.evaluation_periods:])
+        return (f"{self.metric_name} [{shown}] {_SYMBOL[self.comparison_operator]} {self.threshold:g}, "
+                f"{self.datapoints_to_alarm} of {self.evaluation_periods}")
+
+    def latest(self):
+        real = [v for v in self.last_values if v is not None]
+        return real[-1] if real else None
+
+    def recent(self):
+        """The most recent real datapoints of the evaluation (up to evaluation_periods)."""
+        return [v for v in self.last_values if v is not None][-self.evaluation_periods:]
+
+
+class AlarmEvaluator:
+    """Evaluates alarms on the SimPy clock; one process per distinct (period, delay)."""
+
+    def __init__(self, env, store: MetricStore, *, delay_of: Callable[[int], float],
+                 record_event: Callable[[float, str, str, str], None]):
+        self.env = env
+        self.store = store
+        self.delay_of = delay_of
+        self._event = record_event
+        self.alarms: list[MetricAlarm] = []
+        self._groups: dict[tuple[int, float], list[MetricAlarm]] = {}
+
+    def add(self, alarm: MetricAlarm) -> MetricAlarm:
+        self.alarms.append(alarm)
+        key = (alarm.period, float(self.delay_of(alarm.period)))
+        if key not in self._groups:
+            self._groups[key] = []
+            self.env.process(self._run(*key))
+        self._groups[key].append(alarm)
+        return alarm
+
+    def _run(self, period: int, delay: float):
+        j = 0  # the next period whose datapoint is to become visible
+        while True:
+            at = (j + 1) * period + delay
+            yield self.env.timeout(max(0.0, at - self.env.now))
+            for alarm in self._groups[(period, delay)]:
+                self.evaluate(alarm, j + 1)
+            j += 1
+
+    def values(self, alarm: MetricAlarm, visible: int) -> list:
+        """Datapoints of the evaluation range, oldest first, None where missing."""
+        first = max(0, visible - alarm.evaluation_periods - EXTRA_RANGE)
+        raw = self.store.datapoints(alarm.namespace, alarm.metric_name, alarm.period,
+                                    alarm.statistic, first, visible)
+        return [None if (v is None or math.isnan(v)) else float(v) for v in np.asarray(raw).tolist()]
+
+    def evaluate(self, alarm: MetricAlarm, visible: int) -> None:
+        values = self.values(alarm, visible)
+        new = alarm_state(values, threshold=alarm.threshold,
+                          comparison_operator=alarm.comparison_operator,
+                          evaluation_periods=alarm.evaluation_periods,
+                          datapoints_to_alarm=alarm.datapoints_to_alarm,
+                          treat_missing_data=alarm.treat_missing_data,
+                          previous_state=alarm.state)
+        alarm.last_values = values
+        now = self.env.now
+        if new != alarm.state:
+            self._event(now, "alarm_state", alarm.name, f"{alarm.state} -> {new} ({alarm.describe(values)})")
+            alarm.state = new
+        if new == "ALARM":
+            for action in alarm.actions:
+                action(alarm, now)
+
+
+__all__ = ["AlarmEvaluator", "MetricAlarm", "breaches"]
