@@ -1,10 +1,7 @@
 """Time from a sudden load step to the first scale-out, against AWS's own benchmark.
 
-AWS measured CPU target tracking with default settings reacting to a sudden load step: the
-scale-out is triggered 363 s after the step with 60-second metrics and 86 s after it with
-20-second (high-resolution) metrics (aws/containers-roadmap#2113, 2026-09-15). This script
-steps the load from L to 4L (CPU 20 % to 80 % against a 50 % target) at random instants within
-a minute and prints the mean and range of the simulated delays for both resolutions.
+AWS measured 363 s with 60-second metrics and 86 s with 20-second metrics
+(aws/containers-roadmap#2113); see fargatesim/validation.py for the experiment.
 
     .venv/bin/python benchmarks/scale_out_timing.py [--steps 20]
 """
@@ -13,55 +10,15 @@ from __future__ import annotations
 import argparse
 import statistics
 
-import numpy as np
-
-from fargatesim.engine import Simulation
-from fargatesim.scenario import scenario_from_dict
-
-AWS_SECONDS = {"ECSServiceAverageCPUUtilization": 363.0,
-               "ECSServiceAverageCPUUtilizationHighResolution": 86.0}
-
-
-def step_scenario(metric_type: str, step_at: float, seed: int = 1) -> dict:
-    return {
-        "name": "scale-out-timing",
-        "duration": step_at + 900,
-        "seed": seed,
-        "traffic": [{"constant": {"rps": 100}},
-                    {"steps": [{"at": step_at, "rps": 300}]}],
-        "workload": {"cpu_ms": {"distribution": "exponential", "mean": 20}, "timeout": "30s"},
-        "task_definition": {"cpu": 1024, "memory": 2048, "container_definitions": [
-            {"name": "app", "port_mappings": [{"container_port": 8080}]}]},
-        "service": {"desired_count": 10},
-        "autoscaling": {"min_capacity": 10, "max_capacity": 100, "policies": [{
-            "name": "cpu-50", "policy_type": "TargetTrackingScaling",
-            "target_tracking_scaling_policy_configuration": {
-                "target_value": 50, "predefined_metric_specification": {"predefined_metric_type": metric_type}},
-        }]},
-    }
-
-
-def first_scale_out_delay(metric_type: str, step_at: float, seed: int = 1) -> float:
-    sim = Simulation(scenario_from_dict(step_scenario(metric_type, step_at, seed))).run()
-    outs = [d.t for d in sim.scalable_target.decisions if d.kind == "scale-out" and d.t >= step_at]
-    if not outs:
-        raise RuntimeError(f"no scale-out after a step at {step_at} s")
-    return outs[0] - step_at
-
-
-def delays(metric_type: str, steps: int, seed: int = 1) -> list[float]:
-    rng = np.random.default_rng(seed)
-    # The step lands at a random instant within a minute, after an hour of steady load.
-    return [first_scale_out_delay(metric_type, 3600 + float(rng.uniform(0, 60)), seed)
-            for _ in range(steps)]
+from fargatesim.validation import AWS_SCALE_OUT_SECONDS, scale_out_delays
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=20, help="random step instants per resolution")
     args = parser.parse_args()
-    for metric_type, aws in AWS_SECONDS.items():
-        d = delays(metric_type, args.steps)
+    for metric_type, aws in AWS_SCALE_OUT_SECONDS.items():
+        d = scale_out_delays(metric_type, args.steps)
         mean = statistics.fmean(d)
         print(f"{metric_type:<48} mean {mean:6.1f} s (min {min(d):.0f}, max {max(d):.0f}) "
               f"vs AWS {aws:.0f} s: {100 * (mean - aws) / aws:+.1f} %")

@@ -208,10 +208,8 @@ def _summary(sim, ts: pd.DataFrame, events: pd.DataFrame) -> dict:
             "min_running": int(running["min"]), "max_running": int(running["max"]),
             "mean_running": _r(running["mean"]), "task_hours": _r(cost["task_hours"], 4),
         },
-        "cpu_utilization": {"mean": _r(np.nanmean(cpu) if len(cpu) else np.nan, 2),
-                            "max": _r(np.nanmax(cpu) if len(cpu) else np.nan, 2)},
-        "memory_utilization": {"mean": _r(np.nanmean(mem) if len(mem) else np.nan, 2),
-                               "max": _r(np.nanmax(mem) if len(mem) else np.nan, 2)},
+        "cpu_utilization": _mean_max(cpu),
+        "memory_utilization": _mean_max(mem),
         "scaling": {
             "activities": int(len(scaling)),
             "scale_out": int(scaling["detail"].str.contains("scale-out").sum()),
@@ -220,6 +218,14 @@ def _summary(sim, ts: pd.DataFrame, events: pd.DataFrame) -> dict:
         "slo": slo,
         "cost": cost,
     }
+
+
+def _mean_max(values: np.ndarray) -> dict:
+    """Mean and max over the periods that had running tasks (None when none had)."""
+    live = values[~np.isnan(values)]
+    if not len(live):
+        return {"mean": None, "max": None}
+    return {"mean": _r(live.mean(), 2), "max": _r(live.max(), 2)}
 
 
 def _running_path(sim, end: float) -> dict:

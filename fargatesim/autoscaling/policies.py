@@ -19,6 +19,7 @@ class TargetTrackingPolicy:
         self.cfg = policy.target_tracking_scaling_policy_configuration
         self.target = target
         self.service = service
+        self.evaluator = evaluator
         namespace, metric, statistic, period = metric_of(self.cfg)
         high, low = alarm_thresholds(self.cfg)
         prefix = f"TargetTracking-{resource_id}"
@@ -41,28 +42,35 @@ class TargetTrackingPolicy:
     def ready_to_scale_in(self) -> bool:
         return self.low.state == "ALARM"
 
-    def _recommend(self, alarm: MetricAlarm, label: str) -> None:
-        metric = alarm.latest()
+    def _recommend(self, alarm: MetricAlarm, label: str, direction: str) -> None:
+        metric, period_index = alarm.latest()
         if metric is None:
             return
+        # Assumption (AWS documents no formula): the utilisation is multiplied by the number of
+        # tasks it was measured over, so a datapoint published minutes late is not applied to
+        # tasks added since (which would compound every scale-out). With no such count (a
+        # custom metric), the running count now is used, as the ECS guide says.
+        behind = self.evaluator.store.tasks_behind(alarm.namespace, alarm.metric_name,
+                                                   alarm.period, period_index)
         running = self.service.running_count()
-        capacity = target_tracking_capacity(self.cfg, running, metric)
+        base = running if behind is None else behind
+        capacity = target_tracking_capacity(self.cfg, base, metric)
         self.target.recommend(Recommendation(
             policy=self.name, capacity=capacity, base=running,
             why=f"{label} in ALARM: {alarm.describe(alarm.last_values)}; "
-                f"ceil({running} x {metric:.4g} / {self.cfg.target_value:g}) = {capacity}",
+                f"ceil({base:.4g} x {metric:.4g} / {self.cfg.target_value:g}) = {capacity}",
             scale_out_cooldown=self.cfg.scale_out_cooldown,
-            scale_in_cooldown=self.cfg.scale_in_cooldown))
+            scale_in_cooldown=self.cfg.scale_in_cooldown, direction=direction))
 
     def _on_high(self, alarm, now) -> None:
-        self._recommend(alarm, "AlarmHigh")
+        self._recommend(alarm, "AlarmHigh", "out")
 
     def _on_low(self, alarm, now) -> None:
         if not self.scale_in_enabled:
             return
         # Several target tracking policies: scale in only when all those that may scale in agree.
         if all(p.ready_to_scale_in() for p in self.peers if p.scale_in_enabled):
-            self._recommend(alarm, "AlarmLow")
+            self._recommend(alarm, "AlarmLow", "in")
 
 
 class StepScalingPolicy:

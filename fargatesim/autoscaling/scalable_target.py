@@ -30,6 +30,7 @@ class Recommendation:
     scale_out_cooldown: float
     scale_in_cooldown: float
     relative: bool = False     # step adjustments are relative to `base`
+    direction: str = "any"     # "out": AlarmHigh may only add; "in": AlarmLow may only remove
 
 
 @dataclass
@@ -40,6 +41,8 @@ class Decision:
     old: int
     new: int
     reason: str
+    wanted: int | None = None  # what the winning recommendation asked for
+    direction: str = "any"     # of that recommendation (see Recommendation.direction)
     in_cooldown: bool = False  # a scale-in cooldown was running when this decision was taken
 
 
@@ -82,16 +85,16 @@ class ScalableTarget:
         now, current = self.env.now, self.desired
         in_out_cooldown = now < self.scale_out_cooldown_until
         wants = [(self._candidate(r, in_out_cooldown), r) for r in recs]
-        outs = [(c, r) for c, r in wants if c > current]
-        ins = [(c, r) for c, r in wants if c < current]
+        outs = [(c, r) for c, r in wants if c > current and r.direction != "in"]
+        ins = [(c, r) for c, r in wants if c < current and r.direction != "out"]
         if outs:
             capacity, rec = max(outs, key=lambda cr: cr[0])
             new = min(max(capacity, self.min_capacity), self.max_capacity)
             if new <= current:
-                self._not_scaled(rec, "AlreadyAtMaxCapacity",
+                self._not_scaled(rec, "AlreadyAtMaxCapacity", capacity,
                                  f"wants {capacity}, max_capacity {self.max_capacity}")
                 return
-            self._apply(rec, "scale-out", current, new)
+            self._apply(rec, "scale-out", current, new, capacity)
             self.scale_out_cooldown_until = now + rec.scale_out_cooldown
             self.scale_out_base = current if not in_out_cooldown else self.scale_out_base
             self.scale_in_cooldown_until = min(self.scale_in_cooldown_until, now)
@@ -99,22 +102,23 @@ class ScalableTarget:
         if ins:
             capacity, rec = max(ins, key=lambda cr: cr[0])
             if self.scale_in_suspended:
-                self._not_scaled(rec, "ScaleInSuspendedDuringDeployment", f"wants {capacity}")
+                self._not_scaled(rec, "ScaleInSuspendedDuringDeployment", capacity, f"wants {capacity}")
                 return
             if now < self.scale_in_cooldown_until:
-                self._not_scaled(rec, "ScaleInCooldown",
+                self._not_scaled(rec, "ScaleInCooldown", capacity,
                                  f"wants {capacity}, cooldown ends at {self.scale_in_cooldown_until:.0f} s")
                 return
             new = max(min(capacity, self.max_capacity), self.min_capacity)
             if new >= current:
-                self._not_scaled(rec, "AlreadyAtMinCapacity",
+                self._not_scaled(rec, "AlreadyAtMinCapacity", capacity,
                                  f"wants {capacity}, min_capacity {self.min_capacity}")
                 return
-            self._apply(rec, "scale-in", current, new)
+            self._apply(rec, "scale-in", current, new, capacity)
             self.scale_in_cooldown_until = now + rec.scale_in_cooldown
             return
         for capacity, rec in wants:
-            self._not_scaled(rec, "AlreadyAtDesiredCapacity", f"wants {capacity}")
+            # A target tracking alarm asks for one direction only: AlarmHigh never removes.
+            self._not_scaled(rec, "AlreadyAtDesiredCapacity", capacity, f"wants {capacity}")
 
     def _candidate(self, rec: Recommendation, in_out_cooldown: bool) -> int:
         if rec.relative and in_out_cooldown and rec.capacity > rec.base:
@@ -123,18 +127,19 @@ class ScalableTarget:
             return self.scale_out_base + (rec.capacity - rec.base)
         return rec.capacity
 
-    def _apply(self, rec: Recommendation, kind: str, old: int, new: int) -> None:
+    def _apply(self, rec: Recommendation, kind: str, old: int, new: int, wanted: int) -> None:
         now = self.env.now
-        self.decisions.append(Decision(now, rec.policy, kind, old, new, rec.why,
+        self.decisions.append(Decision(now, rec.policy, kind, old, new, rec.why, wanted, rec.direction,
                                        in_cooldown=now < self.scale_in_cooldown_until))
         self.record_event(now, "scaling_activity", rec.policy,
                           f"{kind}: desired {old} -> {new} ({rec.why})")
         self._last_not_scaled.clear()
         self.service.set_desired(new, f"{kind} by {rec.policy}", quiet=True)
 
-    def _not_scaled(self, rec: Recommendation, code: str, detail: str) -> None:
+    def _not_scaled(self, rec: Recommendation, code: str, wanted: int, detail: str) -> None:
         now = self.env.now
         self.decisions.append(Decision(now, rec.policy, "not-scaled", self.desired, self.desired, code,
+                                       wanted, rec.direction,
                                        in_cooldown=now < self.scale_in_cooldown_until))
         # Repeated alarms say the same thing every period: log a reason once per episode.
         if self._last_not_scaled.get(rec.policy) != code:

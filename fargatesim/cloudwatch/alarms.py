@@ -39,6 +39,7 @@ class MetricAlarm:
     actions: list = field(default_factory=list)     # callables(alarm, values, now)
     state: str = "INSUFFICIENT_DATA"
     last_values: list = field(default_factory=list)  # the evaluated datapoints, oldest first
+    last_first: int = 0        # the period index of last_values[0]
 
     @classmethod
     def from_config(cls, cfg) -> "MetricAlarm":
@@ -55,8 +56,11 @@ class MetricAlarm:
                 f"{self.datapoints_to_alarm} of {self.evaluation_periods}")
 
     def latest(self):
-        real = [v for v in self.last_values if v is not None]
-        return real[-1] if real else None
+        """The most recent real datapoint and its period index, or (None, None)."""
+        for i in range(len(self.last_values) - 1, -1, -1):
+            if self.last_values[i] is not None:
+                return self.last_values[i], self.last_first + i
+        return None, None
 
     def recent(self):
         """The most recent real datapoints of the evaluation (up to evaluation_periods)."""
@@ -93,9 +97,12 @@ class AlarmEvaluator:
                 self.evaluate(alarm, j + 1)
             j += 1
 
+    def first_period(self, alarm: MetricAlarm, visible: int) -> int:
+        return max(0, visible - alarm.evaluation_periods - EXTRA_RANGE)
+
     def values(self, alarm: MetricAlarm, visible: int) -> list:
         """Datapoints of the evaluation range, oldest first, None where missing."""
-        first = max(0, visible - alarm.evaluation_periods - EXTRA_RANGE)
+        first = self.first_period(alarm, visible)
         raw = self.store.datapoints(alarm.namespace, alarm.metric_name, alarm.period,
                                     alarm.statistic, first, visible)
         return [None if (v is None or math.isnan(v)) else float(v) for v in np.asarray(raw).tolist()]
@@ -109,6 +116,7 @@ class AlarmEvaluator:
                           treat_missing_data=alarm.treat_missing_data,
                           previous_state=alarm.state)
         alarm.last_values = values
+        alarm.last_first = self.first_period(alarm, visible)
         now = self.env.now
         if new != alarm.state:
             self._event(now, "alarm_state", alarm.name, f"{alarm.state} -> {new} ({alarm.describe(values)})")

@@ -81,6 +81,21 @@ class MetricStore:
         return _reduce(values, statistic)
 
 
+    def tasks_behind(self, namespace: str, metric: str, period: float, index: int) -> float | None:
+        """How many tasks (or targets) period `index`'s datapoint averages over, or None.
+
+        Target tracking multiplies a utilisation by this count to get the load it measured;
+        with metrics published minutes late, the count *then* is the right one, not today's.
+        """
+        per = self.ticks_per_period(period)
+        sl = slice(index * per, (index + 1) * per)
+        if namespace == ECS:
+            return float(self.rec.cpu_capacity[sl].mean() / self._app.task_cpu_units)
+        if metric == "RequestCountPerTarget":
+            return float(self.rec.in_service[sl].mean())
+        return None
+
+
 def _reduce(values: np.ndarray, statistic: str) -> np.ndarray:
     with np.errstate(invalid="ignore"):
         if statistic == "Average":

@@ -131,12 +131,10 @@ class TargetGroup:
         if healthy:
             in_service = set(healthy)
         else:
-            # Fail open: with no healthy target the load balancer routes to all registered
-            # targets still under health checks (ALB guide, "fails open").
-            in_service = {t for t in self.targets.values()
-                          if t.state in (TargetState.UNHEALTHY, TargetState.INITIAL)}
-            if not any(t.state is TargetState.UNHEALTHY for t in in_service):
-                in_service = set()   # only targets still in their initial checks: 503
+            # Fail open: a target group with only unhealthy targets routes to all of them
+            # (ALB guide, "fails open"); targets still in their initial checks get nothing,
+            # and with no unhealthy target either the load balancer answers 503 itself.
+            in_service = {t for t in self.targets.values() if t.state is TargetState.UNHEALTHY}
         base, ramp_from, serving = [], [], []
         for task in tasks_up:
             target = self.targets.get(task)
