@@ -90,11 +90,11 @@ def parse_sets(items) -> dict:
     for item in items:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
-            raise ScenarioError(None, "--set", f"expected KEY=VALUE, e.g. autoscaling.min_capacity=4; got {item!r}")
+            raise ScenarioError(f"expected KEY=VALUE, e.g. autoscaling.min_capacity=4; got {item!r}", path="--set")
         try:
             out[key.strip()] = yaml.safe_load(value) if value.strip() else None
         except yaml.YAMLError as e:
-            raise ScenarioError(None, f"--set {key.strip()}", f"VALUE is not valid YAML: {e}") from None
+            raise ScenarioError(f"VALUE is not valid YAML: {e}", path=f"--set {key.strip()}") from None
     return out
 
 

@@ -117,7 +117,12 @@ class CustomPolicy:
                               pending=counts["pending_count"], min_capacity=self.target.min_capacity,
                               max_capacity=self.target.max_capacity,
                               _evaluator=self.evaluator, _delay_of=self.delay_of)
-            wanted = self.obj.desired_capacity(obs)
+            try:
+                wanted = self.obj.desired_capacity(obs)
+            except Exception as e:  # the user's code failed: stop the run and say where
+                from ..engine import SimulationError
+                raise SimulationError(f"custom policy {self.name!r} raised {type(e).__name__}: {e} "
+                                      f"at t = {env.now:g} s") from e
             if wanted is None:
                 continue
             self.target.recommend(Recommendation(

@@ -12,8 +12,8 @@ def install_autoscaling(sim, extra_policies=()) -> ScalableTarget:
     s = sim.scenario
     cfg = s.autoscaling
     if cfg is None:
-        raise ScenarioError(s.source, "autoscaling",
-                            "custom policies need an autoscaling section (min_capacity, max_capacity)")
+        raise ScenarioError("custom policies need an autoscaling section (min_capacity, max_capacity)",
+                            file=s.source, path="autoscaling")
     target = ScalableTarget(sim.env, sim.service, cfg.min_capacity, cfg.max_capacity,
                             sim.event, sim.touch)
     resource_id = f"service/default/{s.service.name}"
@@ -30,8 +30,8 @@ def install_autoscaling(sim, extra_policies=()) -> ScalableTarget:
             try:
                 obj = load_policy_class(custom.class_, s.base_dir)(**custom.params)
             except Exception as e:  # the user's code: say where it came from, not a traceback
-                raise ScenarioError(s.source, f"autoscaling.policies[{i}].custom.class",
-                                    f"cannot create {custom.class_!r}: {type(e).__name__}: {e}") from None
+                raise ScenarioError(f"cannot create {custom.class_!r}: {type(e).__name__}: {e}",
+                                    file=s.source, path=f"autoscaling.policies[{i}].custom.class") from None
             _start_custom(sim, target, policy.name, obj, custom.evaluation_period,
                           custom.scale_out_cooldown, custom.scale_in_cooldown)
     for policy in tracking:
