@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-SCENARIO ?= scenarios/diurnal-flash-crowd.yaml
+SCENARIO ?= scenarios/checkout-api.yaml
 OUT    ?= results
 
 .PHONY: install run test bench clean

@@ -44,7 +44,7 @@ ERROR_STYLE = {
 # Operator actions, scheduled actions and deployments share a colour, told apart by dashes.
 C_ACTION = "#1a9e77"
 EVENT_STYLE = (
-    (("scaling_activity",), "scaling activity", "#7b3fb5", 0.9, "-", 0.55),
+    (("scaling_activity",), "scale-out / scale-in", "#7b3fb5", 0.9, "-", 0.55),
     (("fault",), "fault", "#e31a1c", 1.4, "-", 0.8),
     (("service",), "operator action", C_ACTION, 1.2, "--", 0.8),
     (("scheduled_action",), "scheduled action", C_ACTION, 1.2, ":", 0.9),
@@ -368,6 +368,10 @@ def _draw_events(axes, events: pd.DataFrame, t0: float) -> list:
         return []
     t_s = pd.to_numeric(events["t_s"], errors="coerce").to_numpy(dtype=float)
     kind = events["kind"].astype(str).to_numpy()
+    if "detail" in events:
+        # A policy that could not scale (at max, in cooldown) changed nothing: not worth a line.
+        idle = (kind == "scaling_activity") & events["detail"].astype(str).str.startswith("not scaled").to_numpy()
+        kind = np.where(idle, "", kind)
     handles = []
     for kinds, label, color, width, style, alpha in EVENT_STYLE:
         t = np.sort(t_s[np.isin(kind, kinds) & np.isfinite(t_s)])

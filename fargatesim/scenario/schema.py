@@ -175,6 +175,25 @@ class Scenario(Model):
         data["traffic"] = [_yaml_traffic_item(item) for item in data["traffic"]]
         return data
 
+    def with_changes(self, changes: dict[str, Any]) -> "Scenario":
+        """A new scenario with `changes` applied and validated again; this one is left as it is.
+
+        `changes` maps key paths to values exactly as ``load_scenario(..., overrides=...)`` does,
+        e.g. ``{"autoscaling.min_capacity": 4}`` or
+        ``{"autoscaling.policies[0].target_tracking_scaling_policy_configuration.target_value": 50}``;
+        a mapping given as a value is merged into the one there. The source file and its folder
+        are kept, so relative trace files still resolve and errors still name the file. A bad
+        path or value raises ScenarioError naming the key.
+
+        The changes apply to the scenario as loaded, where defaults derived from other keys are
+        already filled in: changing ``name`` does not rename ``service.name``.
+        """
+        from .loader import apply_overrides, scenario_from_dict  # the loader imports this module
+        if not changes:
+            return self
+        data = apply_overrides(self.to_dict(), dict(changes), file=self.source)
+        return scenario_from_dict(data, source=self.source, base_dir=self.base_dir)
+
 
 def _yaml_traffic_item(item: dict) -> dict:
     kind = item.pop("kind")
