@@ -42,7 +42,7 @@ class TargetTrackingPolicy:
     def ready_to_scale_in(self) -> bool:
         return self.low.state == "ALARM"
 
-    def _recommend(self, alarm: MetricAlarm, label: str, direction: str) -> None:
+    def _recommend(self, alarm: MetricAlarm, label: str, direction: str, holds=None) -> None:
         metric, period_index = alarm.latest()
         if metric is None:
             return
@@ -60,7 +60,7 @@ class TargetTrackingPolicy:
             why=f"{label} in ALARM: {alarm.describe(alarm.last_values)}; "
                 f"ceil({base:.4g} x {metric:.4g} / {self.cfg.target_value:g}) = {capacity}",
             scale_out_cooldown=self.cfg.scale_out_cooldown,
-            scale_in_cooldown=self.cfg.scale_in_cooldown, direction=direction))
+            scale_in_cooldown=self.cfg.scale_in_cooldown, direction=direction, holds=holds))
 
     def _on_high(self, alarm, now) -> None:
         self._recommend(alarm, "AlarmHigh", "out")
@@ -68,9 +68,12 @@ class TargetTrackingPolicy:
     def _on_low(self, alarm, now) -> None:
         if not self.scale_in_enabled:
             return
-        # Several target tracking policies: scale in only when all those that may scale in agree.
-        if all(p.ready_to_scale_in() for p in self.peers if p.scale_in_enabled):
-            self._recommend(alarm, "AlarmLow", "in")
+        # Several target tracking policies: scale in only when all those that may scale in agree,
+        # judged once every alarm of this instant has been evaluated.
+        self._recommend(alarm, "AlarmLow", "in", holds=self._all_ready_to_scale_in)
+
+    def _all_ready_to_scale_in(self) -> bool:
+        return all(p.ready_to_scale_in() for p in self.peers if p.scale_in_enabled)
 
 
 class StepScalingPolicy:

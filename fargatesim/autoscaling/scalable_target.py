@@ -31,6 +31,9 @@ class Recommendation:
     scale_in_cooldown: float
     relative: bool = False     # step adjustments are relative to `base`
     direction: str = "any"     # "out": AlarmHigh may only add; "in": AlarmLow may only remove
+    # Checked when the instant's recommendations are combined (after every alarm of that
+    # instant was evaluated), e.g. "all target tracking policies are ready to scale in".
+    holds: Callable[[], bool] | None = None
 
 
 @dataclass
@@ -78,7 +81,7 @@ class ScalableTarget:
     def _decide_after_this_instant(self):
         yield self.env.timeout(0)
         recs, self._pending = self._pending, []
-        self.decide(recs)
+        self.decide([r for r in recs if r.holds is None or r.holds()])
 
     # ------------------------------------------------------------------ combining
     def decide(self, recs: list[Recommendation]) -> None:
