@@ -78,6 +78,25 @@ class Result:
             raise ValueError(f"resolution must be 'period' or 'tick', got {resolution!r}")
         return self.timeseries
 
+    def metrics(self, period: int = 60) -> pd.DataFrame:
+        """The CloudWatch metrics the simulator publishes, one row per period (60 or 20 s).
+
+        Columns are "Namespace/MetricName" with their most useful statistic (Average for
+        utilisations, host counts and response time; Sum for counts); NaN where CloudWatch would
+        have no datapoint (ALB metrics in a period without requests).
+        """
+        if self._simulation is None:
+            raise ValueError("metrics are only available in the process that ran the simulation")
+        from .cloudwatch.metrics import PUBLISHED
+        sim = self._simulation
+        n = sim.n_ticks // sim.metrics.ticks_per_period(period)
+        data = {"t_s": np.arange(n) * float(period)}
+        for namespace, names in PUBLISHED.items():
+            for name in names:
+                stat = "Sum" if name.startswith(("RequestCount", "HTTPCode")) else "Average"
+                data[f"{namespace}/{name}"] = sim.metrics.datapoints(namespace, name, period, stat, 0, n)
+        return pd.DataFrame(data)
+
     # ---------------------------------------------------------------- output
     def save(self, directory, *, resolution: str = "period", plot: bool = True) -> Path:
         out = Path(directory)

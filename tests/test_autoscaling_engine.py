@@ -218,3 +218,34 @@ def test_every_change_of_desired_count_is_explained_in_events(path):
                                     or "returned" in row.detail or row.kind == "service")
         previous = desired
     assert changes > 0, f"{path.stem}: the scenario never scaled"
+
+
+def test_scale_from_zero_starts_with_one_task_then_tracks_the_load():
+    s = scenario_from_dict(_base(
+        [{"steps": [{"at": 600, "rps": 120}]}],
+        [_tt("rcpt", "ALBRequestCountPerTarget", 1200, 0, 300)],
+        min_capacity=0, desired=0, duration="1h"))
+    sim = Simulation(s).run()
+    outs = [d for d in sim.scalable_target.decisions if d.kind == "scale-out"]
+    assert outs[0].old == 0 and outs[0].new == 1          # the smallest possible amount first
+    # Then on the tasks it measured: 120 req/s = 7,200 per minute over 1,200 per target.
+    assert sim.service.desired_count == math.ceil(120 * 60 / 1200)
+
+
+def test_customized_metric_target_tracking_on_response_time():
+    policy = {"name": "latency", "policy_type": "TargetTrackingScaling",
+              "target_tracking_scaling_policy_configuration": {
+                  "target_value": 0.08, "scale_out_cooldown": 60, "scale_in_cooldown": 600,
+                  "customized_metric_specification": {"namespace": "AWS/ApplicationELB",
+                                                      "metric_name": "TargetResponseTime",
+                                                      "statistic": "Average"}}}
+    s = scenario_from_dict(_base([{"constant": {"rps": 60}}, {"steps": [{"at": 900, "rps": 40}]}],
+                                 [policy], min_capacity=2, desired=4, duration="1h"))
+    sim = Simulation(s).run()
+    outs = [d for d in sim.scalable_target.decisions if d.kind == "scale-out"]
+    assert outs and all("TargetResponseTime" in d.reason for d in outs)
+    # Without a task count behind the metric, the running count is the base (ECS guide).
+    assert f"ceil({outs[0].old} x" in outs[0].reason
+    latency = lambda a, b: sim.metrics.datapoints("AWS/ApplicationELB", "TargetResponseTime", 60, "Average", a, b)
+    assert latency(1, 5).min() > 0.08            # 4 tasks start over the target...
+    assert latency(50, 60).max() <= 0.08         # ...and the scale-outs bring it under, for good

@@ -1,0 +1,37 @@
+"""Result.metrics(): the CloudWatch view of a run agrees with the results table."""
+import numpy as np
+
+import fargatesim
+from fargatesim.scenario import scenario_from_dict
+
+
+def run():
+    return fargatesim.simulate(scenario_from_dict({
+        "name": "metrics", "duration": "30m", "seed": 9,
+        "traffic": [{"steps": [{"at": 0, "rps": 50}, {"at": 600, "rps": 0}, {"at": 1200, "rps": 80}]}],
+        "workload": {"cpu_ms": 20, "timeout": "30s"},
+        "task_definition": {"cpu": 512, "memory": 1024,
+                            "container_definitions": [{"name": "app", "port_mappings": [{"container_port": 80}]}]},
+        "service": {"desired_count": 4},
+    }))
+
+
+def test_minute_metrics_match_the_timeseries_and_miss_when_no_request_flows():
+    r = run()
+    m = r.metrics(60)
+    assert len(m) == 30
+    np.testing.assert_array_equal(m["AWS/ApplicationELB/RequestCount"].fillna(0).to_numpy(),
+                                  r.timeseries["requests"].to_numpy())
+    np.testing.assert_allclose(m["AWS/ECS/CPUUtilization"], r.timeseries["cpu_utilization"])
+    quiet = slice(10, 20)                              # no traffic: ALB sends no datapoint
+    assert m["AWS/ApplicationELB/RequestCount"].iloc[quiet].isna().all()
+    assert m["AWS/ApplicationELB/TargetResponseTime"].iloc[quiet].isna().all()
+    assert (m["AWS/ApplicationELB/RequestCountPerTarget"].iloc[quiet] == 0).all()   # always reported
+    assert (m["AWS/ApplicationELB/HealthyHostCount"] == 4).all()
+
+
+def test_twenty_second_metrics_add_up_to_the_minute():
+    r = run()
+    m20, m60 = r.metrics(20), r.metrics(60)
+    per_minute = m20["AWS/ApplicationELB/RequestCount"].fillna(0).to_numpy().reshape(-1, 3).sum(axis=1)
+    np.testing.assert_array_equal(per_minute, m60["AWS/ApplicationELB/RequestCount"].fillna(0).to_numpy())
