@@ -10,12 +10,13 @@ policies": "Step adjustments", "Scaling adjustment types") and the API Reference
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any, NamedTuple
+
+from .config import REQUIRED, get
 
 ADJUSTMENT_TYPES = ("ChangeInCapacity", "PercentChangeInCapacity", "ExactCapacity")
 AGGREGATION_TYPES = ("Average", "Minimum", "Maximum")
-_REQUIRED = object()
 
 
 class _Step(NamedTuple):
@@ -25,16 +26,8 @@ class _Step(NamedTuple):
     source: Any  # the caller's own step object, handed back by matching_step
 
 
-def _get(obj: Any, key: str, default: Any = _REQUIRED) -> Any:
-    """A key of a mapping or an attribute of a config object (notebook users pass dicts)."""
-    if isinstance(obj, Mapping):
-        if key in obj:
-            return obj[key]
-    elif hasattr(obj, key):
-        return getattr(obj, key)
-    if default is _REQUIRED:
-        raise ValueError(f"expected {key!r} in the step scaling policy configuration; it is missing")
-    return default
+def _get(obj: Any, key: str, default: Any = REQUIRED) -> Any:
+    return get(obj, key, default, what="step scaling policy configuration")
 
 
 def _bound(value: Any, infinite: float) -> float:

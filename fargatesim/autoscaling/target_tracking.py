@@ -14,8 +14,9 @@ simulator default, not an AWS statement.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from typing import Any
+
+from .config import REQUIRED, get
 
 # predefined metric type -> (namespace, metric name, statistic, period in seconds)
 PREDEFINED: dict[str, tuple[str, str, str, int]] = {
@@ -27,19 +28,10 @@ PREDEFINED: dict[str, tuple[str, str, str, int]] = {
 }
 DEFAULT_ALARM_LOW_RATIO = 0.9
 _EPSILON = 1e-9  # relative; absorbs float noise such as 3 * 70 / 70 landing a hair above 3
-_REQUIRED = object()
 
 
-def _get(obj: Any, key: str, default: Any = _REQUIRED) -> Any:
-    """A key of a mapping or an attribute of a config object (notebook users pass dicts)."""
-    if isinstance(obj, Mapping):
-        if key in obj:
-            return obj[key]
-    elif hasattr(obj, key):
-        return getattr(obj, key)
-    if default is _REQUIRED:
-        raise ValueError(f"expected {key!r} in the target tracking configuration; it is missing")
-    return default
+def _get(obj: Any, key: str, default: Any = REQUIRED) -> Any:
+    return get(obj, key, default, what="target tracking configuration")
 
 
 def _target(config: Any) -> float:
