@@ -18,7 +18,8 @@ from .cloudwatch.metrics import MetricStore
 from .dataplane.app_model import AppModel
 from .dataplane.fluid import FluidDataPlane
 from .dataplane.records import TickRecords
-from .ecs.faults import install_actions, install_faults
+from .ecs.actions import install_actions
+from .ecs.faults import install_faults
 from .ecs.service import Service
 from .elb.target_group import TargetGroup
 from .traffic import rate_curve, sample_arrivals

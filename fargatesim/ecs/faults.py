@@ -1,4 +1,4 @@
-"""Faults injected into the service's tasks, and operator actions on the service."""
+"""Faults injected into the service's tasks: crashes and failing health endpoints."""
 from __future__ import annotations
 
 from .task import TaskState
@@ -9,26 +9,13 @@ def install_faults(env, service, faults, rng, record_event) -> None:
         if fault.type == "task_crash" and fault.mtbf is not None:
             service.on_running.append(_crash_after_lifetime(env, service, fault.mtbf, rng, record_event))
         elif fault.type == "task_crash":
-            env.process(_at(env, fault.at, lambda f=fault: _crash_some(env, service, f.count, rng, record_event)))
+            env.process(at(env, fault.at, lambda f=fault: _crash_some(env, service, f.count, rng, record_event)))
         elif fault.type == "task_unhealthy":
-            env.process(_at(env, fault.at, lambda f=fault: _break_health(env, service, f.count, rng, record_event)))
+            env.process(at(env, fault.at, lambda f=fault: _break_health(env, service, f.count, rng, record_event)))
 
 
-def install_actions(env, service, actions, record_event) -> None:
-    from .deployment import rolling_update
-    for action in actions:
-        if action.type == "set_desired_count":
-            env.process(_at(env, action.at, lambda a=action: service.set_desired(a.value, "set_desired_count action")))
-        elif action.type == "deploy":
-            env.process(_after(env, action.at, lambda: rolling_update(env, service, record_event)))
-
-
-def _after(env, t, process):
-    yield env.timeout(max(0.0, t - env.now))
-    yield env.process(process())
-
-
-def _at(env, t, fn):
+def at(env, t, fn):
+    """A process that calls fn() at simulated time t."""
     yield env.timeout(max(0.0, t - env.now))
     fn()
 
