@@ -1,7 +1,7 @@
 """Wires one simulation together on one SimPy environment.
 
 Two clocks share the environment. The control plane (tasks, target group, health checks,
-faults, actions, and later scaling) is event-driven SimPy. The data plane advances in ticks and
+faults, operator actions, alarms and scaling) is event-driven SimPy. The data plane advances in ticks and
 is brought up to date, in one vectorised block, just before each control event runs, so it
 always sees the routing that was in force during the ticks it computes.
 """
@@ -103,9 +103,9 @@ class Simulation:
         from .cloudwatch.alarms import AlarmEvaluator, MetricAlarm
         self.alarms = AlarmEvaluator(self.env, self.metrics, delay_of=self.metric_delay,
                                      record_event=self.event)
+        step_policies = {}
         if self.scenario.autoscaling is not None or policies:
-            self.scalable_target = install_autoscaling(self, policies)
-        step_policies = getattr(self, "step_policies", {})
+            self.scalable_target, step_policies = install_autoscaling(self, policies)
         for cfg in self.scenario.alarms:
             alarm = MetricAlarm.from_config(cfg)
             alarm.actions = [step_policies[n] for n in cfg.alarm_actions if n in step_policies]

@@ -8,7 +8,9 @@ from .scalable_target import ScalableTarget
 from .scheduled_actions import install_scheduled_actions
 
 
-def install_autoscaling(sim, extra_policies=()) -> ScalableTarget:
+def install_autoscaling(sim, extra_policies=()) -> tuple[ScalableTarget, dict]:
+    """The scalable target with its policies running; returns it and the step policies by
+    name (the scenario's alarms invoke those)."""
     s = sim.scenario
     cfg = s.autoscaling
     if cfg is None:
@@ -18,13 +20,13 @@ def install_autoscaling(sim, extra_policies=()) -> ScalableTarget:
                             sim.event, sim.touch)
     resource_id = f"service/default/{s.service.name}"
     tracking = []
-    sim.step_policies = {}
+    step_policies = {}
     for i, policy in enumerate(cfg.policies):
         if policy.policy_type == "TargetTrackingScaling":
             tracking.append(TargetTrackingPolicy(policy, target, sim.service, sim.alarms,
                                                  resource_id=resource_id))
         elif policy.policy_type == "StepScaling":
-            sim.step_policies[policy.name] = StepScalingPolicy(policy, target, sim.service)
+            step_policies[policy.name] = StepScalingPolicy(policy, target, sim.service)
         else:
             custom = policy.custom
             try:
@@ -42,7 +44,7 @@ def install_autoscaling(sim, extra_policies=()) -> ScalableTarget:
                       getattr(obj, "scale_in_cooldown", 300))
     sim.scheduled = install_scheduled_actions(sim.env, target, cfg.scheduled_actions,
                                               start=s.start, duration=sim.n_ticks * sim.tick)
-    return target
+    return target, step_policies
 
 
 def _start_custom(sim, target, name, obj, period, out_cooldown, in_cooldown) -> None:
