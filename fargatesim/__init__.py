@@ -19,6 +19,7 @@ _EXPORTS = {
     "Simulation": ".engine",
     "SimulationError": ".engine",
     "simulate": ".engine",
+    "compare": ".compare",
 }
 __all__ = sorted(_EXPORTS)
 

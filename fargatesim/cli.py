@@ -60,7 +60,114 @@ def build_parser() -> argparse.ArgumentParser:
                          description="Load SCENARIO, fill in defaults and check every key; "
                                      "exit 0 when it is valid, 2 with one clear message when not.")
     val.add_argument("scenario", metavar="SCENARIO", help="scenario file (YAML)")
+
+    cmp_ = sub.add_parser(
+        "compare", help="run scenarios over many seeds on the same traffic and compare them",
+        formatter_class=argparse.RawDescriptionHelpFormatter, description=COMPARE_DESCRIPTION,
+        allow_abbrev=False)                  # "--see 3" must not become --seeds with file "3"
+    cmp_.__class__ = _CompareParser          # add_parser makes a _Parser; this one orders arguments
+    cmp_.add_argument("scenarios", nargs="+", metavar="SCENARIO",
+                      help="scenario files (YAML); the same file may be given more than once")
+    cmp_.add_argument("--seeds", type=_positive_int, default=None, metavar="N",
+                      help="runs per scenario, with seeds FIRST..FIRST+N-1 (default 5)")
+    cmp_.add_argument("--first-seed", type=_non_negative_int, default=0, metavar="FIRST",
+                      help="the first seed (default 0); the files' own seed keys are ignored")
+    cmp_.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="sets",
+                      help="change one key: of the SCENARIO it follows, or of every scenario when "
+                           "given before the first (VALUE is read as YAML; repeatable)")
+    cmp_.add_argument("--file-set", action="append", default=[], dest="file_sets",
+                      help=argparse.SUPPRESS)   # what _CompareParser makes of a --set after a file
+    cmp_.add_argument("--duration", metavar="D", help='override every scenario\'s simulated time, e.g. "40m"')
+    cmp_.add_argument("-j", "--jobs", type=_non_negative_int, default=1, metavar="N",
+                      help="runs at once, in local processes (default 1; 0: one per CPU); "
+                           "the results do not depend on it")
+    cmp_.add_argument("-o", "--output", metavar="DIR",
+                      help="where to write runs.csv, table.csv and compare.png (default: results/compare)")
+    cmp_.add_argument("--no-plot", action="store_true", help="skip compare.png")
+    cmp_.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     return p
+
+
+COMPARE_DESCRIPTION = """\
+Run every SCENARIO with the same N seeds and print a table of the figures to decide on: latency
+p50 and p99, error rate, minutes outside the SLO, recovery from the worst stretch outside it,
+task-hours, peak tasks, scaling activities and cost, each as its mean (min-max) over the seeds.
+Seed s is given to every scenario, so for each seed they all see the identical arrivals (when
+they share the traffic, tick and duration). Writes runs.csv (one row per scenario and seed),
+table.csv (one row per scenario) and compare.png into DIR.
+
+A --set after a SCENARIO changes that scenario only; before the first, every scenario. Variants
+are named after their scenarios; two with the same name are told apart by what differs.
+
+examples:
+  fargatesim compare scenarios/spike-5x-standard-metrics.yaml \\
+      scenarios/spike-5x-high-resolution-metrics.yaml --seeds 10 --jobs 4 -o results/spike
+  fargatesim compare scenarios/spike-5x-standard-metrics.yaml \\
+      scenarios/spike-5x-standard-metrics.yaml --set autoscaling.min_capacity=12 --duration 90m
+
+definitions (minutes are the 60 s rows of timeseries.csv):
+  minutes outside SLO   p99 above slo.latency_p99_ms, or the minute's error rate above
+                        slo.error_rate (without an error-rate SLO: any error)
+  recovery              from the first minute of the longest stretch outside the SLO to the
+                        first minute after it back within (gaps under 3 minutes do not end a
+                        stretch); 0 if none, "never" if the run ended outside the SLO
+  scaling activities    scale-outs + scale-ins that changed the desired count
+"""
+
+
+class _CompareParser(_Parser):
+    """Scenario files and options in any order, with each --set bound to the file it follows.
+
+    argparse takes one run of positionals only, so the arguments are put in order first: options
+    (a --set after a file becomes --file-set INDEX:KEY=VALUE), then `--` and the files.
+    """
+
+    def parse_known_args(self, args=None, namespace=None):
+        args = list(sys.argv[1:] if args is None else args)
+        options, files, i = [], [], 0
+        while i < len(args):
+            arg = args[i]
+            if arg == "--":
+                files.extend(args[i + 1:])
+                break
+            if arg == "--set" or arg.startswith("--set="):
+                value = arg[len("--set="):] if "=" in arg[:6] else (args[i + 1] if i + 1 < len(args) else None)
+                if value is None:
+                    options.append(arg)                # argparse says what is missing
+                elif files:
+                    options += ["--file-set", f"{len(files) - 1}:{value}"]
+                else:
+                    options += ["--set", value]
+                i += 1 if "=" in arg[:6] else 2
+                continue
+            if arg.startswith("-") and arg != "-":
+                options.append(arg)
+                action = self._option_string_actions.get(arg)
+                takes_value = action is not None and action.nargs is None and "=" not in arg
+                if takes_value and i + 1 < len(args):
+                    options.append(args[i + 1])
+                    i += 1
+            else:
+                files.append(arg)
+            i += 1
+        return super().parse_known_args(options + ["--"] + files if files else options, namespace)
+
+
+def _positive_int(text: str) -> int:
+    value = _non_negative_int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1; got {text!r}")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number; got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0; got {text!r}")
+    return value
 
 
 def main(argv=None) -> int:
@@ -69,6 +176,8 @@ def main(argv=None) -> int:
     try:
         if args.command == "validate":
             return _validate(args)
+        if args.command == "compare":
+            return _compare(args)
         return _run(args)
     except ScenarioError as e:
         print(f"fargatesim: {e}", file=sys.stderr)
@@ -158,6 +267,48 @@ def _run(args) -> int:
         print(result.summary_json())
     else:
         print(human_summary(result, out))
+    return EXIT_OK
+
+
+def _compare(args) -> int:
+    from .compare import DEFAULT_SEEDS, compare
+    from .engine import SimulationError
+    from .scenario import load_scenario
+    common = parse_sets(args.sets)
+    if args.duration is not None:
+        common["duration"] = args.duration
+    own: dict[int, list[str]] = {}
+    for item in args.file_sets:
+        index, _, value = item.partition(":")
+        own.setdefault(int(index), []).append(value)
+    scenarios = [load_scenario(path, overrides={**common, **parse_sets(own.get(i, []))})
+                 for i, path in enumerate(args.scenarios)]
+    n = args.seeds if args.seeds is not None else DEFAULT_SEEDS
+    seeds = range(args.first_seed, args.first_seed + n)
+    out = Path(args.output) if args.output else Path("results") / "compare"
+    total = len(scenarios) * n
+    bar = Progress(not args.quiet, f"comparing: 0/{total} runs")
+
+    def progress(done: int, total: int) -> None:
+        bar.label = f"comparing: {done}/{total} runs"
+        bar(done / total)
+
+    try:
+        comparison = compare(scenarios, seeds=seeds, jobs=args.jobs, progress=progress)
+    except SimulationError as e:
+        print(f"fargatesim: simulation failed: {e}", file=sys.stderr)
+        return EXIT_FAILED
+    comparison.save(out, plot=not args.no_plot)
+    if own:
+        # Say which file and which changes each variant is, when files got changes of their own.
+        width = max(len(v) for v in comparison.variants)
+        for i, (label, path) in enumerate(zip(comparison.variants, args.scenarios)):
+            sets = "".join(f" --set {item}" for item in own.get(i, []))
+            print(f"{label.ljust(width)}  {path}{sets}")
+        print()
+    print(comparison.text_table())
+    written = "runs.csv, table.csv" + (", compare.png" if not args.no_plot else "")
+    print(f"written {out}/{written}")
     return EXIT_OK
 
 

@@ -1,0 +1,544 @@
+"""Compare scenario variants over many seeds, on the same traffic for each seed.
+
+    import fargatesim
+    base = fargatesim.load_scenario("scenarios/spike-5x-standard-metrics.yaml")
+    c = fargatesim.compare([base, base.with_changes({"autoscaling.min_capacity": 8})], seeds=10, jobs=4)
+    c.table          # one row per variant: each figure's mean, min and max over the seeds
+    c.runs           # one row per variant and seed
+    c.plot()         # task count and p99 over time per variant, cost against SLO per seed
+    c.save("results/min-capacity")      # runs.csv, table.csv, compare.png
+
+**Common random numbers.** Seed s is given to every variant, and the engine draws each
+component's random numbers from its own stream of that seed (arrivals first), so the variants
+of one seed see the identical arrivals as long as they share the traffic, tick and duration;
+their differences are then the configuration's, not the dice's. The scenario files' own
+`seed` keys are ignored.
+
+**Columns of `runs`** (one row per variant and seed, in the order variant, then seed):
+
+    variant             the variant's label (the scenario name, or the name and what differs)
+    scenario, seed      the scenario's name and the seed of this run
+    requests, errors    requests that arrived, and those that ended in an error (any kind)
+    error_rate          errors / requests over the whole run (a fraction, 0.001 = 0.1 %)
+    p50_ms, p99_ms      latency percentiles over every answered request of the run (ms)
+    p99_over_slo_min    minutes whose p99 exceeded slo.latency_p99_ms (summary.json's count;
+                        NaN when the scenario sets no latency SLO)
+    slo_violation_min   minutes outside the SLO: the minute's p99 above slo.latency_p99_ms, or
+                        its error rate (errors / requests of that minute) above slo.error_rate;
+                        a scenario without an error-rate SLO allows no error in a minute
+    recovery_min        time to recover from the worst stretch outside the SLO (minutes): from
+                        the start of that stretch's first minute outside the SLO to the start of
+                        the first minute after it that is back within the SLO. Stretches that
+                        are less than MERGE_GAP_MIN good minutes apart count as one (a brief
+                        return is not a recovery); the worst is the one with the most minutes
+                        outside the SLO (the earliest on a tie). 0 when no minute was outside
+                        the SLO; inf when the run ended before it recovered.
+    task_hours          running task time, billed from the image pull to STOPPED (hours)
+    mean_tasks          time-weighted mean of the running count
+    peak_tasks          the most tasks running at once
+    scale_outs, scale_ins, scaling_activities
+                        scaling activities that changed the desired count, and their sum
+                        (decisions that left it unchanged are not counted)
+    cost_usd            the Fargate bill of the run (USD)
+    slo_met             whether the run met its SLO as summary.json judges it
+
+**Columns of `table`** (index: variant, in the order given): `scenario`, `seeds` (the number
+of runs), then for each of p50_ms, p99_ms, error_rate, slo_violation_min, recovery_min,
+task_hours, peak_tasks, scaling_activities and cost_usd the columns `<figure>_mean`,
+`<figure>_min` and `<figure>_max` over the seeds. The spread is the range (min-max) rather
+than a standard deviation: with the handful of seeds a comparison runs it says plainly what
+the best and worst seed did. A mean over a seed that never recovered is inf.
+
+Runs go to local processes with `jobs` > 1; the results do not depend on `jobs` or on the
+order in which runs finish.
+"""
+from __future__ import annotations
+
+import base64
+import html
+import inspect
+import io
+import json
+import math
+import os
+import shutil
+import sys
+import types
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from pathlib import Path
+from typing import Any, Callable, Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["Comparison", "compare", "variant_labels", "DEFAULT_SEEDS"]
+
+DEFAULT_SEEDS = 5
+# Stretches outside the SLO fewer than this many good minutes apart are one stretch.
+MERGE_GAP_MIN = 3
+
+# The figures people decide on: column, label in the printed table, kind of number.
+METRICS = (
+    ("p50_ms", "latency p50 (ms)", "ms"),
+    ("p99_ms", "latency p99 (ms)", "ms"),
+    ("error_rate", "error rate", "pct"),
+    ("slo_violation_min", "minutes outside SLO", "min"),
+    ("recovery_min", "recovery from worst stretch (min)", "min"),
+    ("task_hours", "task-hours", "num"),
+    ("peak_tasks", "peak tasks", "count"),
+    ("scaling_activities", "scaling activities (out + in)", "count"),
+    ("cost_usd", "cost (USD)", "usd"),
+)
+STATS = ("mean", "min", "max")
+RUN_COLUMNS = (
+    "variant", "scenario", "seed", "requests", "errors", "error_rate", "p50_ms", "p99_ms",
+    "p99_over_slo_min", "slo_violation_min", "recovery_min", "task_hours", "mean_tasks",
+    "peak_tasks", "scale_outs", "scale_ins", "scaling_activities", "cost_usd", "slo_met",
+)
+TABLE_COLUMNS = ("scenario", "seeds", *(f"{m}_{s}" for m, _, _ in METRICS for s in STATS))
+# What a worker sends back of each run's per-minute table (enough for the figure).
+SERIES_COLUMNS = ("t_s", "time", "offered_rps", "requests", "errors", "latency_p99_ms",
+                  "running_count", "desired_count")
+
+
+# ------------------------------------------------------------------------ the result
+class Comparison:
+    """Variants x seeds: `runs` (one row per run), `table` (per variant, over seeds),
+    `timeseries` (per-minute rows of every run, with `variant` and `seed` columns)."""
+
+    def __init__(self, variants: list[str], scenarios: list, seeds: list[int], runs: pd.DataFrame,
+                 table: pd.DataFrame, timeseries: pd.DataFrame, summaries: dict):
+        self.variants = variants
+        self.scenarios = scenarios
+        self.seeds = seeds
+        self.runs = runs
+        self.table = table
+        self.timeseries = timeseries
+        self.summaries = summaries      # (variant, seed) -> the run's summary.json dict
+
+    @property
+    def figure_seed(self) -> int:
+        """The seed the time panels show: the median seed by the total cost of all variants
+        (the lower of the two middle ones for an even count; ties go to the lower seed)."""
+        totals = self.runs.groupby("seed", sort=True)["cost_usd"].sum()
+        ordered = sorted(totals.items(), key=lambda kv: (kv[1], kv[0]))
+        return int(ordered[(len(ordered) - 1) // 2][0])
+
+    # ---------------------------------------------------------------- output
+    def plot(self, path=None, *, y: str = "slo_violation_min"):
+        """The comparison figure (a matplotlib Figure); with `path`, also saved as a PNG."""
+        from .compare_plots import comparison_figure
+        return comparison_figure(self, path, y=y)
+
+    def save(self, directory, *, plot: bool = True) -> Path:
+        """Write runs.csv, table.csv and (with `plot`) compare.png into `directory`."""
+        out = Path(directory)
+        out.mkdir(parents=True, exist_ok=True)
+        self.runs.to_csv(out / "runs.csv", index=False, float_format="%.10g")
+        self.table.to_csv(out / "table.csv", index=True, index_label="variant", float_format="%.10g")
+        if plot:
+            self.plot(out / "compare.png")
+        return out
+
+    def text_table(self, width: int | None = None) -> str:
+        """The table as text: one line per figure, one column per variant, each cell the mean
+        over the seeds and, with more than one seed, (min-max)."""
+        cells = self._cells()
+        heads = list(self.variants)
+        width = width or shutil.get_terminal_size((120, 24)).columns
+        label_w = max(len(label) for _, label, _ in METRICS)
+        col_w = [max(len(h), *(len(c) for c in cells[v])) for h, v in zip(heads, self.variants)]
+        legend = []
+        if label_w + sum(w + 3 for w in col_w) > width and len(heads) > 1:
+            # Too wide: letters head the columns and a legend names them.
+            letters = [_letter(i) for i in range(len(heads))]
+            legend = [f"  {letter}  {v}" for letter, v in zip(letters, self.variants)]
+            heads = letters
+            col_w = [max(len(h), *(len(c) for c in cells[v])) for h, v in zip(heads, self.variants)]
+        lines = [*legend]
+        lines.append(" " * label_w + "".join("   " + h.rjust(w) for h, w in zip(heads, col_w)))
+        for i, (_, label, _) in enumerate(METRICS):
+            lines.append(label.ljust(label_w)
+                         + "".join("   " + cells[v][i].rjust(w) for v, w in zip(self.variants, col_w)))
+        n = len(self.seeds)
+        note = (f"mean (min-max) over {n} seeds ({_seed_range(self.seeds)}), the same traffic for each seed"
+                if n > 1 else f"seed {self.seeds[0]}")
+        if np.isinf(self.runs["recovery_min"].to_numpy(dtype=float)).any():
+            note += "; never: still outside the SLO when the run ended"
+        lines.append(note)
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.text_table()
+
+    def __repr__(self) -> str:
+        return (f"<Comparison {len(self.variants)} variants x {len(self.seeds)} seeds: "
+                f"{', '.join(self.variants)}>")
+
+    def _cells(self) -> dict[str, list[str]]:
+        multi = len(self.seeds) > 1
+        out = {}
+        for v in self.variants:
+            row = self.table.loc[v]
+            cells = []
+            for m, _, kind in METRICS:
+                mean, lo, hi = (row[f"{m}_{s}"] for s in STATS)
+                text = _fmt(mean, kind)
+                if multi:
+                    text += f" ({_fmt(lo, kind, unit=False)}-{_fmt(hi, kind)})"
+                cells.append(text)
+            out[v] = cells
+        return out
+
+    def _repr_html_(self) -> str:
+        cells = self._cells()
+        frame = pd.DataFrame({v: cells[v] for v in self.variants},
+                             index=[label for _, label, _ in METRICS])
+        buf = io.BytesIO()
+        fig = self.plot()
+        fig.savefig(buf, format="png", dpi=90, bbox_inches="tight", facecolor="white")
+        png = base64.b64encode(buf.getvalue()).decode("ascii")
+        n = len(self.seeds)
+        caption = (f"mean (min-max) over {n} seeds ({_seed_range(self.seeds)}), the same traffic for each seed"
+                   if n > 1 else f"seed {self.seeds[0]}")
+        return (f"<h4>{html.escape(repr(self)[1:-1])}</h4>{frame.to_html(escape=True)}"
+                f"<p><small>{html.escape(caption)}</small></p>"
+                f"<img src='data:image/png;base64,{png}' style='max-width:100%'/>")
+
+
+def _letter(i: int) -> str:
+    s = ""
+    i += 1
+    while i:
+        i, r = divmod(i - 1, 26)
+        s = chr(65 + r) + s
+    return s
+
+
+def _seed_range(seeds: Sequence[int]) -> str:
+    if list(seeds) == list(range(seeds[0], seeds[0] + len(seeds))) and len(seeds) > 2:
+        return f"{seeds[0]}..{seeds[-1]}"
+    return ", ".join(str(s) for s in seeds)
+
+
+def _fmt(x, kind: str, unit: bool = True) -> str:
+    """A figure as the printed table shows it; `unit=False` leaves out a trailing unit."""
+    x = float(x)
+    if math.isnan(x):
+        return "n/a"
+    if math.isinf(x):
+        return "never"
+    if kind == "pct":
+        p = 100 * x
+        text = "0" if p == 0 else f"{p:.0f}" if p >= 99.5 else f"{p:#.3g}" if p >= 0.001 else f"{p:.1g}"
+        return text + (" %" if unit else "")
+    if kind == "usd":
+        return "$" + (f"{x:,.2f}" if x >= 1 else f"{x:#.3g}")
+    if kind in ("count", "min"):
+        return f"{x:,.0f}" if x == round(x) else f"{x:,.1f}"
+    if kind == "ms":
+        return f"{x:,.0f}" if x >= 100 else f"{x:#.3g}"
+    return f"{x:,.1f}" if x >= 100 else f"{x:#.3g}"
+
+
+# ------------------------------------------------------------------------ running
+def compare(scenarios: Sequence, *, seeds: int | Iterable[int] = DEFAULT_SEEDS,
+            changes: dict[str, Any] | None = None, jobs: int | None = 1,
+            labels: Sequence[str] | None = None,
+            progress: Callable[[int, int], None] | None = None) -> Comparison:
+    """Run every scenario with every seed and compare them.
+
+    `scenarios`: Scenario objects (e.g. ``s.with_changes({...})``), paths of scenario files or
+    dicts. `seeds`: a count N (seeds 0..N-1) or the seeds themselves. `changes`: key paths
+    applied to every scenario first, as ``Scenario.with_changes`` takes them (e.g.
+    ``{"duration": "40m"}``). `jobs`: runs at once in local processes (1 runs them here, one
+    after the other; 0 or None uses every CPU); the results are the same whatever it is.
+    `labels`: names for the variants (default: the scenario names, told apart by their
+    differences when two share a name). `progress(done, total)` is called with done=0 first,
+    then after each run.
+    """
+    from .scenario import Scenario, load_scenario
+    loaded = []
+    for item in scenarios:
+        s = item if isinstance(item, Scenario) else load_scenario(item)
+        loaded.append(s.with_changes(changes) if changes else s)
+    if not loaded:
+        raise ValueError("compare needs at least one scenario")
+    seed_list = _seed_list(seeds)
+    if labels is None:
+        labels = variant_labels(loaded)
+    else:
+        labels = [str(x) for x in labels]
+        if len(labels) != len(loaded) or len(set(labels)) != len(labels):
+            raise ValueError(f"expected {len(loaded)} different labels, one per scenario; got {labels!r}")
+    jobs = _jobs(jobs)
+
+    tasks = [(i, j, s.model_copy(update={"seed": seed}))
+             for i, s in enumerate(loaded) for j, seed in enumerate(seed_list)]
+    outputs: dict[tuple[int, int], tuple[dict, pd.DataFrame]] = {}
+    total = len(tasks)
+    if progress is not None:
+        progress(0, total)
+    if jobs == 1 or total == 1:
+        for i, j, s in tasks:
+            outputs[i, j] = run_one(s)
+            if progress is not None:
+                progress(len(outputs), total)
+    else:
+        _run_parallel(tasks, outputs, min(jobs, total), progress)
+    return _assemble(labels, loaded, seed_list, outputs)
+
+
+def _seed_list(seeds) -> list[int]:
+    if isinstance(seeds, (bool, np.bool_)):
+        raise ValueError(f"expected a number of seeds or a list of seeds; got {seeds!r}")
+    if isinstance(seeds, (int, np.integer)):
+        if seeds < 1:
+            raise ValueError(f"expected at least one seed; got seeds={seeds}")
+        return list(range(int(seeds)))
+    out = []
+    for s in seeds:
+        if isinstance(s, (bool, np.bool_)) or not isinstance(s, (int, np.integer)) or s < 0:
+            raise ValueError(f"expected seeds that are whole numbers >= 0; got {s!r}")
+        out.append(int(s))
+    if not out:
+        raise ValueError("expected at least one seed")
+    if len(set(out)) != len(out):
+        raise ValueError(f"expected different seeds; got {out}")
+    return out
+
+
+def _jobs(jobs) -> int:
+    if jobs is None or jobs == 0:
+        return os.cpu_count() or 1
+    if isinstance(jobs, bool) or not isinstance(jobs, (int, np.integer)) or jobs < 0:
+        raise ValueError(f"expected jobs to be a whole number >= 0 (0: one per CPU); got {jobs!r}")
+    return int(jobs)
+
+
+def run_one(scenario) -> tuple[dict, pd.DataFrame]:
+    """One run (in a worker process with jobs > 1): its summary and the per-minute columns
+    the comparison needs. Everything returned pickles; the simulation stays behind."""
+    from .engine import Simulation
+    from .results import Result
+    result = Result.from_simulation(Simulation(scenario).run())
+    return result.summary, result.timeseries[list(SERIES_COLUMNS)].reset_index(drop=True)
+
+
+def _run_parallel(tasks, outputs, workers: int, progress) -> None:
+    pool = ProcessPoolExecutor(max_workers=workers)
+    try:
+        pending = {pool.submit(run_one, s): (i, j) for i, j, s in tasks}
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in done:
+                key = pending.pop(fut)
+                outputs[key] = fut.result()         # a failed run raises here, ending all
+                if progress is not None:
+                    progress(len(outputs), len(tasks))
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+# ------------------------------------------------------------------------ tables
+def _assemble(labels, scenarios, seeds, outputs) -> Comparison:
+    rows, series, summaries = [], [], {}
+    for i, (label, scenario) in enumerate(zip(labels, scenarios)):
+        for j, seed in enumerate(seeds):
+            summary, ts = outputs[i, j]
+            summaries[label, seed] = summary
+            rows.append(run_row(label, summary, ts, scenario.slo))
+            part = ts.copy()
+            part.insert(0, "seed", seed)
+            part.insert(0, "variant", label)
+            series.append(part)
+    runs = pd.DataFrame(rows, columns=list(RUN_COLUMNS))
+    timeseries = pd.concat(series, ignore_index=True)
+    return Comparison(list(labels), list(scenarios), list(seeds), runs, aggregate(runs, labels),
+                      timeseries, summaries)
+
+
+def run_row(label: str, summary: dict, ts: pd.DataFrame, slo) -> dict:
+    """One row of `runs` from a run's summary and per-minute table."""
+    req, lat, tasks, scaling = summary["requests"], summary["latency_ms"], summary["tasks"], summary["scaling"]
+    n_err = sum(req["errors"].values())
+    bad, period = minutes_outside_slo(ts, slo)
+    p99_over = summary["slo"]["latency_p99_ms_violation_minutes"]
+    return {
+        "variant": label,
+        "scenario": summary["scenario"],
+        "seed": int(summary["seed"]),
+        "requests": int(req["total"]),
+        "errors": int(n_err),
+        "error_rate": n_err / req["total"] if req["total"] else 0.0,
+        "p50_ms": _num(lat["p50"]),
+        "p99_ms": _num(lat["p99"]),
+        "p99_over_slo_min": _num(p99_over),
+        "slo_violation_min": float(bad.sum()) * period / 60.0,
+        "recovery_min": recovery_minutes(bad, period),
+        "task_hours": _num(tasks["task_hours"]),
+        "mean_tasks": _num(tasks["mean_running"]),
+        "peak_tasks": int(tasks["max_running"]),
+        "scale_outs": int(scaling["scale_out"]),
+        "scale_ins": int(scaling["scale_in"]),
+        "scaling_activities": int(scaling["scale_out"]) + int(scaling["scale_in"]),
+        "cost_usd": _num(summary["cost"]["usd"]),
+        "slo_met": bool(summary["slo"]["met"]),
+    }
+
+
+def _num(x) -> float:
+    return float("nan") if x is None else float(x)
+
+
+def minutes_outside_slo(ts: pd.DataFrame, slo) -> tuple[np.ndarray, float]:
+    """Per row of the per-minute table: was it outside the SLO? And the row length in seconds.
+
+    Outside: p99 above slo.latency_p99_ms (when set; a minute without answers has no p99 and
+    is not outside on latency), or errors above slo.error_rate x requests of the minute (with
+    no error-rate SLO: any error).
+    """
+    n = len(ts)
+    t = ts["t_s"].to_numpy(dtype=float)
+    period = float(t[1] - t[0]) if n >= 2 else 60.0
+    bad = np.zeros(n, dtype=bool)
+    limit_ms = getattr(slo, "latency_p99_ms", None)
+    if limit_ms is not None:
+        p99 = ts["latency_p99_ms"].to_numpy(dtype=float)
+        bad |= np.nan_to_num(p99, nan=-np.inf) > limit_ms
+    rate = getattr(slo, "error_rate", None)
+    errors = ts["errors"].to_numpy(dtype=float)
+    requests = ts["requests"].to_numpy(dtype=float)
+    bad |= errors > (rate or 0.0) * requests
+    return bad, period
+
+
+def recovery_minutes(bad: np.ndarray, period: float = 60.0, merge_gap_min: float = MERGE_GAP_MIN) -> float:
+    """Minutes from the start of the worst stretch outside the SLO to the first minute back
+    within it (see the module's docstring); 0 without a bad minute, inf without recovery."""
+    idx = np.flatnonzero(bad)
+    if not len(idx):
+        return 0.0
+    gap = max(1, int(math.ceil(merge_gap_min * 60.0 / period - 1e-9)))
+    # Stretches: bad rows whose distance to the previous bad row is at most `gap`
+    # (fewer than `gap` good rows in between) belong together.
+    breaks = np.flatnonzero(np.diff(idx) > gap)
+    firsts = np.concatenate([[idx[0]], idx[breaks + 1]])
+    lasts = np.concatenate([idx[breaks], [idx[-1]]])
+    counts = np.diff(np.concatenate([[0], breaks + 1, [len(idx)]]))
+    worst = int(np.argmax(counts))                 # the first of the longest on a tie
+    first, last = int(firsts[worst]), int(lasts[worst])
+    if last == len(bad) - 1:
+        return math.inf
+    return (last + 1 - first) * period / 60.0
+
+
+def aggregate(runs: pd.DataFrame, labels: Sequence[str]) -> pd.DataFrame:
+    """`table`: per variant (in the given order), the mean, min and max over its seeds."""
+    out = []
+    for label in labels:
+        rows = runs[runs["variant"] == label]
+        rec = {"scenario": rows["scenario"].iloc[0], "seeds": int(len(rows))}
+        for m, _, _ in METRICS:
+            v = rows[m].to_numpy(dtype=float)
+            finite = v[~np.isnan(v)]
+            if len(finite):
+                mean = math.inf if np.isinf(finite).any() else float(finite.mean())
+                rec.update({f"{m}_mean": mean, f"{m}_min": float(finite.min()),
+                            f"{m}_max": float(finite.max())})
+            else:
+                rec.update({f"{m}_{s}": math.nan for s in STATS})
+        out.append(rec)
+    table = pd.DataFrame(out, index=pd.Index(list(labels), name="variant"), columns=list(TABLE_COLUMNS))
+    return table
+
+
+# ------------------------------------------------------------------------ labels
+def variant_labels(scenarios: Sequence) -> list[str]:
+    """The scenario names; scenarios that share a name get what differs between them added,
+    e.g. ``spike [min_capacity=4]`` and ``spike [min_capacity=8]`` (or #1, #2 when nothing does)."""
+    names = [s.name for s in scenarios]
+    labels = list(names)
+    for name in dict.fromkeys(names):
+        group = [i for i, n in enumerate(names) if n == name]
+        if len(group) < 2:
+            continue
+        flats = [_flatten(scenarios[i].to_dict()) for i in group]
+        keys = list(dict.fromkeys(k for f in flats for k in f))
+        differing = [k for k in keys if k != "seed"
+                     and len({_value_text(f.get(k, _MISSING)) for f in flats}) > 1]
+        short = _short_keys(differing)
+        for i, flat in zip(group, flats):
+            if differing:
+                parts = [f"{short[k]}={_value_text(flat.get(k, _MISSING))}" for k in differing[:3]]
+                if len(differing) > 3:
+                    parts.append(f"+{len(differing) - 3} more")
+                labels[i] = f"{name} [{', '.join(parts)}]"
+    # Still the same (no difference, or differences past the third): number them.
+    for label in dict.fromkeys(labels):
+        group = [i for i, x in enumerate(labels) if x == label]
+        if len(group) > 1:
+            for k, i in enumerate(group, 1):
+                labels[i] = f"{label} #{k}"
+    return labels
+
+
+_MISSING = object()
+
+
+def _flatten(data, prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if isinstance(data, dict) and data:
+        for k, v in data.items():
+            out.update(_flatten(v, f"{prefix}.{k}" if prefix else str(k)))
+    elif isinstance(data, list) and data and any(isinstance(x, (dict, list)) for x in data):
+        for i, v in enumerate(data):
+            out.update(_flatten(v, f"{prefix}[{i}]"))
+    else:
+        out[prefix] = data
+    return out
+
+
+def _short_keys(keys: list[str]) -> dict[str, str]:
+    """The shortest tail of each key path (whole components) that no other key ends with."""
+    parts = {k: k.replace("[", ".[").split(".") for k in keys}
+    out = {}
+    for k in keys:
+        for n in range(1, len(parts[k]) + 1):
+            tail = parts[k][-n:]
+            if tail[0].startswith("[") and n < len(parts[k]):
+                continue                           # "[0].rps" alone says too little
+            if not any(o != k and parts[o][-n:] == tail for o in keys):
+                break
+        out[k] = ".".join(tail).replace(".[", "[")
+    return out
+
+
+def _value_text(v) -> str:
+    if v is _MISSING:
+        return "unset"
+    if v is None:
+        return "null"
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, float):
+        return f"{v:g}"
+    if isinstance(v, (int, str)):
+        text = str(v)
+    else:
+        text = json.dumps(v, separators=(",", ":"), default=str)
+    return text if len(text) <= 30 else text[:29] + "…"
+
+
+# ------------------------------------------------------------------------ the callable module
+class _CallableModule(types.ModuleType):
+    """`fargatesim.compare` is this module once it is imported (Python sets the submodule as
+    the package's attribute); calling it calls compare(), so `fargatesim.compare([...])` works
+    either way."""
+
+    def __call__(self, *args, **kwargs) -> Comparison:
+        return compare(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule
+__signature__ = inspect.signature(compare)
