@@ -117,18 +117,29 @@ class Result:
         return overview(self, path)
 
     def _repr_html_(self) -> str:
+        """In Jupyter: the headline figures and the overview plot."""
+        import base64
+        import io
         s = self.summary
-        req, lat = s["requests"], s["latency_ms"]
+        req, lat, cpu = s["requests"], s["latency_ms"], s["cpu_utilization"]
+        errors = req["total"] - req["ok"] - s["in_flight_at_end"]
         rows = [
-            ("requests", f"{req['total']:,} ({req['ok']:,} ok, {req['total'] - req['ok'] - s['in_flight_at_end']:,} errors)"),
+            ("requests", f"{req['total']:,} ({req['ok']:,} ok, {errors:,} errors)"),
             ("latency p50 / p99", f"{lat['p50']} / {lat['p99']} ms"),
-            ("tasks (min / mean / max)", f"{s['tasks']['min_running']} / {s['tasks']['mean_running']} / {s['tasks']['max_running']}"),
-            ("CPU mean / max", f"{s['cpu_utilization']['mean']} / {s['cpu_utilization']['max']} %"),
+            ("tasks running (min / mean / max)",
+             f"{s['tasks']['min_running']} / {s['tasks']['mean_running']} / {s['tasks']['max_running']}"),
+            ("CPU mean / max", f"{cpu['mean']} / {cpu['max']} %"),
+            ("scaling (out / in)", f"{s['scaling']['scale_out']} / {s['scaling']['scale_in']}"),
+            ("SLO", "met" if s["slo"]["met"] else "missed"),
             ("cost", f"${s['cost']['usd']:.2f}"),
         ]
-        body = "".join(f"<tr><th style='text-align:left'>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>"
-                       for k, v in rows)
-        return f"<h4>{html.escape(s['scenario'])} (seed {s['seed']})</h4><table>{body}</table>"
+        body = "".join(f"<tr><th style='text-align:left'>{html.escape(k)}</th>"
+                       f"<td style='text-align:left'>{html.escape(str(v))}</td></tr>" for k, v in rows)
+        png = io.BytesIO()
+        self.plot().savefig(png, format="png", dpi=80, bbox_inches="tight")
+        image = base64.b64encode(png.getvalue()).decode("ascii")
+        return (f"<h4>{html.escape(s['scenario'])} (seed {s['seed']})</h4><table>{body}</table>"
+                f"<img src='data:image/png;base64,{image}' style='max-width:100%'/>")
 
     def __repr__(self) -> str:
         s = self.summary

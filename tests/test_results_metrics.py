@@ -35,3 +35,11 @@ def test_twenty_second_metrics_add_up_to_the_minute():
     m20, m60 = r.metrics(20), r.metrics(60)
     per_minute = m20["AWS/ApplicationELB/RequestCount"].fillna(0).to_numpy().reshape(-1, 3).sum(axis=1)
     np.testing.assert_array_equal(per_minute, m60["AWS/ApplicationELB/RequestCount"].fillna(0).to_numpy())
+
+
+def test_result_renders_in_a_notebook_with_its_figures_and_plot():
+    r = run()
+    page = r._repr_html_()
+    assert "<table>" in page and "data:image/png;base64," in page
+    assert f"{r.summary['requests']['total']:,}" in page
+    assert "cost" in page and "SLO" in page
