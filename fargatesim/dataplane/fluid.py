@@ -87,13 +87,22 @@ class FluidDataPlane:
     def kill(self, slot: int, k: int) -> int:
         """The task's containers are gone at tick k: what it still held is reset."""
         self.truncate(k)
-        lost = int(self.pending[:, slot, :].sum())
+        rec = self.rec
+        pending = int(self.pending[:, slot, :].sum())
+        lost = pending
+        # Requests that arrived late in the last tick and end within a tick were counted ok
+        # already; Little's law says how many are still running at the tick's end.
+        if k > 0:
+            running = min(max(0, int(round(self.inflight[slot])) - pending), int(rec.ok[k - 1]))
+            rec.ok[k - 1] -= running
+            rec.reset_on_stop[k - 1] += running
+            lost += running
         self.pending[:, slot, :] = 0
         self.backlog[slot] = 0.0
         self.inflight[slot] = 0.0
         self.load[slot] = 0.0
-        if lost:
-            self.rec.reset_on_stop[min(self.k, self.rec.n_ticks - 1)] += lost
+        if pending:
+            rec.reset_on_stop[min(self.k, rec.n_ticks - 1)] += pending
         return lost
 
     def drain_time(self, slot: int, k: int) -> float:
