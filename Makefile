@@ -24,6 +24,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/dataplane_speed.py
+	$(BIN)/python benchmarks/scale_out_timing.py
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache .hypothesis
