@@ -227,8 +227,9 @@ def _panel_scatter(ax, runs: pd.DataFrame, variants, y: str) -> None:
         if ok.any():
             mx, my = x[ok].mean(), yv[ok].mean()
             ax.errorbar([mx], [my],
-                        xerr=[[mx - x[ok].min()], [x[ok].max() - mx]],
-                        yerr=[[my - yv[ok].min()], [yv[ok].max() - my]],
+                        # max(0, ...): the mean of equal values can round a hair past them.
+                        xerr=[[max(0.0, mx - x[ok].min())], [max(0.0, x[ok].max() - mx)]],
+                        yerr=[[max(0.0, my - yv[ok].min())], [max(0.0, yv[ok].max() - my)]],
                         fmt=st["marker"], color=st["color"], markersize=10, markeredgecolor="black",
                         markeredgewidth=0.9, elinewidth=1.4, capsize=4, zorder=4)
             xs_all.extend(x[ok])

@@ -381,3 +381,13 @@ def test_cli_binds_each_set_to_the_file_before_it():
     defaults = build_parser().parse_args(["compare", "a.yaml"])
     assert defaults.seeds is None and defaults.jobs == 1 and defaults.first_seed == 0
     assert f"(default {DEFAULT_SEEDS})" in build_parser()._subparsers._group_actions[0].choices["compare"].format_help()
+
+
+def test_figure_of_a_variant_whose_runs_cost_exactly_the_same(tmp_path):
+    # A fixed fleet costs the same on every seed; the mean of equal floats may round past them.
+    from fargatesim.compare import compare
+    nasa = Path(__file__).resolve().parent.parent / "scenarios" / "nasa-1995-trace-replay.yaml"
+    c = compare([nasa], seeds=3, changes={"duration": "20m"})
+    assert c.runs.cost_usd.nunique() == 1
+    c.save(tmp_path)
+    assert (tmp_path / "compare.png").stat().st_size > 10_000
