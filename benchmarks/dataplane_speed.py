@@ -1,7 +1,7 @@
 """How fast is a simulated day, and does it depend on the request rate?
 
-A 24-hour diurnal scenario at a mean of 1,000 requests/s on 10 to 60 tasks (the task count
-follows the traffic hour by hour), then the same day at 10,000 requests/s with each request
+A 24-hour diurnal scenario at a mean of 1,000 requests/s on 10 to 60 tasks (CPU target
+tracking follows the traffic), then the same day at 10,000 requests/s with each request
 ten times cheaper (so the control plane does exactly the same thing). Prints the wall time of
 each, their ratio, and what a plain SimPy model with one process per request would need.
 
@@ -23,11 +23,7 @@ import fargatesim  # noqa: E402
 from fargatesim.engine import Simulation  # noqa: E402
 from fargatesim.results import Result  # noqa: E402
 from fargatesim.scenario import scenario_from_dict  # noqa: E402
-from fargatesim.traffic import rate_curve  # noqa: E402
 from plain_simpy import requests_per_second  # noqa: E402
-
-TASK_RPS = 30.0   # requests/s one 1-vCPU task takes at the 1,000 requests/s cost (60 % CPU)
-
 
 def day(mean_rps: float) -> dict:
     cpu_ms = 20.0 * 1000.0 / mean_rps
@@ -44,14 +40,12 @@ def day(mean_rps: float) -> dict:
         "service": {"desired_count": 10, "health_check_grace_period_seconds": 60},
         "target_group": {"deregistration_delay": 60},
     }
-    # Hour by hour, the task count the load needs (10 to 60), as operator actions.
-    s = scenario_from_dict(base)
-    rates = rate_curve(s.traffic, start=s.start, duration=86400, tick=3600)
-    scale = 1000.0 / mean_rps
-    base["actions"] = [
-        {"type": "set_desired_count", "at": int(h * 3600),
-         "value": int(np.clip(math.ceil(r * scale / TASK_RPS), 10, 60))}
-        for h, r in enumerate(rates)]
+    # CPU target tracking keeps the fleet between 10 and 60 tasks as the day goes.
+    base["autoscaling"] = {"min_capacity": 10, "max_capacity": 60, "policies": [{
+        "name": "cpu-60", "policy_type": "TargetTrackingScaling",
+        "target_tracking_scaling_policy_configuration": {
+            "target_value": 60, "scale_out_cooldown": 60, "scale_in_cooldown": 300,
+            "predefined_metric_specification": {"predefined_metric_type": "ECSServiceAverageCPUUtilization"}}}]}
     return base
 
 

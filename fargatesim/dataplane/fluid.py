@@ -343,7 +343,7 @@ class FluidDataPlane:
 
         # Snapped so that tasks whose states have converged share one column again.
         self.backlog[slots] = np.round(s["b"][-1], 9)
-        self.load[slots] = np.round(s["load"][-1], 6)
+        self.load[slots] = np.round(s["load"][-1], 3)
         self.inflight[slots] = s["inflight"][-1]
         hc = s["wait"] + s["mfac"] * HEALTH_CHECK_CPU_S
         self._chunk["hc"] = hc
@@ -352,14 +352,20 @@ class FluidDataPlane:
 
 def _distinct_columns(key: np.ndarray):
     """Indices of distinct columns and, per column, which of them it equals."""
-    reps: list[int] = []
+    # Group by a random projection (equal columns project equally), then check the grouping
+    # exactly; fall back to pairwise comparison in the (practically impossible) case of a clash.
+    weights = np.random.default_rng(0).random(key.shape[0])
+    _, reps, inverse = np.unique(weights @ key, return_index=True, return_inverse=True)
+    if (key == key[:, reps][:, inverse]).all():
+        return reps, inverse.ravel()
+    reps_list: list[int] = []
     inverse = np.empty(key.shape[1], dtype=np.int64)
     for j in range(key.shape[1]):
-        if reps:
-            same = (key[:, reps] == key[:, j:j + 1]).all(axis=0)
+        if reps_list:
+            same = (key[:, reps_list] == key[:, j:j + 1]).all(axis=0)
             if same.any():
                 inverse[j] = int(np.argmax(same))
                 continue
-        inverse[j] = len(reps)
-        reps.append(j)
-    return reps, inverse
+        inverse[j] = len(reps_list)
+        reps_list.append(j)
+    return reps_list, inverse
