@@ -11,12 +11,15 @@ EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
 DESCRIPTION = """\
 Simulate an Amazon ECS service on AWS Fargate behind an Application Load Balancer:
-tasks and their lifecycle, health checks, deregistration delay, slow start, traffic, latency,
-errors and cost, from a scenario file (YAML).
+tasks and their lifecycle, health checks, deregistration delay, slow start, Application Auto
+Scaling (target tracking, step, scheduled and your own policies), traffic, latency, errors and
+cost, from a scenario file (YAML). Keys and defaults: docs/scenario-reference.yaml.
 
 examples:
   fargatesim run scenarios/steady-web-api.yaml -o results/steady
   fargatesim run scenarios/diurnal-flash-crowd.yaml --seed 7 --duration 6h --json
+  fargatesim run scenarios/checkout-api.yaml --set autoscaling.min_capacity=8
+  fargatesim compare scenarios/spike-5x-*-metrics.yaml --seeds 5 --jobs 2
   fargatesim validate my-service.yaml
 
 exit codes: 0 ok, 1 the simulation failed, 2 bad input (one message on stderr).
