@@ -49,6 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("-o", "--output", metavar="DIR",
                      help="where to write the results (default: results/<scenario name>)")
     run.add_argument("--seed", type=int, help="override the scenario's seed")
+    run.add_argument("--engine", choices=("fluid", "requests"),
+                     help="data plane: fluid (fast, default) or requests (every request on its own: "
+                          "exact latency percentiles, slower at high rates)")
     run.add_argument("--duration", metavar="D", help='override the simulated time, e.g. "6h", "90m", 3600')
     run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="sets",
                      help="change one key of the scenario, e.g. --set autoscaling.min_capacity=4 "
@@ -216,6 +219,8 @@ def _overrides(args) -> dict:
         out["seed"] = args.seed
     if args.duration is not None:
         out["duration"] = args.duration
+    if getattr(args, "engine", None) is not None:
+        out["engine"] = args.engine
     return out
 
 

@@ -32,6 +32,14 @@ STREAMS = ("arrivals", "routing", "startup", "faults", "dataplane", "autoscaling
 LOOKAHEAD_S = 600.0
 
 
+def make_dataplane(engine: str, **kwargs):
+    """The data plane of `engine`; the request engine (and numba) load only when asked for."""
+    if engine == "requests":
+        from .dataplane.requests import RequestDataPlane
+        return RequestDataPlane(**kwargs)
+    return FluidDataPlane(**kwargs)
+
+
 class SimulationError(RuntimeError):
     """The simulation itself failed (an invariant broke); exit code 1 on the command line."""
 
@@ -72,8 +80,8 @@ class Simulation:
         self._view = None
 
         self.env = simpy.Environment()
-        self.dataplane = FluidDataPlane(
-            app=self.app, tick=self.tick, arrivals=self.arrivals, rates=self.rates,
+        self.dataplane = make_dataplane(
+            s.engine, app=self.app, tick=self.tick, arrivals=self.arrivals, rates=self.rates,
             algorithm=s.target_group.load_balancing_algorithm_type,
             rng=self.rng["routing"], records=self.records)
         self.target_group = TargetGroup(self.env, s.target_group, tick=self.tick,
@@ -162,7 +170,8 @@ class Simulation:
     # ---------------------------------------------------------------- run
     def run(self, progress: Callable[[float], None] | None = None) -> "Simulation":
         env, dp, end = self.env, self.dataplane, self.n_ticks * self.tick
-        lookahead = max(1, int(LOOKAHEAD_S / self.tick))
+        ahead = getattr(dp, "lookahead_s", None) or LOOKAHEAD_S
+        lookahead = max(1, int(min(ahead, LOOKAHEAD_S) / self.tick))
         next_report, wall0 = 0.0, _time.monotonic()
         while True:
             view = self.view()

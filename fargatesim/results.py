@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .dataplane import latency
+from .dataplane import latency as fluid_latency
+from .dataplane import request_latency
 from .dataplane.records import ERROR_KINDS
 
 PERIOD_S = 60.0
@@ -37,6 +38,12 @@ def step_values(snapshots, times: np.ndarray, key: str) -> np.ndarray:
     v = np.array([np.nan if s[1][key] is None else s[1][key] for s in snapshots], dtype=float)
     idx = np.searchsorted(t, times, side="right") - 1
     return np.where(idx >= 0, v[np.maximum(idx, 0)], np.nan)
+
+
+def latency_model(rec):
+    """The latency functions of the engine that filled `rec`: exact per-request latencies from
+    the request engine, the fluid model's otherwise."""
+    return request_latency if getattr(rec, request_latency.ATTR, None) is not None else fluid_latency
 
 
 def _group_sum(values: np.ndarray, group: np.ndarray, n: int) -> np.ndarray:
@@ -159,6 +166,7 @@ def _timeseries(sim, period: float) -> pd.DataFrame:
     ends = np.minimum(starts + per * tick, n * tick)
     g = lambda a: _group_sum(a.astype(float), group, ng)
 
+    latency = latency_model(rec)
     if per == 1:
         pct = latency.tick_percentiles(rec, sim.app, quantiles=(0.5, 0.99))
     else:
@@ -201,6 +209,7 @@ def _events(sim) -> pd.DataFrame:
 def _summary(sim, ts: pd.DataFrame, events: pd.DataFrame) -> dict:
     from .cost import PriceTable, service_cost
     s, rec, app = sim.scenario, sim.records, sim.app
+    latency = latency_model(rec)
     total = int(rec.arrivals.sum())
     errors = {k: int(getattr(rec, k).sum()) for k in ERROR_KINDS}
     n_err = sum(errors.values())

@@ -276,7 +276,7 @@ def test_malformed_trace_file(tmp_path, content, words):
 @pytest.mark.parametrize(
     "path, value, where, words",
     [
-        ("engine", "requests", "engine", ["'requests' is not supported yet", "allowed: fluid"]),
+        ("engine", "request", "engine", ["fluid", "requests"]),
         ("workload.kind", "websocket", "workload.kind", ["not supported yet", "http"]),
         ("workload.websocket", {"messages_per_second": 1}, "workload.websocket", ["kind websocket"]),
         ("service.launch_type", "EC2", "service.launch_type", ["'EC2' is not supported yet", "FARGATE"]),

@@ -67,8 +67,9 @@ class MetricStore:
             with np.errstate(invalid="ignore", divide="ignore"):
                 return np.where(targets > 0, requests / np.maximum(targets, 1e-12), requests)
         if metric == "TargetResponseTime":
-            from ..dataplane.latency import mean_latency_by_group
-            return np.where(no_requests, np.nan, mean_latency_by_group(r, self._app, t0, per, n))
+            from ..results import latency_model
+            return np.where(no_requests, np.nan,
+                            latency_model(r).mean_latency_by_group(r, self._app, t0, per, n))
         if metric == "HTTPCode_ELB_5XX_Count":
             elb = block(r.elb_503) + block(r.elb_502) + block(r.timeout_504) + block(r.reset_on_stop)
             return np.where(no_requests, np.nan, elb.sum(axis=1))

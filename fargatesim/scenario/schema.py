@@ -98,7 +98,7 @@ class Scenario(Model):
     start: UtcDatetime = DEFAULT_START  # wall-clock time at t=0
     seed: NonNegativeInt = 0
     tick: Tick = 1.0
-    engine: choice("fluid", planned=("requests",), what="engine") = "fluid"
+    engine: choice("fluid", "requests", what="engine") = "fluid"
     traffic: tuple[TrafficComponent, ...] = Field(min_length=1)
     arrivals: Literal["poisson", "deterministic"] = "poisson"
     workload: Workload
