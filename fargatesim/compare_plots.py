@@ -25,6 +25,8 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter
 
+from .plots import _ms, _si, _time_axis
+
 __all__ = ["comparison_figure"]
 
 FIGSIZE = (14.0, 8.6)
@@ -101,7 +103,7 @@ def comparison_figure(comparison, path=None, *, y: str = "slo_violation_min") ->
         _tidy(ax)
     for ax in (ax_load, ax_tasks):
         ax.tick_params(labelbottom=False)
-    _time_axis(ax_p99, span_s)
+    _time_axis(ax_p99, span_s, maxticks=12)
     ax_p99.set_xlabel("time (UTC)")
     fig.align_ylabels([ax_load, ax_tasks, ax_p99])
 
@@ -275,25 +277,3 @@ def _tidy(ax) -> None:
     ax.set_axisbelow(True)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
-
-
-def _time_axis(ax, span_s: float) -> None:
-    locator = mdates.AutoDateLocator(tz=timezone.utc, minticks=5, maxticks=12)
-    locator.intervald[mdates.MINUTELY] = [1, 2, 5, 10, 15, 20, 30]
-    locator.intervald[mdates.HOURLY] = [1, 2, 3, 4, 6, 8, 12]
-    ax.xaxis.set_major_locator(locator)
-    fmt = "%b %d\n%H:%M" if span_s > 86400 else "%H:%M"
-    ax.xaxis.set_major_formatter(mdates.DateFormatter(fmt, tz=timezone.utc))
-
-
-def _si(value, _pos=None) -> str:
-    a = abs(value)
-    if a >= 1e6:
-        return f"{value / 1e6:g}M"
-    if a >= 1e4:
-        return f"{value / 1e3:g}k"
-    return f"{value:g}"
-
-
-def _ms(value, _pos=None) -> str:
-    return f"{value / 1000:g} s" if value >= 1000 else f"{value:g}"

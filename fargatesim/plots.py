@@ -398,8 +398,9 @@ def _draw_events(axes, events: pd.DataFrame, t0: float) -> list:
 
 
 # ------------------------------------------------------------------------ axis & text
-def _time_axis(ax, span_s: float) -> None:
-    locator = mdates.AutoDateLocator(tz=timezone.utc, minticks=5, maxticks=14)
+def _time_axis(ax, span_s: float, maxticks: int = 14) -> None:
+    """Clock times on the x axis, with dates when the run spans more than a day."""
+    locator = mdates.AutoDateLocator(tz=timezone.utc, minticks=5, maxticks=maxticks)
     locator.intervald[mdates.MINUTELY] = [1, 2, 5, 10, 15, 20, 30]
     locator.intervald[mdates.HOURLY] = [1, 2, 3, 4, 6, 8, 12]
     ax.xaxis.set_major_locator(locator)
