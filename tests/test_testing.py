@@ -56,12 +56,18 @@ def test_traffic_rate_stays_within_bounds_at_every_instant(data, bounds, duratio
     assert instant.min() >= lo - tol and instant.max() <= hi + tol
 
 
+# Shrinking is a search with a budget: a random start can, rarely, stop one step short of the
+# simplest example. A fixed start makes the test say the same thing on every machine.
+FIXED_START = settings(derandomize=True, database=None, max_examples=2000)
+
+
 def test_traffic_reaches_its_bounds_and_shrinks_to_one_constant():
     # The bounds are reachable, not just respected: a drawn section hits max_rps exactly.
     peak = find(traffic(max_rps=300.0), lambda sec: rate_curve(
-        with_traffic(sec).traffic, start=BASE_SCENARIO_START, duration=3600, tick=60).max() >= 300.0)
+        with_traffic(sec).traffic, start=BASE_SCENARIO_START, duration=3600, tick=60).max() >= 300.0,
+                settings=FIXED_START)
     assert peak == [{"constant": {"rps": 300.0}}]
-    floor = find(traffic(min_rps=40.0, max_rps=300.0), lambda sec: True)
+    floor = find(traffic(min_rps=40.0, max_rps=300.0), lambda sec: True, settings=FIXED_START)
     assert floor == [{"constant": {"rps": 40.0}}]
 
 
@@ -155,19 +161,21 @@ def test_scenarios_replace_autoscaling_and_keep_what_is_asked():
 
     check()
     # a function of the drawn duration gives the traffic, e.g. a spike inside the run
-    s = find(scenarios(traffic=lambda d: traffic(duration=d, kinds=("spike",))), lambda s: True)
+    s = find(scenarios(traffic=lambda d: traffic(duration=d, kinds=("spike",))), lambda s: True,
+             settings=FIXED_START)
     assert s.traffic[0].kind == "spike" and s.traffic[0].at < s.duration
 
 
 def test_scenarios_shrink_to_the_simplest_run():
-    s = find(scenarios(policies=policies()), lambda s: True)
+    s = find(scenarios(policies=policies()), lambda s: True, settings=FIXED_START)
     assert s.duration == 20 * 60 and s.seed == 0
     assert [c.kind for c in s.traffic] == ["constant"] and s.traffic[0].rps == 0
     # one kind of scaling, at its smallest: one policy (step-out without step-in) or one action
     assert len(s.autoscaling.policies) + len(s.autoscaling.scheduled_actions) == 1
     assert s.autoscaling.min_capacity == 1 and s.autoscaling.max_capacity == 4
     # A failure needing load above 300 requests/s shrinks to one constant just above it.
-    s = find(scenarios(), lambda s: rate_curve(s.traffic, start=s.start, duration=s.duration, tick=60).max() > 300)
+    s = find(scenarios(), lambda s: rate_curve(s.traffic, start=s.start, duration=s.duration, tick=60).max() > 300,
+             settings=FIXED_START)
     assert len(s.traffic) == 1 and s.traffic[0].kind == "constant" and 300 < s.traffic[0].rps <= 305
 
 
