@@ -9,6 +9,7 @@ its key, durations are float seconds and random quantities are Distribution obje
 
 from .distributions import Distribution, parse_distribution
 from .errors import ScenarioError
+from .jobs import Job, LambdaSettings
 from .loader import apply_overrides, load_scenario, scenario_from_dict
 from .schedules import Schedule, parse_schedule
 from .schema import *  # noqa: F403 - every model class
@@ -17,6 +18,8 @@ from .units import parse_duration, parse_time_of_day
 
 __all__ = [
     "Distribution",
+    "Job",
+    "LambdaSettings",
     "Schedule",
     "ScenarioError",
     "apply_overrides",

@@ -39,6 +39,7 @@ from .fields import (
     choice,
     duration,
 )
+from .jobs import Job, check_jobs
 from .metrics import PUBLISHED_METRICS, CloudWatchSettings, Dimension
 from .service import Service, TargetGroup, TargetGroupHealthCheck
 from .task import (
@@ -109,6 +110,7 @@ class Scenario(Model):
     alarms: tuple[Alarm, ...] = ()
     faults: tuple[Fault, ...] = ()
     actions: tuple[Action, ...] = ()
+    jobs: tuple[Job, ...] = ()
     slo: Slo = Slo()
     pricing: Pricing = Pricing()
     cloudwatch: CloudWatchSettings = CloudWatchSettings()
@@ -139,6 +141,10 @@ class Scenario(Model):
     def _cross_checks(self):
         if self.duration < self.tick:
             raise Invalid(f"expected a duration of at least one tick ({self.tick:g} s); got {self.duration:g} s", "duration")
+        if self.workload.kind == "websocket" and self.engine == "requests":
+            raise Invalid("expected engine fluid with a websocket workload (its connections are always modelled "
+                          "one by one; engine requests applies to http requests); got 'requests'", "engine")
+        check_jobs(self.jobs, self.duration)
         seen: set[str] = set()
         for i, alarm in enumerate(self.alarms):
             if alarm.alarm_name in seen:
