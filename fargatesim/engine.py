@@ -26,14 +26,18 @@ from .traffic import rate_curve, sample_arrivals
 
 # One independent random stream per component, in a fixed order: adding a component at the
 # end never changes the numbers the others draw.
-STREAMS = ("arrivals", "routing", "startup", "faults", "dataplane", "autoscaling")
+STREAMS = ("arrivals", "routing", "startup", "faults", "dataplane", "autoscaling", "sessions")
 # How far the data plane computes ahead of the control plane in one stretch. Most control
 # events only read it (health checks, metrics); one that changes routing cuts the stretch back.
 LOOKAHEAD_S = 600.0
 
 
-def make_dataplane(engine: str, **kwargs):
-    """The data plane of `engine`; the request engine (and numba) load only when asked for."""
+def make_dataplane(engine: str, *, websocket=None, sessions_rng=None, **kwargs):
+    """The data plane of `engine` (or of a websocket workload); the request engine (and numba)
+    load only when asked for."""
+    if websocket is not None:
+        from .dataplane.websocket import WebsocketDataPlane
+        return WebsocketDataPlane(websocket=websocket, sessions_rng=sessions_rng, **kwargs)
     if engine == "requests":
         from .dataplane.requests import RequestDataPlane
         return RequestDataPlane(**kwargs)
@@ -54,7 +58,7 @@ def app_model(scenario) -> AppModel:
         base_memory_mb=float(sum(c.base_memory_mb for c in td.container_definitions)),
         memory_mb_per_request=float(wl.memory_mb_per_request),
         max_concurrency=float(app.max_concurrency) if app.max_concurrency else math.inf,
-        cpu_dist=wl.cpu_ms,
+        cpu_dist=wl.unit_cpu_ms,
         io_dist=wl.io_ms,
         timeout_s=float(wl.timeout),
     )
@@ -83,7 +87,9 @@ class Simulation:
         self.dataplane = make_dataplane(
             s.engine, app=self.app, tick=self.tick, arrivals=self.arrivals, rates=self.rates,
             algorithm=s.target_group.load_balancing_algorithm_type,
-            rng=self.rng["routing"], records=self.records)
+            rng=self.rng["routing"], records=self.records,
+            **({"websocket": s.workload.websocket, "sessions_rng": self.rng["sessions"]}
+               if s.workload.is_websocket else {}))
         self.target_group = TargetGroup(self.env, s.target_group, tick=self.tick,
                                         on_change=self._target_changed, record_event=self.event)
         self.service = Service(self.env, s, target_group=self.target_group, dataplane=self.dataplane,
@@ -91,7 +97,7 @@ class Simulation:
         install_faults(self.env, self.service, s.faults, self.rng["faults"], self.event)
         install_actions(self.env, self.service, s.actions, self.event)
         self.env.process(self.target_group.health_checks(self._health_response))
-        self.metrics = MetricStore(self.records, self.tick, self.app, self._host_counts)
+        self.metrics = MetricStore(self.records, self.tick, self.app, self._counts_at)
         self.alarms = self.scalable_target = None
         if s.autoscaling is not None or policies or s.alarms:
             self._install_alarms_and_scaling(policies)
@@ -134,10 +140,9 @@ class Simulation:
         cw = self.scenario.cloudwatch
         return float(cw.metric_delay if period >= 60 else cw.high_resolution_metric_delay)
 
-    def _host_counts(self, times):
+    def _counts_at(self, times, key: str):
         from .results import step_values
-        return (step_values(self.snapshots, times, "healthy_targets"),
-                step_values(self.snapshots, times, "unhealthy_targets"))
+        return step_values(self.snapshots, times, key)
 
     def _health_response(self, slots):
         return self.dataplane.health_responses_at(slots, self._k_now())

@@ -65,6 +65,12 @@ def accounting(sim, result):
     assert int(ts["requests"].sum()) == req["total"]
     assert int(ts["ok"].sum()) == req["ok"]
     assert int(ts["errors"].sum()) == sum(errors.values())
+    if sim.scenario.workload.is_websocket:
+        # What is in flight at the end is the connections still open, each an attempt that
+        # was accepted and neither closed nor dropped.
+        assert s["in_flight_at_end"] == sim.dataplane.in_flight_total()
+        assert s["in_flight_at_end"] == round(rec.inflight[-1])    # the open count of the last tick
+        return
     # A request ends by its timeout at the latest (504), so what is in flight at the end
     # arrived within the last timeout (plus the rounding to ticks).
     last = int(math.ceil(sim.scenario.workload.timeout / sim.tick)) + 2

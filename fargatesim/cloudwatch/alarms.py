@@ -13,6 +13,7 @@ from typing import Callable
 
 import numpy as np
 
+from . import metric_math
 from .alarm_state import alarm_state, breaches
 from .metrics import MetricStore
 
@@ -40,6 +41,8 @@ class MetricAlarm:
     state: str = "INSUFFICIENT_DATA"
     last_values: list = field(default_factory=list)  # the evaluated datapoints, oldest first
     last_first: int = 0        # the period index of last_values[0]
+    queries: tuple = ()        # metric math (the scenario's MetricQuery list), instead of one metric
+    label: str = ""
 
     @classmethod
     def from_config(cls, cfg) -> "MetricAlarm":
@@ -48,12 +51,33 @@ class MetricAlarm:
                    evaluation_periods=int(cfg.evaluation_periods),
                    datapoints_to_alarm=int(cfg.datapoints_to_alarm or cfg.evaluation_periods),
                    comparison_operator=cfg.comparison_operator, threshold=float(cfg.threshold),
-                   treat_missing_data=cfg.treat_missing_data)
+                   treat_missing_data=cfg.treat_missing_data, queries=tuple(cfg.metrics or ()),
+                   label=cfg.watched)
 
     def describe(self, values) -> str:
         shown = ", ".join("-" if v is None else f"{v:.4g}" for v in values[-self.evaluation_periods:])
-        return (f"{self.metric_name} [{shown}] {_SYMBOL[self.comparison_operator]} {self.threshold:g}, "
-                f"{self.datapoints_to_alarm} of {self.evaluation_periods}")
+        return (f"{self.label or self.metric_name} [{shown}] {_SYMBOL[self.comparison_operator]} "
+                f"{self.threshold:g}, {self.datapoints_to_alarm} of {self.evaluation_periods}")
+
+    def datapoints(self, store: MetricStore, first: int, stop: int) -> np.ndarray:
+        """The watched values of periods first..stop-1 (NaN = missing)."""
+        if not self.queries:
+            return store.datapoints(self.namespace, self.metric_name, self.period, self.statistic, first, stop)
+        by_id = {q.id: q for q in self.queries}
+        done: dict[str, np.ndarray] = {}
+
+        def value(qid: str) -> np.ndarray:
+            if qid not in done:
+                q = by_id[qid]
+                if q.metric_stat is not None:
+                    m = q.metric_stat
+                    done[qid] = np.asarray(store.datapoints(m.metric.namespace, m.metric.metric_name, m.period,
+                                                            m.stat, first, stop), dtype=float)
+                else:
+                    done[qid] = metric_math.evaluate(q.expression, {n: value(n) for n in metric_math.names(q.expression)})
+            return done[qid]
+
+        return value(next(q.id for q in self.queries if q.return_data))
 
     def latest(self):
         """The most recent real datapoint and its period index, or (None, None)."""
@@ -103,8 +127,7 @@ class AlarmEvaluator:
     def values(self, alarm: MetricAlarm, visible: int) -> list:
         """Datapoints of the evaluation range, oldest first, None where missing."""
         first = self.first_period(alarm, visible)
-        raw = self.store.datapoints(alarm.namespace, alarm.metric_name, alarm.period,
-                                    alarm.statistic, first, visible)
+        raw = alarm.datapoints(self.store, first, visible)
         return [None if (v is None or math.isnan(v)) else float(v) for v in np.asarray(raw).tolist()]
 
     def evaluate(self, alarm: MetricAlarm, visible: int) -> None:

@@ -8,30 +8,47 @@ What the control plane may see of the data plane goes through here, as AWS's own
   target in service), TargetResponseTime (Average, seconds, over requests answered ok),
   HTTPCode_ELB_5XX_Count (503 with no target, 502 from a target that does not answer or is
   reset, 504 timeouts), HTTPCode_Target_5XX_Count (503 from an app over its concurrency),
-  HealthyHostCount, UnHealthyHostCount.
+  HealthyHostCount, UnHealthyHostCount, ActiveConnectionCount and NewConnectionCount (below).
+- ECS/ContainerInsights RunningTaskCount, PendingTaskCount, DesiredTaskCount: the service's
+  counts sampled every tick (Average, Minimum, Maximum over the period).
 ALB metrics other than RequestCountPerTarget have no datapoint in a period without requests
 ("ALB reports only while requests flow"); missing datapoints are NaN.
+
+Connections (an assumption: the ALB guide defines ActiveConnectionCount as "the total number
+of concurrent TCP connections active from clients to the load balancer and from the load
+balancer to targets" without saying how a period's Sum is formed): with one simulated load
+balancer node, ActiveConnectionCount's Sum and Average are the client connections open on
+average over the period (Maximum and Minimum over its ticks); NewConnectionCount (Sum) counts
+the connections clients opened in the period. For websocket workloads those are the connections;
+for HTTP each request is counted as its own connection (clients without keep-alive).
 """
 from __future__ import annotations
 
 import numpy as np
 
-ECS, ELB = "AWS/ECS", "AWS/ApplicationELB"
+ECS, ELB, INSIGHTS = "AWS/ECS", "AWS/ApplicationELB", "ECS/ContainerInsights"
 PUBLISHED = {
     ECS: ("CPUUtilization", "MemoryUtilization"),
     ELB: ("RequestCount", "RequestCountPerTarget", "TargetResponseTime", "HTTPCode_ELB_5XX_Count",
-          "HTTPCode_Target_5XX_Count", "HealthyHostCount", "UnHealthyHostCount"),
+          "HTTPCode_Target_5XX_Count", "HealthyHostCount", "UnHealthyHostCount",
+          "ActiveConnectionCount", "NewConnectionCount"),
+    INSIGHTS: ("RunningTaskCount", "PendingTaskCount", "DesiredTaskCount"),
 }
+# The control-plane count (engine snapshots) behind each sampled metric.
+SAMPLED = {"HealthyHostCount": "healthy_targets", "UnHealthyHostCount": "unhealthy_targets",
+           "RunningTaskCount": "running_count", "PendingTaskCount": "pending_count",
+           "DesiredTaskCount": "desired_count"}
 STATISTICS = ("Average", "Sum", "Minimum", "Maximum", "SampleCount")
 
 
 class MetricStore:
-    def __init__(self, records, tick: float, app, host_counts):
-        """host_counts(times) -> (healthy, unhealthy) arrays at the given instants."""
+    def __init__(self, records, tick: float, app, counts_at):
+        """counts_at(times, key) -> the control plane's count `key` (a SAMPLED value) at the
+        given instants."""
         self.rec = records
         self._app = app
         self.tick = tick
-        self._host_counts = host_counts
+        self._counts_at = counts_at
 
     def ticks_per_period(self, period: float) -> int:
         per = int(round(period / self.tick))
@@ -75,11 +92,15 @@ class MetricStore:
             return np.where(no_requests, np.nan, elb.sum(axis=1))
         if metric == "HTTPCode_Target_5XX_Count":
             return np.where(no_requests, np.nan, block(r.target_503).sum(axis=1))
-        # Host counts: sampled at every tick of the period.
+        if metric == "NewConnectionCount":
+            return np.where(no_requests, np.nan, requests)
+        if metric == "ActiveConnectionCount":
+            open_ = block(r.inflight)
+            return np.where(no_requests & (open_.sum(axis=1) == 0), np.nan,
+                            _reduce(open_, "Average" if statistic == "Sum" else statistic))
+        # Control-plane counts: sampled at every tick of the period.
         times = (t0 + np.arange(n * per) + 1) * self.tick - 1e-9
-        healthy, unhealthy = self._host_counts(times)
-        values = (healthy if metric == "HealthyHostCount" else unhealthy).reshape(n, per)
-        return _reduce(values, statistic)
+        return _reduce(self._counts_at(times, SAMPLED[metric]).reshape(n, per), statistic)
 
 
     def tasks_behind(self, namespace: str, metric: str, period: float, index: int) -> float | None:

@@ -1,22 +1,75 @@
-"""CloudWatch metric alarms (aws_cloudwatch_metric_alarm); step scaling policies act only through them."""
+"""CloudWatch metric alarms (aws_cloudwatch_metric_alarm); step scaling policies act only through them.
 
+An alarm watches one metric (namespace, metric_name, statistic, period) or, like
+PutMetricAlarm's Metrics, a metric math expression over several (`metrics:` queries, exactly one
+of which returns the data the alarm compares with its threshold).
+"""
+
+import re
 from typing import Literal
 
-from pydantic import Field, ValidationInfo, model_validator
+from pydantic import Field, ValidationInfo, model_serializer, model_validator
 
+from ..cloudwatch.metric_math import ExpressionError, names, parse
 from .errors import Invalid
 from .fields import Model, PositiveInt, seconds
 from .metrics import PUBLISHED_METRICS, Dimension, Statistic, check_published
 
-__all__ = ["Alarm", "PUBLISHED_METRICS"]
+__all__ = ["Alarm", "MetricQuery", "PUBLISHED_METRICS"]
+
+Period = seconds(ge=10)
+SINGLE_METRIC_KEYS = ("namespace", "metric_name", "statistic", "period", "dimensions")
+
+
+class Metric(Model):
+    namespace: str
+    metric_name: str
+    dimensions: tuple[Dimension, ...] | None = None
+
+    @model_validator(mode="after")
+    def _published(self):
+        check_published(self.namespace, self.metric_name)
+        return self
+
+
+class MetricStat(Model):
+    metric: Metric
+    period: Period = 60
+    stat: Statistic = "Average"
+
+
+class MetricQuery(Model):
+    """One MetricDataQuery: a metric (metric_stat) or an expression over other queries' ids."""
+
+    id: str
+    metric_stat: MetricStat | None = None
+    expression: str | None = None
+    return_data: bool = True
+    label: str | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self):
+        if not re.fullmatch(r"[a-z][A-Za-z0-9_]*", self.id):
+            raise Invalid(f"expected an id starting with a lower-case letter, then letters, digits or '_'; "
+                          f"got {self.id!r}", "id")
+        if (self.metric_stat is None) == (self.expression is None):
+            given = "both" if self.expression is not None else "neither"
+            raise Invalid(f"expected exactly one of metric_stat and expression; got {given}")
+        if self.expression is not None:
+            try:
+                parse(self.expression)
+            except ExpressionError as e:
+                raise Invalid(str(e), "expression") from None
+        return self
 
 
 class Alarm(Model):
     alarm_name: str = Field(min_length=1)
-    namespace: str
-    metric_name: str
+    namespace: str | None = None
+    metric_name: str | None = None
     statistic: Statistic = "Average"
-    period: seconds(ge=10) = 60
+    period: Period = 60
+    metrics: tuple[MetricQuery, ...] | None = None
     evaluation_periods: PositiveInt = 1
     datapoints_to_alarm: PositiveInt = 1  # when not given: evaluation_periods
     comparison_operator: Literal[
@@ -32,6 +85,22 @@ class Alarm(Model):
     def _prepare(cls, data: dict, info: ValidationInfo) -> dict:
         if "datapoints_to_alarm" not in data and "evaluation_periods" in data:
             data = {**data, "datapoints_to_alarm": data["evaluation_periods"]}
+        if data.get("metrics") is not None:
+            for key in SINGLE_METRIC_KEYS:
+                if data.get(key) is not None:
+                    raise Invalid(f"expected no {key} with metrics (each query's metric_stat names its "
+                                  "metric, statistic and period)", key)
+            # The alarm's period is its queries' period (checked equal below).
+            queries = data["metrics"] if isinstance(data["metrics"], (list, tuple)) else []
+            for q in queries:
+                stat = q.get("metric_stat") if isinstance(q, dict) else None
+                if isinstance(stat, dict):
+                    data = {**data, "period": stat.get("period", 60)}
+                    break
+        else:
+            for key in ("namespace", "metric_name"):
+                if key not in data:
+                    raise Invalid(f"expected {key} (or metrics: a list of metric queries); got none", key)
         return data
 
     @model_validator(mode="after")
@@ -50,5 +119,62 @@ class Alarm(Model):
                 f"got {self.datapoints_to_alarm}",
                 "datapoints_to_alarm",
             )
-        check_published(self.namespace, self.metric_name)
+        if self.metrics is None:
+            check_published(self.namespace, self.metric_name)
+        else:
+            self._check_queries()
         return self
+
+    def _check_queries(self) -> None:
+        queries = self.metrics
+        if not queries:
+            raise Invalid("expected at least one metric query; got none", "metrics")
+        ids: list[str] = []
+        for i, q in enumerate(queries):
+            if q.id in ids:
+                raise Invalid(f"expected unique ids; got {q.id!r} twice", "metrics", i, "id")
+            if q.metric_stat is not None and q.metric_stat.period != self.period:
+                raise Invalid(f"expected every query's period to be the same ({self.period} s); "
+                              f"got {q.metric_stat.period}", "metrics", i, "metric_stat", "period")
+            ids.append(q.id)
+        reads = {q.id: names(q.expression) if q.expression is not None else [] for q in queries}
+        for i, q in enumerate(queries):
+            for name in reads[q.id]:
+                if name not in reads or name == q.id:
+                    others = ", ".join(x for x in ids if x != q.id) or "none"
+                    raise Invalid(f"expected ids of the other queries ({others}); got {name!r}",
+                                  "metrics", i, "expression")
+            if _cycle(q.id, reads):
+                raise Invalid(f"expected expressions that do not depend on themselves; {q.id!r} does",
+                              "metrics", i, "expression")
+        returned = [q.id for q in queries if q.return_data]
+        if len(returned) != 1:
+            raise Invalid(f"expected exactly one query with return_data true (the alarm's metric); "
+                          f"got {len(returned)}: {', '.join(returned) or 'none'}", "metrics")
+
+    @model_serializer(mode="wrap")
+    def _one_form(self, handler):
+        # Written back (to_dict, with_changes), an alarm keeps the keys of its form only.
+        data = handler(self)
+        drop = SINGLE_METRIC_KEYS if self.metrics is not None else ("metrics",)
+        return {k: v for k, v in data.items() if k not in drop}
+
+    @property
+    def watched(self) -> str:
+        """What the alarm compares with its threshold, for messages."""
+        if self.metrics is None:
+            return self.metric_name
+        q = next(q for q in self.metrics if q.return_data)
+        return q.label or q.expression or q.metric_stat.metric.metric_name
+
+
+def _cycle(start: str, reads: dict[str, list[str]]) -> bool:
+    todo, seen = list(reads[start]), set()
+    while todo:
+        name = todo.pop()
+        if name == start:
+            return True
+        if name not in seen:
+            seen.add(name)
+            todo.extend(reads.get(name, ()))
+    return False

@@ -15,7 +15,10 @@ PUBLISHED_METRICS: dict[str, tuple[str, ...]] = {
         "HTTPCode_Target_5XX_Count",
         "HealthyHostCount",
         "UnHealthyHostCount",
+        "ActiveConnectionCount",
+        "NewConnectionCount",
     ),
+    "ECS/ContainerInsights": ("RunningTaskCount", "PendingTaskCount", "DesiredTaskCount"),
 }
 
 Statistic = Literal["Average", "Sum", "Minimum", "Maximum", "SampleCount"]
