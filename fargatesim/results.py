@@ -16,10 +16,12 @@ from .dataplane.records import ERROR_KINDS
 PERIOD_S = 60.0
 COUNT_COLUMNS = ("desired_count", "running_count", "pending_count", "healthy_targets",
                  "unhealthy_targets", "draining_targets", "min_capacity", "max_capacity")
+# running_count split by capacity provider (FARGATE, FARGATE_SPOT); they add up to running_count.
+PROVIDER_COLUMNS = ("running_fargate", "running_fargate_spot")
 TIMESERIES_COLUMNS = (
     "t_s", "time", "offered_rps", "requests", "ok", "errors", "latency_p50_ms", "latency_p99_ms",
     *COUNT_COLUMNS[:6], "cpu_utilization", "memory_utilization", "min_capacity", "max_capacity",
-    *ERROR_KINDS,
+    *ERROR_KINDS, *PROVIDER_COLUMNS,
 )
 EVENT_COLUMNS = ("t_s", "time", "kind", "subject", "detail")
 
@@ -195,6 +197,8 @@ def _timeseries(sim, period: float) -> pd.DataFrame:
     df["memory_utilization"] = mem
     for kind in ERROR_KINDS:
         df[kind] = g(getattr(rec, kind)).astype(np.int64)
+    for key in PROVIDER_COLUMNS:
+        df[key] = step_values(sim.snapshots, probe, key).astype(np.int64)
     return df[list(TIMESERIES_COLUMNS)]
 
 
@@ -208,6 +212,7 @@ def _events(sim) -> pd.DataFrame:
 
 def _summary(sim, ts: pd.DataFrame, events: pd.DataFrame) -> dict:
     from .cost import PriceTable, service_cost
+    from .cost.fargate import cost_by_capacity_provider
     s, rec, app = sim.scenario, sim.records, sim.app
     latency = latency_model(rec)
     total = int(rec.arrivals.sum())
@@ -224,9 +229,10 @@ def _summary(sim, ts: pd.DataFrame, events: pd.DataFrame) -> dict:
         stop = task.stopped_at if task.stopped_at is not None else end
         task_rows.append((max(0.0, task.billing_from), min(stop, end), s.task_definition.vcpu,
                           s.task_definition.memory / 1024, s.task_definition.runtime_platform.cpu_architecture,
-                          s.task_definition.ephemeral_storage.size_in_gib, False))
+                          s.task_definition.ephemeral_storage.size_in_gib, task.spot))
     prices = PriceTable.load(s.pricing.region, s.pricing)
     cost = service_cost(task_rows, prices)
+    cost["capacity_providers"] = cost_by_capacity_provider(task_rows, prices)
     cpu = ts["cpu_utilization"].to_numpy(dtype=float)
     mem = ts["memory_utilization"].to_numpy(dtype=float)
     scaling = events[events["kind"] == "scaling_activity"]
@@ -246,6 +252,7 @@ def _summary(sim, ts: pd.DataFrame, events: pd.DataFrame) -> dict:
         "tasks": {
             "min_running": int(running["min"]), "max_running": int(running["max"]),
             "mean_running": _r(running["mean"]), "task_hours": _r(cost["task_hours"], 4),
+            "spot_interruptions": sum(1 for t in sim.service.tasks if t.stop_code == "SpotInterruption"),
         },
         "cpu_utilization": _mean_max(cpu),
         "memory_utilization": _mean_max(mem),

@@ -155,6 +155,27 @@ def service_cost(tasks: Iterable[Any], prices: PriceTable) -> dict[str, float]:
     return {k: round(float(v), _ROUND) for k, v in result.items()}
 
 
+# The Fargate capacity providers: on-demand and Spot, told apart by a task's `spot` field.
+CAPACITY_PROVIDERS = ("FARGATE", "FARGATE_SPOT")
+_PROVIDER_KEYS = ("task_hours", "billed_task_hours", "usd")
+
+
+def cost_by_capacity_provider(tasks: Iterable[Any], prices: PriceTable) -> dict[str, dict[str, float]]:
+    """service_cost's task_hours, billed_task_hours and usd for FARGATE and FARGATE_SPOT apart.
+
+    Both providers are always there (zeros when no task ran on one), so that summaries of runs
+    with and without Spot have the same keys.
+    """
+    rows = [_task_row(t) for t in tasks]
+    spot_at = TASK_FIELDS.index("spot")
+    out = {}
+    for provider in CAPACITY_PROVIDERS:
+        mine = [r for r in rows if bool(r[spot_at]) == (provider == "FARGATE_SPOT")]
+        total = service_cost(mine, prices)
+        out[provider] = {k: total[k] for k in _PROVIDER_KEYS}
+    return out
+
+
 def _combo_rates(prices: PriceTable, os_name: str, arch: str, spot: bool) -> tuple[float, ...]:
     rate = prices.fargate_rate(arch, os_name)
     mult = prices.fargate_spot_multiplier(arch, os_name) if spot else 1.0

@@ -3,11 +3,16 @@
 Fargate spreads a service's tasks across Availability Zones: a new task goes to the zone with
 the fewest of the service's tasks, and scale-in stops a task in the zone with the most. Within
 a zone, tasks that have not started running yet stop first, then the newest.
+
+With a capacity provider strategy, scale-in first picks the provider that gives up a task
+(capacity_providers.Strategy.provider_to_shrink), then the zone among that provider's tasks:
+the strategy's base is a documented minimum, the zone spread a best effort.
 """
 from __future__ import annotations
 
 from collections import Counter
 
+from .capacity_providers import Strategy
 from .task import Task, TaskState
 
 
@@ -16,13 +21,17 @@ def zone_for_new_task(live: list[Task], zones: int) -> int:
     return min(range(zones), key=lambda z: (counts[z], z))
 
 
-def tasks_to_stop(live: list[Task], how_many: int) -> list[Task]:
+def tasks_to_stop(live: list[Task], how_many: int, strategy: Strategy | None = None) -> list[Task]:
     chosen: list[Task] = []
     pool = list(live)
     for _ in range(min(how_many, len(pool))):
+        candidates = pool
+        if strategy is not None:
+            provider = strategy.provider_to_shrink(Counter(t.capacity_provider for t in pool))
+            candidates = [t for t in pool if t.capacity_provider == provider]
         counts = Counter(t.zone for t in pool)
-        busiest = max(counts.values())
-        in_busiest = [t for t in pool if counts[t.zone] == busiest]
+        busiest = max(counts[t.zone] for t in candidates)
+        in_busiest = [t for t in candidates if counts[t.zone] == busiest]
         victim = min(in_busiest, key=lambda t: (t.state is TaskState.RUNNING, -t.created_at, -t.slot))
         chosen.append(victim)
         pool.remove(victim)

@@ -9,15 +9,19 @@ Rules (aws-behaviour.md section 4):
   task reached RUNNING.
 - Stopping a running task: deregister its target (DEACTIVATING, for the deregistration delay),
   then STOPPING (SIGTERM; in-flight work may finish within stop_timeout), then DEPROVISIONING.
+- Each new task runs on the capacity provider the service's strategy picks
+  (capacity_providers.py); a Spot task that AWS reclaims is replaced at once (spot.py).
 """
 from __future__ import annotations
 
 import math
+from collections import Counter
 from typing import Callable
 
 import simpy
 
 from . import timings
+from .capacity_providers import FARGATE, FARGATE_SPOT, Strategy
 from .placement import tasks_to_stop, zone_for_new_task
 from .task import CONTAINERS_UP, Task, TaskState
 from ..elb.target import Target, TargetState
@@ -42,6 +46,10 @@ class Service:
         self.app_start = self.task_def.app_container.app_start
         self.revision = 1          # of the task definition; a deployment raises it
         self.deploying = False
+        self.strategy = Strategy.of_service(self.cfg)
+        # Events name the provider only when the scenario chose one; other runs read as before.
+        self._names_provider = bool(self.cfg.capacity_provider_strategy)
+        _check_spot_platform(scenario)
 
     def _tick(self) -> int:
         return int(self.env.now / self.dp.tick + 1e-9)
@@ -68,7 +76,18 @@ class Service:
             elif t.state in (TaskState.PROVISIONING, TaskState.PENDING, TaskState.ACTIVATING):
                 pending += 1
         return {"desired_count": self.desired_count, "running_count": running,
-                "pending_count": pending}
+                "pending_count": pending, **self.running_by_provider()}
+
+    def running_by_provider(self) -> dict[str, int]:
+        """running_count split by capacity provider (running_fargate, running_fargate_spot)."""
+        out = {f"running_{p.lower()}": 0 for p in (FARGATE, FARGATE_SPOT)}
+        for t in self.tasks:
+            if t.state in (TaskState.RUNNING, TaskState.DEACTIVATING):
+                out[f"running_{t.capacity_provider.lower()}"] += 1
+        return out
+
+    def _provider_note(self, task: Task) -> str:
+        return f" on {task.capacity_provider}" if self._names_provider else ""
 
     # ---------------------------------------------------------------- state changes
     def _set_state(self, task: Task, state: TaskState, reason: str = "") -> None:
@@ -88,26 +107,31 @@ class Service:
             task.state = TaskState.RUNNING
             task.history.append((0.0, TaskState.RUNNING))
             self.tg.register(task, -age, TargetState.HEALTHY)
-            self._event(0.0, "task_state", task.id, "RUNNING (steady state at start)")
+            self._event(0.0, "task_state", task.id, f"RUNNING (steady state at start{self._provider_note(task)})")
             for hook in self.on_running:
                 hook(task)
         self._touch()
 
     def _new_task(self) -> Task:
+        # The strategy splits each deployment's tasks on their own, as ECS does per task set.
+        current = [t for t in self.counted() if t.revision == self.revision]
+        provider = self.strategy.provider_for_new_task(Counter(t.capacity_provider for t in current))
         task = Task(slot=len(self.tasks), zone=zone_for_new_task(self.live(), self.cfg.availability_zones),
-                    created_at=self.env.now, revision=self.revision)
+                    created_at=self.env.now, revision=self.revision, capacity_provider=provider)
         self.tasks.append(task)
         self.dp.ensure_slot(task.slot)
         return task
 
-    def launch(self, replacing: Task | None = None) -> Task:
+    def launch(self, replacing: Task | None = None, cause: str | None = None) -> Task:
+        """Start a task; `cause` says why in its event when it is not the desired count."""
         task = self._new_task()
         task.replacing = replacing
         if replacing is not None:
             self.flagged[replacing] = task
         task.history.append((self.env.now, TaskState.PROVISIONING))
-        why = f"replaces unhealthy {replacing.id}" if replacing else f"desired_count {self.desired_count}"
-        self._event(self.env.now, "task_state", task.id, f"PROVISIONING ({why})")
+        why = (f"replaces unhealthy {replacing.id}" if replacing
+               else cause or f"desired_count {self.desired_count}")
+        self._event(self.env.now, "task_state", task.id, f"PROVISIONING ({why}{self._provider_note(task)})")
         self._processes[task] = self.env.process(self._start(task))
         self._touch()
         return task
@@ -173,19 +197,47 @@ class Service:
     def _finish_stop(self, task: Task, containers_started: bool):
         self._set_state(task, TaskState.STOPPING, task.stop_reason)
         if containers_started:
-            # SIGTERM: the app finishes what it holds, within stop_timeout.
-            finish = min(float(self.cfg.stop_timeout),
-                         max(self.dp.tick, self.dp.drain_time(task.slot, self._tick())))
-            yield self.env.timeout(finish)
-            self.dp.kill(task.slot, self._tick())
+            yield from self._sigterm(task)
         yield from self._deprovision(task)
+
+    def _sigterm(self, task: Task):
+        # SIGTERM: the app finishes what it holds, within stop_timeout; SIGKILL resets the rest.
+        finish = min(float(self.cfg.stop_timeout),
+                     max(self.dp.tick, self.dp.drain_time(task.slot, self._tick())))
+        yield self.env.timeout(finish)
+        self.dp.kill(task.slot, self._tick())
 
     def _deprovision(self, task: Task):
         if task.state is not TaskState.DEPROVISIONING:
             self._set_state(task, TaskState.DEPROVISIONING)
         yield self.env.timeout(timings.DEPROVISIONING_S)
         task.stopped_at = self.env.now
-        self._set_state(task, TaskState.STOPPED)
+        self._set_state(task, TaskState.STOPPED, f"stopCode {task.stop_code}" if task.stop_code else "")
+
+    def reclaim(self, task: Task, reason: str, stop_code: str) -> None:
+        """AWS takes the task's capacity back (a Fargate Spot interruption).
+
+        Unlike a scale-in, nothing waits for the deregistration delay: the warning comes with
+        SIGTERM, so the target starts draining and the containers start stopping at once (within
+        stop_timeout, at most 120 s on Fargate: always inside the two-minute warning). The task's
+        desired status is STOPPED from the warning on, so the scheduler launches its replacement
+        at once rather than when the task has stopped.
+        """
+        if task.state not in (TaskState.RUNNING, TaskState.DEACTIVATING):
+            return
+        was_stopping = task.stop_requested
+        task.stop_requested, task.stop_reason, task.stop_code = True, reason, stop_code
+        self.flagged.pop(task, None)
+        # A task already draining keeps its deregistration; its own stop no longer follows it.
+        self.tg.deregister(task, self.env.now, lambda t: None)
+        self._set_state(task, TaskState.STOPPING, reason)
+        self.env.process(self._reclaimed(task))
+        if not was_stopping:
+            self.reconcile(cause=f"replaces interrupted {task.id}")
+
+    def _reclaimed(self, task: Task):
+        yield from self._sigterm(task)
+        yield from self._deprovision(task)
 
     # ---------------------------------------------------------------- desired count
     def set_desired(self, value: int, cause: str, *, quiet: bool = False) -> None:
@@ -198,15 +250,16 @@ class Service:
                         f"desired_count {old} -> {value} ({cause})")
         self.reconcile()
 
-    def reconcile(self) -> None:
+    def reconcile(self, cause: str | None = None) -> None:
+        """Launch or stop tasks to meet the desired count; `cause` names why a launch is needed."""
         counted = self.counted()
         missing = self.desired_count - len(counted)
         if missing > 0:
             orphans = [u for u, r in self.flagged.items() if r is None or not r.live]
             for _ in range(missing):
-                self.launch(replacing=orphans.pop(0) if orphans else None)
+                self.launch(replacing=orphans.pop(0) if orphans else None, cause=cause)
         elif missing < 0 and not self.deploying:   # a deployment stops old tasks itself
-            for task in tasks_to_stop(counted, -missing):
+            for task in tasks_to_stop(counted, -missing, self.strategy):
                 self.stop_task(task, "scale-in" if task.replacing is None else "scale-in (replacement)")
 
     def room_for_one_more(self) -> bool:
@@ -245,3 +298,17 @@ class Service:
         target = self.tg.targets.get(task)
         if target is not None and target.state is TargetState.UNHEALTHY:
             self._unhealthy(task)
+
+
+def _check_spot_platform(scenario) -> None:
+    """Refuse a Spot strategy for a platform Fargate Spot does not run, before anything runs.
+
+    Belongs with the scenario's cross-section checks (the loader's); until it is wired there, a
+    run stops here with the same message.
+    """
+    from ..scenario.errors import ScenarioError
+    from ..scenario.messages import format_path
+    from ..scenario.service import spot_platform_problem
+    problem = spot_platform_problem(scenario.service, scenario.task_definition, scenario.pricing)
+    if problem is not None:
+        raise ScenarioError(problem.message, file=scenario.source, path=format_path(list(problem.where)))

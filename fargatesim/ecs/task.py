@@ -37,12 +37,19 @@ class Task:
     stop_reason: str = ""
     failing_health: bool = False   # a fault makes its health endpoint fail
     revision: int = 1              # of the task definition it runs
+    capacity_provider: str = "FARGATE"
+    stop_code: str = ""            # ECS's stopCode when it says more than the reason (SpotInterruption)
     replacing: "Task | None" = None   # the unhealthy task this one replaces
     history: list = field(default_factory=list)
 
     @property
     def id(self) -> str:
         return f"task-{self.slot:04d}"
+
+    @property
+    def spot(self) -> bool:
+        """Billed at the Fargate Spot price and exposed to Spot interruptions."""
+        return self.capacity_provider == "FARGATE_SPOT"
 
     @property
     def live(self) -> bool:

@@ -5,7 +5,7 @@ from typing import Annotated, Literal, Union
 from pydantic import Field, model_validator
 
 from .errors import Invalid
-from .fields import Duration, Model, PositiveDuration, PositiveInt, typed_item
+from .fields import Duration, Model, NonNegativeFloat, PositiveDuration, PositiveInt, typed_item
 
 
 class TaskCrashFault(Model):
@@ -34,10 +34,31 @@ class TaskUnhealthyFault(Model):
     count: PositiveInt = 1
 
 
-FAULT_TYPES = ("task_crash", "task_unhealthy")
+class SpotInterruptionFault(Model):
+    """AWS takes Fargate Spot capacity back: each running FARGATE_SPOT task is interrupted at
+    random (`rate_per_task_hour`), or `count` of them are at `at`. Other tasks are never hit."""
+
+    type: Literal["spot_interruption"] = "spot_interruption"
+    rate_per_task_hour: NonNegativeFloat | None = None  # 0 is allowed: no interruptions, for comparisons
+    at: Duration | None = None
+    count: PositiveInt = 1  # Spot tasks interrupted at `at`
+
+    @model_validator(mode="after")
+    def _one_trigger(self):
+        if (self.rate_per_task_hour is None) == (self.at is None):
+            given = "both" if self.at is not None else "neither"
+            raise Invalid("expected exactly one of rate_per_task_hour (random interruptions) and at "
+                          f"(an interruption at that time); got {given}")
+        if self.rate_per_task_hour is not None and self.count != 1:
+            raise Invalid("expected count 1 with rate_per_task_hour (random interruptions come one at a time); "
+                          f"got {self.count}", "count")
+        return self
+
+
+FAULT_TYPES = ("task_crash", "task_unhealthy", "spot_interruption")
 
 Fault = Annotated[
-    Union[TaskCrashFault, TaskUnhealthyFault],
+    Union[TaskCrashFault, TaskUnhealthyFault, SpotInterruptionFault],
     Field(discriminator="type"),
-    typed_item(*FAULT_TYPES, planned=("spot_interruption", "az_outage", "memory_leak"), what="fault"),
+    typed_item(*FAULT_TYPES, planned=("az_outage", "memory_leak"), what="fault"),
 ]

@@ -41,7 +41,14 @@ from .fields import (
 )
 from .jobs import Job, check_jobs
 from .metrics import PUBLISHED_METRICS, CloudWatchSettings, Dimension
-from .service import Service, TargetGroup, TargetGroupHealthCheck
+from .service import (
+    Ec2Capacity,
+    Service,
+    TargetGroup,
+    TargetGroupHealthCheck,
+    ec2_capacity_problem,
+    spot_platform_problem,
+)
 from .task import (
     FARGATE_SIZES,
     ContainerDefinition,
@@ -145,6 +152,12 @@ class Scenario(Model):
             raise Invalid("expected engine fluid with a websocket workload (its connections are always modelled "
                           "one by one; engine requests applies to http requests); got 'requests'", "engine")
         check_jobs(self.jobs, self.duration)
+        problem = spot_platform_problem(self.service, self.task_definition, self.pricing)
+        if problem is not None:
+            raise problem
+        problem = ec2_capacity_problem(self.service, self.task_definition, self.pricing)
+        if problem is not None:
+            raise problem
         seen: set[str] = set()
         for i, alarm in enumerate(self.alarms):
             if alarm.alarm_name in seen:
@@ -209,7 +222,8 @@ def _yaml_traffic_item(item: dict) -> dict:
 __all__ = [
     "ACTION_TYPES", "FAULT_TYPES", "FARGATE_SIZES", "PREDEFINED_METRICS", "PUBLISHED_METRICS", "TRAFFIC_KINDS",
     "Action", "Alarm", "Autoscaling", "ConstantTraffic", "ContainerDefinition", "ContainerHealthCheck",
-    "CustomPolicyConfig", "CustomizedMetricSpecification", "Dimension", "DiurnalTraffic", "EnvironmentVariable",
+    "CustomPolicyConfig", "CustomizedMetricSpecification", "Dimension", "DiurnalTraffic", "Ec2Capacity",
+    "EnvironmentVariable",
     "EphemeralStorage", "Fault", "PortMapping", "PredefinedMetricSpecification", "Pricing", "RampTraffic", "RateStep",
     "RuntimePlatform", "ScalableTargetAction", "ScalingPolicy", "Scenario", "ScheduledAction", "Secret", "Service",
     "SetDesiredCountAction", "Slo", "SpikeTraffic", "StepAdjustment", "StepScalingConfig", "StepsTraffic",
