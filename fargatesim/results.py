@@ -23,6 +23,8 @@ TIMESERIES_COLUMNS = (
     *COUNT_COLUMNS[:6], "cpu_utilization", "memory_utilization", "min_capacity", "max_capacity",
     *ERROR_KINDS, *PROVIDER_COLUMNS,
 )
+# Websocket workloads only: open connections (mean over the period) and reconnection attempts.
+WEBSOCKET_COLUMNS = ("connections", "reconnects")
 EVENT_COLUMNS = ("t_s", "time", "kind", "subject", "detail")
 
 
@@ -199,7 +201,13 @@ def _timeseries(sim, period: float) -> pd.DataFrame:
         df[kind] = g(getattr(rec, kind)).astype(np.int64)
     for key in PROVIDER_COLUMNS:
         df[key] = step_values(sim.snapshots, probe, key).astype(np.int64)
-    return df[list(TIMESERIES_COLUMNS)]
+    columns = list(TIMESERIES_COLUMNS)
+    if sim.scenario.workload.is_websocket:
+        # requests counts connection attempts; these say how many stayed open and came back
+        df["connections"] = g(rec.inflight) / ticks_in
+        df["reconnects"] = g(sim.dataplane.reconnects).astype(np.int64)
+        columns += list(WEBSOCKET_COLUMNS)
+    return df[columns]
 
 
 def _events(sim) -> pd.DataFrame:
@@ -212,6 +220,7 @@ def _events(sim) -> pd.DataFrame:
 
 def _summary(sim, ts: pd.DataFrame, events: pd.DataFrame) -> dict:
     from .cost import PriceTable, service_cost
+    from .cost.ec2 import cluster_cost
     from .cost.fargate import cost_by_capacity_provider
     s, rec, app = sim.scenario, sim.records, sim.app
     latency = latency_model(rec)
@@ -222,17 +231,26 @@ def _summary(sim, ts: pd.DataFrame, events: pd.DataFrame) -> dict:
                                                 quantiles=(0.5, 0.9, 0.99))[0]
     end = sim.n_ticks * sim.tick
     running = _running_path(sim, end)
-    task_rows = []
+    task_rows, ec2_task_seconds = [], 0.0
     for task in sim.service.tasks:
         if task.billing_from is None:
             continue
         stop = task.stopped_at if task.stopped_at is not None else end
+        if task.capacity_provider == "EC2":     # the instances are billed, not the tasks
+            ec2_task_seconds += min(stop, end) - max(0.0, task.billing_from)
+            continue
         task_rows.append((max(0.0, task.billing_from), min(stop, end), s.task_definition.vcpu,
                           s.task_definition.memory / 1024, s.task_definition.runtime_platform.cpu_architecture,
                           s.task_definition.ephemeral_storage.size_in_gib, task.spot))
     prices = PriceTable.load(s.pricing.region, s.pricing)
     cost = service_cost(task_rows, prices)
     cost["capacity_providers"] = cost_by_capacity_provider(task_rows, prices)
+    cluster = sim.service.cluster
+    cost["ec2"] = cluster_cost(cluster.instances if cluster else (), end, prices, task_hours=ec2_task_seconds / 3600,
+                               instance_type=cluster.instance_type.name if cluster else None)
+    # usd and task_hours cover the whole service, on Fargate or on EC2; the rest stays Fargate's.
+    cost["usd"] = round(cost["usd"] + cost["ec2"]["usd"], 6)
+    cost["task_hours"] = round(cost["task_hours"] + cost["ec2"]["task_hours"], 6)
     cpu = ts["cpu_utilization"].to_numpy(dtype=float)
     mem = ts["memory_utilization"].to_numpy(dtype=float)
     scaling = events[events["kind"] == "scaling_activity"]
@@ -263,6 +281,24 @@ def _summary(sim, ts: pd.DataFrame, events: pd.DataFrame) -> dict:
         },
         "slo": slo,
         "cost": cost,
+        **({"connections": _connections(sim)} if s.workload.is_websocket else {}),
+    }
+
+
+def _connections(sim) -> dict:
+    """A websocket run in sessions and connections; `requests` counts every attempt."""
+    rec, dp = sim.records, sim.dataplane
+    refused = int(rec.elb_503.sum() + rec.elb_502.sum() + rec.target_503.sum())
+    return {
+        "sessions": int(sim.arrivals.sum()),
+        "attempts": int(rec.arrivals.sum()),
+        "reconnects": int(dp.reconnects.sum()),
+        "refused": refused,
+        "dropped": int(dp.drops.sum()),
+        "closed_by_clients": int(rec.ok.sum()),
+        "open_at_end": int(dp.in_flight_total()),
+        "mean_open": _r(float(rec.inflight.mean()) if sim.n_ticks else 0.0, 1),
+        "peak_open": _r(float(rec.inflight.max()) if sim.n_ticks else 0.0, 1),
     }
 
 

@@ -359,6 +359,8 @@ def fleet_rps(scenario) -> float:
     desired count without autoscaling), each doing cpu_ms of CPU per request on the vCPU its
     sidecars leave. Half of it is what scenarios() offers by default (500 for BASE_SCENARIO)."""
     td = scenario.task_definition
+    if scenario.workload.cpu_ms is None:      # a websocket workload: its load is connections
+        return math.inf
     units = td.cpu - sum(c.base_cpu_units for c in td.container_definitions)
     cpu_s = scenario.workload.cpu_ms.mean / 1000
     tasks = scenario.autoscaling.max_capacity if scenario.autoscaling is not None else scenario.service.desired_count

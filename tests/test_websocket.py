@@ -235,3 +235,23 @@ def test_step_scaling_on_connections_beats_cpu_target_tracking_for_websockets():
     assert step["requests"]["errors"]["target_503"] == 0
     assert step["tasks"]["max_running"] >= 3 * cpu["tasks"]["max_running"]
     assert step["requests"]["errors"]["reset_on_stop"] <= cpu["requests"]["errors"]["reset_on_stop"] * 1.5
+
+
+def test_the_results_count_sessions_attempts_and_connections_consistently(tmp_path):
+    s = ws_scenario(duration="30m", app={"max_concurrency": 1000},
+                    faults=[{"type": "task_crash", "at": "12m"}])
+    sim, r = run(s)
+    c, req = r.summary["connections"], r.summary["requests"]
+    e = req["errors"]
+    assert c["attempts"] == req["total"] == c["sessions"] + c["reconnects"]
+    assert c["sessions"] == int(sim.arrivals.sum())
+    assert c["dropped"] == e["reset_on_stop"] > 0
+    assert c["refused"] == e["elb_503"] + e["elb_502"] + e["target_503"] > 0
+    assert c["closed_by_clients"] == req["ok"] and c["open_at_end"] == r.summary["in_flight_at_end"]
+    assert c["peak_open"] <= 2 * 1000
+    ts = r.timeseries
+    assert int(ts["reconnects"].sum()) == c["reconnects"]
+    assert ts["connections"].max() <= c["peak_open"] and ts["connections"].mean() == pytest.approx(c["mean_open"], rel=1e-3)
+    r.save(tmp_path, plot=False)
+    import pandas as pd
+    assert list(pd.read_csv(tmp_path / "timeseries.csv").columns[-2:]) == ["connections", "reconnects"]
