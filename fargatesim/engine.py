@@ -32,12 +32,13 @@ STREAMS = ("arrivals", "routing", "startup", "faults", "dataplane", "autoscaling
 LOOKAHEAD_S = 600.0
 
 
-def make_dataplane(engine: str, *, websocket=None, sessions_rng=None, **kwargs):
+def make_dataplane(engine: str, *, websocket=None, sessions_rng=None, steady_start=True, **kwargs):
     """The data plane of `engine` (or of a websocket workload); the request engine (and numba)
     load only when asked for."""
     if websocket is not None:
         from .dataplane.websocket import WebsocketDataPlane
-        return WebsocketDataPlane(websocket=websocket, sessions_rng=sessions_rng, **kwargs)
+        return WebsocketDataPlane(websocket=websocket, sessions_rng=sessions_rng, steady_start=steady_start,
+                                  **kwargs)
     if engine == "requests":
         from .dataplane.requests import RequestDataPlane
         return RequestDataPlane(**kwargs)
@@ -88,8 +89,8 @@ class Simulation:
             s.engine, app=self.app, tick=self.tick, arrivals=self.arrivals, rates=self.rates,
             algorithm=s.target_group.load_balancing_algorithm_type,
             rng=self.rng["routing"], records=self.records,
-            **({"websocket": s.workload.websocket, "sessions_rng": self.rng["sessions"]}
-               if s.workload.is_websocket else {}))
+            **({"websocket": s.workload.websocket, "sessions_rng": self.rng["sessions"],
+                "steady_start": not s.service.cold_start} if s.workload.is_websocket else {}))
         self.target_group = TargetGroup(self.env, s.target_group, tick=self.tick,
                                         on_change=self._target_changed, record_event=self.event)
         self.service = Service(self.env, s, target_group=self.target_group, dataplane=self.dataplane,

@@ -290,7 +290,7 @@ def _connections(sim) -> dict:
     rec, dp = sim.records, sim.dataplane
     refused = int(rec.elb_503.sum() + rec.elb_502.sum() + rec.target_503.sum())
     return {
-        "sessions": int(sim.arrivals.sum()),
+        "sessions": int(sim.arrivals.sum()) + dp.initial_sessions,   # with those open at t=0
         "attempts": int(rec.arrivals.sum()),
         "reconnects": int(dp.reconnects.sum()),
         "refused": refused,

@@ -27,7 +27,9 @@ LONG = {"connection_duration": {"distribution": "constant", "value": "1h"}, "mes
 def ws_scenario(websocket=None, *, app=None, **changes) -> object:
     data = copy.deepcopy(BASE)
     data["workload"] = {"kind": "websocket", "websocket": {**WS, **(websocket or {})}}
-    data["traffic"] = [{"constant": {"rps": 4}}]
+    # 4 sessions/s from t=1 s: the service starts with no sessions in progress (see
+    # test_a_steady_start_holds_the_sessions_in_progress for one that has them)
+    data["traffic"] = [{"spike": {"at": 1, "peak_rps": 4, "hold": "1d"}}]
     data["duration"] = "30m"
     data["service"] = {"desired_count": 2}
     data["task_definition"]["container_definitions"][0].update(base_memory_mb=200, **(app or {}))
@@ -45,6 +47,24 @@ def slot_of(sim, task_id):
 
 
 # ------------------------------------------------------------------ connections and their cost
+@pytest.mark.parametrize("duration", [{"distribution": "constant", "value": "10m"},
+                                      {"distribution": "lognormal", "mean": "10m", "cv": 2.0}])
+def test_a_steady_start_holds_the_sessions_in_progress(duration, check_accounting):
+    """In steady state, 4 sessions/s of 10 minutes on average have 2,400 open (Little's law),
+    with what is left of each length-biased: the count stays level from the first minute."""
+    s = ws_scenario(duration="30m", traffic=[{"constant": {"rps": 4}}],
+                    websocket={"connection_duration": duration, "messages_per_second": 0.05})
+    sim, r = run(s)
+    check_accounting(sim, r)
+    assert sim.dataplane.initial_sessions == pytest.approx(2400, abs=4 * math.sqrt(2400))
+    assert r.summary["connections"]["sessions"] == sim.dataplane.initial_sessions + int(sim.arrivals.sum())
+    open_ = r.timeseries["connections"]
+    assert ((open_ > 2400 * 0.9) & (open_ < 2400 * 1.1)).all(), open_.round().tolist()
+    # spread evenly over the two tasks
+    held = [sim.dataplane.connections_of(t.slot) for t in sim.service.tasks]
+    assert abs(held[0] - held[1]) <= 0.05 * sum(held)
+
+
 def test_open_connections_follow_littles_law_and_cost_cpu_and_memory(check_accounting):
     """4 sessions/s of 10 minutes on average hold 2,400 connections; each sends 0.5 messages/s
     of 1 ms: 1.2 vCPU-s/s over 2 tasks of 1 vCPU is 60 % CPU (no sidecars), and 200 MiB + 0.5
@@ -223,18 +243,19 @@ def test_bad_websocket_and_metric_math_input_names_the_key(change, where, words)
 
 # ------------------------------------------------------------------ the example scenarios' claim
 def test_step_scaling_on_connections_beats_cpu_target_tracking_for_websockets():
-    """The evening of the example scenarios (14:00-22:00, sessions rising to their peak): CPU
+    """The day of the example scenarios from 08:00, the quietest hour, to the 20:00 peak: CPU
     target tracking at 50 % never sees a reason to scale out, so clients are refused by tasks at
-    their connection limit; step scaling on connections per task refuses none and drops fewer."""
-    window = {"start": "2026-01-05T14:00:00Z", "duration": "8h"}
+    their connection limit; step scaling on connections per task refuses none."""
+    window = {"start": "2026-01-05T08:00:00Z", "duration": "12h"}
     out = {}
     for name in ("websocket-cpu-target-tracking", "websocket-step-scaling-connections"):
-        out[name] = run(load_scenario(SCENARIOS / f"{name}.yaml", overrides=window))[1].summary
+        out[name] = run(load_scenario(SCENARIOS / f"{name}.yaml", overrides=window))[1]
     cpu, step = out["websocket-cpu-target-tracking"], out["websocket-step-scaling-connections"]
-    assert cpu["requests"]["errors"]["target_503"] > 100 * cpu["requests"]["ok"]
-    assert step["requests"]["errors"]["target_503"] == 0
-    assert step["tasks"]["max_running"] >= 3 * cpu["tasks"]["max_running"]
-    assert step["requests"]["errors"]["reset_on_stop"] <= cpu["requests"]["errors"]["reset_on_stop"] * 1.5
+    assert cpu.summary["connections"]["refused"] > 100 * cpu.summary["connections"]["closed_by_clients"]
+    assert step.summary["connections"]["refused"] == 0
+    # at the peak, step scaling runs the tasks the connections need; CPU says the few suffice
+    assert step.timeseries["running_count"].iloc[-1] >= 4 * cpu.timeseries["running_count"].iloc[-1]
+    assert step.summary["connections"]["mean_open"] > 1.5 * cpu.summary["connections"]["mean_open"]
 
 
 def test_the_results_count_sessions_attempts_and_connections_consistently(tmp_path):
@@ -255,3 +276,15 @@ def test_the_results_count_sessions_attempts_and_connections_consistently(tmp_pa
     r.save(tmp_path, plot=False)
     import pandas as pd
     assert list(pd.read_csv(tmp_path / "timeseries.csv").columns[-2:]) == ["connections", "reconnects"]
+
+
+def test_step_scaling_drops_fewer_connections_than_cpu_target_tracking_tuned_to_keep_up():
+    """CPU target tracking at 20 % (below a full task's CPU) refuses no one either, but over the
+    day its scale-ins drop more connections than step scaling's one-at-a-time ones, at a higher
+    cost (docs/websocket.md has the figures)."""
+    tt = run(load_scenario(SCENARIOS / "websocket-cpu-target-tracking.yaml", overrides={
+        "autoscaling.policies[0].target_tracking_scaling_policy_configuration.target_value": 20}))[1].summary
+    step = run(load_scenario(SCENARIOS / "websocket-step-scaling-connections.yaml"))[1].summary
+    assert tt["connections"]["refused"] == step["connections"]["refused"] == 0
+    assert step["connections"]["dropped"] <= 0.75 * tt["connections"]["dropped"]
+    assert step["cost"]["usd"] < tt["cost"]["usd"]

@@ -39,10 +39,14 @@ _EMPTY = np.zeros(0)
 
 
 class WebsocketDataPlane(FluidDataPlane):
-    def __init__(self, *, websocket, sessions_rng: np.random.Generator, **kwargs):
+    def __init__(self, *, websocket, sessions_rng: np.random.Generator, steady_start: bool = True, **kwargs):
         super().__init__(**kwargs)
         ws = self.ws = websocket
         self._session_len = ws.connection_duration.sample(sessions_rng, int(self.arrivals.sum()))
+        # A service in steady state at t=0 already holds its clients' connections.
+        self._initial = _sessions_in_progress(ws.connection_duration, float(self.rates[0]) if len(self.rates) else 0.0,
+                                              sessions_rng) if steady_start else _EMPTY
+        self.initial_sessions = len(self._initial)
         self._first = np.concatenate([[0], np.cumsum(self.arrivals)])
         # Clients reconnect no sooner than the next tick: an attempt belongs to one tick.
         self._delay = max(float(ws.reconnect_delay), self.tick)
@@ -115,6 +119,8 @@ class WebsocketDataPlane(FluidDataPlane):
         k_end = min(k_end, self.rec.n_ticks)
         if k_end <= self.k:
             return
+        if self.k == 0 and self._initial is not None:
+            self._open_initial(view)
         self._checkpoint(k_end, view)
         k0 = self.k
         rows = []
@@ -126,6 +132,27 @@ class WebsocketDataPlane(FluidDataPlane):
                 self._step(k, min(k + piece, k_end), view, rows, final=True)
         self._chunk["hc"] = np.vstack(rows) if rows else np.zeros((k_end - k0, len(view.slots)))
         self.k = k_end
+
+    def _open_initial(self, view) -> None:
+        """Place the sessions in progress at t=0 round robin on the tasks in service, up to
+        their limit; clients that find no room were refused just now and retry."""
+        ends, self._initial = self._initial, None
+        if not len(ends):
+            return
+        slots = view.slots[view.serving & (view.weights(0, 1)[0] > 0)] if len(view.slots) else view.slots
+        cap = self.app.max_concurrency
+        placed = np.zeros(len(ends), dtype=bool)
+        if len(slots):
+            owner = np.arange(len(ends)) % len(slots)
+            rank = np.arange(len(ends)) // len(slots)
+            placed = rank < cap
+            for j, slot in enumerate(slots):
+                self.conn[int(slot)] = np.sort(ends[placed & (owner == j)])
+        rec = self.rec
+        rec.arrivals[0] += len(ends)
+        (rec.target_503 if len(slots) else rec.elb_503)[0] += int((~placed).sum())
+        if (~placed).any():
+            self._schedule_retries(np.zeros(int((~placed).sum())), ends[~placed])
 
     def _attempts(self, k0: int, k1: int):
         """Ticks and session ends of the attempts in [k0, k1): new sessions, then reconnections."""
@@ -269,3 +296,19 @@ class WebsocketDataPlane(FluidDataPlane):
         rows.append(hc)
         self.health_response[slots] = hc[-1]
         return True
+
+
+def _sessions_in_progress(duration, rate: float, rng: np.random.Generator) -> np.ndarray:
+    """When the sessions open at t=0 end, for sessions arriving at `rate` per second until then.
+
+    In equilibrium their number is Poisson with mean rate x E[duration] (Little's law) and their
+    lengths are length-biased: a long session is more likely to be in progress. What is left of
+    one is a uniform fraction of its length. Sampled by drawing lengths and keeping them with
+    probability proportional to length.
+    """
+    n = int(rng.poisson(rate * duration.mean)) if rate > 0 else 0
+    if n == 0:
+        return _EMPTY
+    pool = duration.sample(rng, 4 * n)
+    chosen = rng.choice(pool, size=n, p=pool / pool.sum())
+    return np.maximum(chosen * rng.random(n), 1e-9)
