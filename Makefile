@@ -23,8 +23,10 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -q
 
 bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test,bench]'
 	$(BIN)/python benchmarks/dataplane_speed.py
 	$(BIN)/python benchmarks/scale_out_timing.py
+	$(BIN)/python benchmarks/request_engine_speed.py
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache .hypothesis

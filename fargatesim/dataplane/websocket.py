@@ -52,7 +52,10 @@ class WebsocketDataPlane(FluidDataPlane):
         self._delay = max(float(ws.reconnect_delay), self.tick)
         self._msg_cpu_s = ws.messages_per_second * ws.cpu_ms_per_message / 1000.0  # per connection-second
         self._handshake_s = ws.cpu_ms_per_handshake / 1000.0
-        self.conn: dict[int, np.ndarray] = {}   # slot -> sorted session end times (s) of its connections
+        # Open connections, sorted by when their sessions end: the ones a stretch closes are a
+        # prefix, whatever task holds them.
+        self.c_end = _EMPTY
+        self.c_slot = np.zeros(0, dtype=np.int64)
         self.retry_t = _EMPTY                   # pending reconnections: when, sorted
         self.retry_end = _EMPTY                 # ... and when their sessions end
         self.drops = np.zeros(self.rec.n_ticks, dtype=np.int64)       # connections dropped by tasks
@@ -63,24 +66,23 @@ class WebsocketDataPlane(FluidDataPlane):
         super()._checkpoint(k_end, view)
         k0 = self.k
         # Arrays are replaced, never changed in place, so references are a snapshot.
-        self._chunk["ws"] = (dict(self.conn), self.retry_t, self.retry_end,
+        self._chunk["ws"] = (self.c_end, self.c_slot, self.retry_t, self.retry_end,
                              self.drops[k0:k_end].copy(), self.reconnects[k0:k_end].copy())
 
     def truncate(self, k: int) -> None:
         if k >= self.k:
             return
         c = self._chunk
-        conn, self.retry_t, self.retry_end, drops, reconnects = c["ws"]
-        self.conn = dict(conn)
+        self.c_end, self.c_slot, self.retry_t, self.retry_end, drops, reconnects = c["ws"]
         self.drops[c["k0"]:c["k1"]] = drops
         self.reconnects[c["k0"]:c["k1"]] = reconnects
         super().truncate(k)
 
     def in_flight_total(self) -> int:
-        return int(sum(len(ends) for ends in self.conn.values()))
+        return len(self.c_end)
 
     def connections_of(self, slot: int) -> int:
-        return len(self.conn.get(slot, _EMPTY))
+        return int(np.count_nonzero(self.c_slot == slot))
 
     def drain_time(self, slot: int, k: int) -> float:
         # The load balancer closes a draining target's connections when its delay ends; the
@@ -91,7 +93,9 @@ class WebsocketDataPlane(FluidDataPlane):
     def kill(self, slot: int, k: int) -> int:
         """The task's connections drop at tick k; their clients reconnect after the delay."""
         self.truncate(k)
-        ends = self.conn.pop(slot, _EMPTY)
+        mine = self.c_slot == slot
+        ends = self.c_end[mine]
+        self.c_end, self.c_slot = self.c_end[~mine], self.c_slot[~mine]
         self.backlog[slot] = self.load[slot] = self.inflight[slot] = 0.0
         if len(ends) == 0:
             return 0
@@ -144,10 +148,9 @@ class WebsocketDataPlane(FluidDataPlane):
         placed = np.zeros(len(ends), dtype=bool)
         if len(slots):
             owner = np.arange(len(ends)) % len(slots)
-            rank = np.arange(len(ends)) // len(slots)
-            placed = rank < cap
-            for j, slot in enumerate(slots):
-                self.conn[int(slot)] = np.sort(ends[placed & (owner == j)])
+            placed = np.arange(len(ends)) // len(slots) < cap
+            order = np.argsort(ends[placed], kind="stable")
+            self.c_end, self.c_slot = ends[placed][order], slots[owner[placed]][order]
         rec = self.rec
         rec.arrivals[0] += len(ends)
         (rec.target_503 if len(slots) else rec.elb_503)[0] += int((~placed).sum())
@@ -161,9 +164,14 @@ class WebsocketDataPlane(FluidDataPlane):
         new_ends = new_ticks * self.tick + self._session_len[i0:i1]
         r1 = int(np.searchsorted(self.retry_t, k1 * self.tick - 1e-9))
         r_ticks = np.floor(self.retry_t[:r1] / self.tick + 1e-9).astype(np.int64)
-        ticks = np.concatenate([new_ticks, r_ticks])
-        order = np.argsort(ticks, kind="stable")
-        return ticks[order], np.concatenate([new_ends, self.retry_end[:r1]])[order], r1, r_ticks
+        # Both parts are in tick order: merge them, new sessions first within a tick.
+        at_new = np.arange(len(new_ticks)) + np.searchsorted(r_ticks, new_ticks, side="left")
+        at_retry = np.arange(r1) + np.searchsorted(new_ticks, r_ticks, side="right")
+        ticks = np.empty(len(new_ticks) + r1, dtype=np.int64)
+        ends = np.empty(len(ticks))
+        ticks[at_new], ticks[at_retry] = new_ticks, r_ticks
+        ends[at_new], ends[at_retry] = new_ends, self.retry_end[:r1]
+        return ticks, ends, r1, r_ticks
 
     def _step(self, k0: int, k1: int, view, rows: list, final: bool = False) -> bool:
         """Compute [k0, k1) at once; False (nothing changed) when a failed attempt's client
@@ -174,7 +182,9 @@ class WebsocketDataPlane(FluidDataPlane):
         per_tick = np.bincount(ticks - k0, minlength=n)
         kind = np.full(len(ticks), -1)       # failed as 0 elb_503, 1 elb_502, 2 target_503
         col = np.full(len(ticks), -1)
-        old_ends = [self.conn.get(int(s), _EMPTY) for s in slots]
+        col_of = np.full(int(max(slots.max(initial=-1), self.c_slot.max(initial=-1))) + 1, -1)
+        col_of[slots] = np.arange(m)
+        old = _Open(self.c_end, col_of[self.c_slot], m, int(np.searchsorted(self.c_end, k1 * tick)))
         if m:
             p = shares(view.weights(k0, n))
             routed = p.sum(axis=1) > 0
@@ -184,7 +194,7 @@ class WebsocketDataPlane(FluidDataPlane):
             col[~unrouted] = np.repeat(np.tile(np.arange(m), n), counts.ravel())
             kind[unrouted] = 0
             kind[~unrouted & ~view.serving[np.maximum(col, 0)]] = 1
-            refused = self._over_limit(counts * view.serving[None, :], old_ends, k0, k1, ticks, col, ends,
+            refused = self._over_limit(counts * view.serving[None, :], old, k0, k1, ticks, col, ends,
                                        kind < 0)
             if refused is not None:
                 kind[refused] = 2
@@ -193,22 +203,20 @@ class WebsocketDataPlane(FluidDataPlane):
         failed = kind >= 0
         if not final and failed.any() and (ticks[failed] * tick + self._delay < k1 * tick).any():
             return False
-        return self._commit(k0, k1, view, rows, ticks, ends, failed, kind, col, n_retries, r_ticks, old_ends)
+        return self._commit(k0, k1, view, rows, ticks, ends, failed, kind, col, n_retries, r_ticks, old)
 
-    def _over_limit(self, routed, old_ends, k0, k1, ticks, col, ends, eligible):
+    def _over_limit(self, routed, old, k0, k1, ticks, col, ends, eligible):
         """Attempts refused because their task already holds max_concurrency connections (the
         app's limit), or None. Tick by tick, as the limit binds: a slot at its limit refuses the
         last attempts of the tick routed to it, and frees places as connections close."""
         cap = self.app.max_concurrency
-        active = np.array([len(e) for e in old_ends], dtype=float)
+        active = old.active0.astype(float)
         if not np.isfinite(cap) or (active + routed.sum(axis=0) <= cap).all():
             return None
         n, m = routed.shape
         tick, end_t = self.tick, k1 * self.tick
         ended = np.zeros((n + 1, m))
-        for j, e in enumerate(old_ends):
-            stop = int(np.searchsorted(e, end_t))
-            np.add.at(ended[:, j], np.floor(e[:stop] / tick + 1e-9).astype(np.int64) - k0, 1)
+        ended += _count(old.end_ticks(tick) - k0, old.col[:old.stop], (n + 1, m))
         refused = np.zeros(len(ticks), dtype=bool)
         bounds = np.searchsorted(ticks, np.arange(k0, k1 + 1))
         for i in range(n):
@@ -233,38 +241,42 @@ class WebsocketDataPlane(FluidDataPlane):
         return refused
 
     def _commit(self, k0, k1, view, rows, ticks, ends, failed, kind, col_all, n_retries, r_ticks,
-                old_ends) -> bool:
+                old) -> bool:
         """Apply the stretch's outcome: counts, retries, the connections kept, their work."""
         tick, n, rec = self.tick, k1 - k0, self.rec
         slots, m = view.slots, len(view.slots)
         sl = slice(k0, k1)
         self.retry_t, self.retry_end = self.retry_t[n_retries:], self.retry_end[n_retries:]
         rec.arrivals[sl] += np.bincount(ticks - k0, minlength=n)
-        np.add.at(self.reconnects, r_ticks, 1)
+        self.reconnects[sl] += _count(r_ticks - k0, None, (n,))
         for code, name in enumerate(("elb_503", "elb_502", "target_503")):
             hit = kind == code
             if hit.any():
-                np.add.at(getattr(rec, name), ticks[hit], 1)
+                getattr(rec, name)[sl] += _count(ticks[hit] - k0, None, (n,))
         if failed.any():
             self._schedule_retries(ticks[failed] * tick, ends[failed])
         rec.offered_rps[sl] = self.rates[sl]
         rec.in_service[sl] = view.in_service
 
-        # Per slot: the connections kept, those ending in the stretch (ok), and the open count.
+        # The connections that end in the stretch (ok), those kept, and the open count per slot.
         acc = ~failed
         acc_tick, acc_col, acc_end = ticks[acc] - k0, col_all[acc], ends[acc]
         opened = np.zeros((n, m))
-        np.add.at(opened, (acc_tick, acc_col), 1)
-        delta = np.zeros((n + 1, m))
-        for j, slot in enumerate(slots):
-            e = np.sort(np.concatenate([old_ends[j], acc_end[acc_col == j]]), kind="stable")
-            stop = int(np.searchsorted(e, k1 * tick))
-            end_ticks = np.floor(e[:stop] / tick + 1e-9).astype(np.int64)
-            np.add.at(rec.ok, end_ticks, 1)
-            np.add.at(delta[:, j], end_ticks - k0, -1)
-            self.conn[int(slot)] = e[stop:]
-        active0 = np.array([len(e) for e in old_ends], dtype=float)
-        active = active0[None, :] + np.cumsum(opened + delta[:n], axis=0)
+        opened += _count(acc_tick, acc_col, (n, m))
+        closing = acc_end < k1 * tick
+        end_ticks = np.concatenate([old.end_ticks(tick), _tick_of(acc_end[closing], tick)])
+        end_cols = np.concatenate([old.col[:old.stop], acc_col[closing]])
+        rec.ok[sl] += _count(end_ticks - k0, None, (n,))
+        delta = -_count(end_ticks - k0, end_cols, (n + 1, m))
+        # Merge the new connections into the kept ones, which are sorted already.
+        keep_end, keep_slot = self.c_end[old.stop:], self.c_slot[old.stop:]
+        new_end, new_slot = acc_end[~closing], slots[acc_col[~closing]] if m else acc_col[~closing]
+        order = np.argsort(new_end, kind="stable")
+        at = np.searchsorted(keep_end, new_end[order], side="right")
+        self.c_end = np.insert(keep_end, at, new_end[order])
+        self.c_slot = np.insert(keep_slot, at, new_slot[order])
+        active = old.active0[None, :] + np.cumsum(opened + delta[:n], axis=0)
+        active0 = old.active0.astype(float)
         if m == 0:
             rows.append(np.zeros((n, 0)))
             return True
@@ -296,6 +308,28 @@ class WebsocketDataPlane(FluidDataPlane):
         rows.append(hc)
         self.health_response[slots] = hc[-1]
         return True
+
+
+def _count(rows: np.ndarray, cols, shape) -> np.ndarray:
+    """How many (row, col) pairs fall on each cell of an array of `shape` (cols None: 1-D)."""
+    flat = rows if cols is None else rows * shape[1] + cols
+    return np.bincount(flat, minlength=int(np.prod(shape))).reshape(shape)
+
+
+class _Open:
+    """The connections open at a stretch's start, as the stretch sees them: their ends (sorted),
+    the column of their slot in the routing view, and how many end inside the stretch."""
+
+    def __init__(self, ends: np.ndarray, col: np.ndarray, m: int, stop: int):
+        self.ends, self.col, self.stop = ends, col, stop
+        self.active0 = np.bincount(col, minlength=m)[:m] if m else np.zeros(0, dtype=np.int64)
+
+    def end_ticks(self, tick: float) -> np.ndarray:
+        return _tick_of(self.ends[:self.stop], tick)
+
+
+def _tick_of(times: np.ndarray, tick: float) -> np.ndarray:
+    return np.floor(times / tick + 1e-9).astype(np.int64)
 
 
 def _sessions_in_progress(duration, rate: float, rng: np.random.Generator) -> np.ndarray:
