@@ -52,6 +52,7 @@ EVENT_STYLE = (
 )
 
 C_OFFERED = "#1f77b4"
+C_CONNECTIONS = "#6a3d9a"
 C_DESIRED = "#222222"
 C_RUNNING = "#1f77b4"
 C_HEALTHY = "#2ca02c"
@@ -221,10 +222,10 @@ def _steps(x_start: np.ndarray, x_end: np.ndarray, y: np.ndarray):
 
 
 # ------------------------------------------------------------------------ panels
-def _legend(ax, **kw):
+def _legend(ax, x: float = 1.005, **kw):
     handles, labels = ax.get_legend_handles_labels()
     if handles:
-        ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.005, 1.0), fontsize=8.5,
+        ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(x, 1.0), fontsize=8.5,
                   frameon=False, borderaxespad=0.0, handlelength=1.8, **kw)
 
 
@@ -234,19 +235,31 @@ def _no_data(ax, text: str) -> None:
 
 
 def _panel_load(ax, ts, t_start, t_end, t_mid, period) -> None:
+    websocket = "connections" in ts.columns
     served = _col(ts, "requests") / period
     xs, ys = _steps(t_start, t_end, served)
     if len(xs):
-        ax.fill_between(xs, 0, np.nan_to_num(ys), step="post", color=C_OFFERED, alpha=0.18,
-                        linewidth=0, label="requests/s (arrived)")
+        ax.fill_between(xs, 0, np.nan_to_num(ys), step="post", color=C_OFFERED, alpha=0.18, linewidth=0,
+                        label="connection attempts/s" if websocket else "requests/s (arrived)")
         ax.plot(t_mid, _col(ts, "offered_rps"), color=C_OFFERED, linewidth=_lw(ts, 1.6),
-                label="offered load")
+                label="sessions opened/s" if websocket else "offered load")
         top = np.nanmax(np.concatenate([ys, _col(ts, "offered_rps"), [0.0]]))
         ax.set_ylim(0, top * 1.12 if top > 0 else 1)
     else:
         _no_data(ax, "no data")
-    ax.set_ylabel("requests/s")
+    ax.set_ylabel("per second" if websocket else "requests/s")
     ax.yaxis.set_major_formatter(FuncFormatter(_si))
+    if websocket and len(xs):
+        # What a websocket service carries is its open connections: on their own scale.
+        right = ax.twinx()
+        right.plot(t_mid, _col(ts, "connections"), color=C_CONNECTIONS, linewidth=_lw(ts, 1.4))
+        right.set_ylim(0, max(1.0, np.nanmax(_col(ts, "connections"))) * 1.12)
+        right.set_ylabel("open connections", color=C_CONNECTIONS)
+        right.yaxis.set_major_formatter(FuncFormatter(_si))
+        right.tick_params(axis="y", colors=C_CONNECTIONS)
+        ax.plot([], [], color=C_CONNECTIONS, label="open connections (right)")
+        _legend(ax, x=1.075)     # clear of the right-hand axis and its label
+        return
     _legend(ax)
 
 
