@@ -440,46 +440,71 @@ def compare(scenario):
     }
 
 
+def middle(ratios):
+    """The range of the middle 90 % of the per-minute ratios: the few minutes outside it are the
+    run's first minutes (8 tasks at 79 % CPU) and the noise of a percentile of one minute's
+    requests, which holds about 60 requests above its p99."""
+    return np.nanpercentile(ratios, 5), np.nanpercentile(ratios, 95)
+
+
 def test_engines_agree_with_request_level_noise_only():
     """Deterministic per-tick counts and a constant CPU demand: the CPU metric carries no
-    sampling noise in either engine, so target tracking takes the same decisions."""
+    sampling noise in either engine, so target tracking takes the same decisions. Round robin
+    over 8-43 tasks gives each task nearly regular arrivals (ca^2 = 1/m) of constant demands
+    (cs^2 = 0), so requests practically never share a core in either engine: the fluid
+    engine's GI/G/1 factor leaves almost nothing of the M/M/1 excess."""
     _, _, d = compare(half_day(arrivals="deterministic", **{"workload.cpu_ms": 75}))
     assert d["cpu_mean_diff"] <= 2.0                     # measured 0.01 (59.70 vs 59.69 %)
     assert d["task_diff"].max() <= 1                     # measured 1
-    # Round robin over 8-43 tasks makes each task's arrivals nearly regular, so requests rarely
-    # share a core; the fluid engine assumes Poisson arrivals per task (M/G/1-PS).
     # Ratios are request engine / fluid engine, per minute and over the run.
-    assert np.nanmin(d["p50_ratio"]) >= 0.2 and np.nanmax(d["p50_ratio"]) <= 0.55   # 0.236-0.481
-    assert np.nanmin(d["p99_ratio"]) >= 0.35 and np.nanmax(d["p99_ratio"]) <= 0.75  # 0.424-0.627
-    assert 0.40 <= d["run_p50_ratio"] <= 0.50            # measured 0.442
-    assert 0.38 <= d["run_p99_ratio"] <= 0.50            # measured 0.435
+    assert np.nanmin(d["p50_ratio"]) >= 0.97 and np.nanmax(d["p50_ratio"]) <= 1.03  # 0.994-1.011
+    assert np.nanmin(d["p99_ratio"]) >= 0.7 and np.nanmax(d["p99_ratio"]) <= 1.55   # 0.790-1.403
+    lo, hi = middle(d["p99_ratio"])
+    assert 0.97 <= lo and hi <= 1.3                      # measured 0.996-1.212
+    assert 0.97 <= d["run_p50_ratio"] <= 1.03            # measured 0.999
+    assert 0.98 <= d["run_p99_ratio"] <= 1.06            # measured 1.014
+    assert 0.98 <= d["run_mean_ratio"] <= 1.02           # measured 1.001
 
 
 def test_engines_agree_on_a_poisson_lognormal_half_day():
     """Poisson arrivals and lognormal CPU demand (cv 1): the request engine's CPU metric has
     about a point of per-minute sampling noise that the fluid engine (expected work) has not,
-    so an alarm can fire a minute apart and a scale-out add one task more."""
+    so an alarm can fire a minute apart and a scale-out add one task more. Round robin makes
+    each task's arrivals Erlang-m; the fluid engine's mean latency follows (within 2 %), but a
+    long request under regular arrivals is slowed more than a short one, which the fluid
+    engine's one spread per tick leaves out: its p50 runs about 9 % high, its p99 15 % low."""
     _, _, d = compare(half_day())
     assert d["cpu_mean_diff"] <= 2.0                     # measured 0.40 (59.7 vs 59.3 %)
     assert d["task_diff"].max() <= 2                     # measured 2 (3 minutes)
     assert (d["task_diff"] <= 1).mean() >= 0.99          # measured 0.996
-    assert np.nanmin(d["p50_ratio"]) >= 0.3 and np.nanmax(d["p50_ratio"]) <= 0.75   # 0.368-0.623
-    assert np.nanmin(d["p99_ratio"]) >= 0.55 and np.nanmax(d["p99_ratio"]) <= 1.6   # 0.656-1.300
-    assert 0.48 <= d["run_p50_ratio"] <= 0.62            # measured 0.528
-    assert 0.72 <= d["run_p99_ratio"] <= 0.88            # measured 0.796
+    assert np.nanmin(d["p50_ratio"]) >= 0.65 and np.nanmax(d["p50_ratio"]) <= 1.2   # 0.749-1.117
+    assert np.nanmin(d["p99_ratio"]) >= 0.65 and np.nanmax(d["p99_ratio"]) <= 1.75  # 0.769-1.571
+    lo, hi = middle(d["p50_ratio"])
+    assert 0.82 <= lo and hi <= 0.98                     # measured 0.865-0.947
+    lo, hi = middle(d["p99_ratio"])
+    assert 0.93 <= lo and hi <= 1.42                     # measured 0.986-1.337
+    assert 0.87 <= d["run_p50_ratio"] <= 0.96            # measured 0.913
+    assert 1.10 <= d["run_p99_ratio"] <= 1.26            # measured 1.179
+    assert 0.95 <= d["run_mean_ratio"] <= 1.01           # measured 0.980
 
 
 def test_engines_agree_on_the_mean_latency_when_tasks_see_poisson_arrivals():
     """weighted_random thins the Poisson stream, so each task sees Poisson arrivals, which is
-    what the fluid engine's M/G/1-PS formula assumes: the mean latency agrees; the fluid engine
-    gives each request its mean response for its demand, so its p50 is higher and its p99 lower
-    than the request engine's, whose PS response times vary with the other requests present."""
+    what the M/G/1-PS slowdown assumes: the mean latency agrees, and so do p50 and p99, the
+    fluid engine spreading each request's slowdown around the mean as in M/M/1-PS (the gamma
+    fit of docs/fluid-model.md)."""
     _, _, d = compare(half_day(**{"target_group.load_balancing_algorithm_type": "weighted_random"}))
     assert d["cpu_mean_diff"] <= 2.0                     # measured 0.37
     assert d["task_diff"].max() <= 2                     # measured 2 (3 minutes)
+    assert np.nanmin(d["p50_ratio"]) >= 0.75 and np.nanmax(d["p50_ratio"]) <= 1.45  # 0.839-1.354
+    assert np.nanmin(d["p99_ratio"]) >= 0.5 and np.nanmax(d["p99_ratio"]) <= 1.7    # 0.622-1.529
+    lo, hi = middle(d["p50_ratio"])
+    assert 0.88 <= lo and hi <= 1.10                     # measured 0.919-1.063
+    lo, hi = middle(d["p99_ratio"])
+    assert 0.77 <= lo and hi <= 1.22                     # measured 0.823-1.155
     assert 0.97 <= d["run_mean_ratio"] <= 1.03           # measured 0.994
-    assert 0.74 <= d["run_p50_ratio"] <= 0.90            # measured 0.819
-    assert 1.12 <= d["run_p99_ratio"] <= 1.36            # measured 1.240
+    assert 0.95 <= d["run_p50_ratio"] <= 1.04            # measured 0.994
+    assert 0.94 <= d["run_p99_ratio"] <= 1.05            # measured 0.992
 
 
 # ------------------------------------------------------------------ the figure of the doc

@@ -14,9 +14,11 @@ The model, per task and tick (see docs/fluid-model.md):
   B_k = max(0, B_{k-1} + W_k - C), solved for a whole block with a cumulative minimum.
 - A request's response time is io + wait + slowdown(rho) x its CPU demand, where wait is the
   time to clear the backlog ahead of it (FIFO, as in an app's accept queue) and slowdown is
-  the M/M/k processor-sharing factor (queueing.py) at the offered load smoothed over
+  the mean processor-sharing factor (queueing.py) at the offered load smoothed over
   QUEUE_RELAXATION_S: a stationary queue takes time to build, so a one-second burst raises
-  the backlog, not the stationary queue.
+  the backlog, not the stationary queue. It is the M/M/k factor for Poisson arrivals at the
+  task, scaled down for the more regular arrivals round robin gives each task
+  (_arrival_scv); latency.py spreads each request's own slowdown around that mean.
 - In-flight requests follow Little's law, in-flight = rate x response time. Above the app's
   max_concurrency the excess is answered 503 by the target. Memory is base + per request x
   in-flight.
@@ -62,10 +64,9 @@ class FluidDataPlane:
         self.inflight = np.zeros(0)
         self.load = np.zeros(0)             # smoothed offered load per slot
         self._alpha = min(1.0, self.tick / QUEUE_RELAXATION_S)
-        self._slowdown = SlowdownTable(app.cores, app.core_speed)
+        self._slowdown = SlowdownTable(app.cores, app.core_speed, app.cpu_scv)
         # Scalars of the app read in every block, looked up once.
         self._cpu_mean, self._io_mean, self._vcpu = app.cpu_mean_s, app.io_mean_s, app.app_vcpu
-        self._worst_x = float(app.cpu_grid_s()[-1])
         self._worst_io = float(app.io_grid_s()[0].max())
         self._d_timeout = min(int(np.ceil(app.timeout_s / self.tick)), self.horizon - 1)
         self._cap_per_tick = app.app_vcpu * self.tick
@@ -203,21 +204,50 @@ class FluidDataPlane:
         rec.elb_502[sl] += (counts * ~serving).sum(axis=1)
         counts = counts * serving
         lam_p = rates[:, None] * p * serving                   # requests/s offered to each slot
+        ca2 = self._arrival_scv(p)
 
-        # Targets with the same offered load and backlog behave identically: solve each distinct
-        # column once (usually one: round robin over equal tasks).
+        # Targets with the same offered load, arrival variability and backlog behave
+        # identically: solve each distinct column once (usually one: round robin over equal tasks).
+        # The variability only needs a place in the comparison when it differs between targets.
         b0 = self.backlog[slots]
-        key = np.vstack([b0[None, :], self.load[slots][None, :], lam_p])
+        parts = [b0[None, :], self.load[slots][None, :], lam_p]
+        if not (ca2 == ca2[:, :1]).all():
+            parts.append(ca2)
+        key = np.vstack(parts)
         m = len(slots)
         if (key == key[:, :1]).all():
-            state = self._solve(key[2:, :1], key[0, :1], key[1, :1])
+            state = self._solve(key[2:2 + n, :1], ca2[:, :1], key[0, :1], key[1, :1])
             state = {name: np.broadcast_to(value, (n, m)) for name, value in state.items()}
         else:
             reps, inverse = _distinct_columns(key)
-            state = self._solve(key[2:, reps], key[0, reps], key[1, reps])
+            state = self._solve(key[2:2 + n, reps], ca2[:, reps], key[0, reps], key[1, reps])
             state = {name: value[:, inverse] for name, value in state.items()}
         self._account(sl, slots, counts, lam_p, state)
         self.k = k_end
+
+    def _arrival_scv(self, p):
+        """Squared coefficient of variation of each target's interarrival times, (n, m).
+
+        Arrivals are Poisson, or deterministic counts spread uniformly over their tick, which is
+        locally Poisson too, in both engines. A random draw per request (weighted_random, and
+        round robin while slow-start weights differ) thins that stream, which leaves it
+        Poisson: 1. Round robin over m equal targets passes every m-th request to each, a sum
+        of m exponential gaps: Erlang-m, 1/m, which is the target's share. Least outstanding
+        requests routes like round robin here (docs/fluid-model.md says what that leaves out).
+        """
+        if self.algorithm == "weighted_random":
+            return np.ones_like(p)
+        if (p == p[:1]).all():                       # weights fixed over the block: one row
+            return np.broadcast_to(self._arrival_scv_rows(p[:1]), p.shape)
+        return self._arrival_scv_rows(p)
+
+    @staticmethod
+    def _arrival_scv_rows(p):
+        routed = p > 0
+        top = p.max(axis=1)
+        low = np.where(routed, p, np.inf).min(axis=1)
+        rotating = (top - low <= 1e-9 * top)[:, None] & routed
+        return np.where(rotating, p, 1.0)
 
     def _smoothed_load(self, offered, load0):
         a = self._alpha
@@ -225,14 +255,14 @@ class FluidDataPlane:
                          zi=((1.0 - a) * load0)[None, :])
         return out
 
-    def _queue(self, load, b_prev, b):
-        """Latency parts for given smoothed load and backlog paths (arrays alike)."""
-        mfac = self._slowdown(load)
+    def _queue(self, load, ca2, b_prev, b):
+        """Latency parts for given smoothed load, arrival variability and backlog paths."""
+        mfac = self._slowdown(load, ca2)
         wait = (0.5 / self._vcpu) * (b_prev + b)
         latency = self._io_mean + wait + mfac * self._cpu_mean
         return mfac, wait, latency
 
-    def _solve(self, lam_p, b0, load0):
+    def _solve(self, lam_p, ca2, b0, load0):
         """Backlog path; exact Lindley solution when no task hits max_concurrency."""
         app = self.app
         work = lam_p * (self.tick * self._cpu_mean)
@@ -240,14 +270,14 @@ class FluidDataPlane:
         t = b0[None, :] + np.cumsum(work - self._cap_per_tick, axis=0)
         b = t - np.minimum(0.0, np.minimum.accumulate(t, axis=0))
         b_prev = np.vstack([b0[None, :], b[:-1]])
-        mfac, wait, latency = self._queue(load, b_prev, b)
+        mfac, wait, latency = self._queue(load, ca2, b_prev, b)
         inflight = lam_p * latency
         if np.isfinite(app.max_concurrency) and (inflight > app.max_concurrency).any():
-            return self._solve_with_shedding(lam_p, b0, load)
+            return self._solve_with_shedding(lam_p, ca2, b0, load)
         return dict(work=work, b=b, b_prev=b_prev, mfac=mfac, wait=wait, latency=latency,
                     inflight=inflight, admit=np.ones_like(work), load=load)
 
-    def _solve_with_shedding(self, lam_p, b0, load):
+    def _solve_with_shedding(self, lam_p, ca2, b0, load):
         """Tick by tick: the share admitted depends on the backlog the previous tick left.
 
         Runs on the (few) distinct columns only, with Python floats, which beat numpy calls on
@@ -256,7 +286,7 @@ class FluidDataPlane:
         app, tick, cap = self.app, self.tick, self._cap_per_tick
         n, m = lam_p.shape
         offered = lam_p * (tick * self._cpu_mean)
-        lat_fixed = self._io_mean + self._slowdown(load) * self._cpu_mean
+        lat_fixed = self._io_mean + self._slowdown(load, ca2) * self._cpu_mean
         limit, half_v = app.max_concurrency, 0.5 / self._vcpu
         work = np.empty((n, m))
         b_path = np.empty((n, m))
@@ -277,7 +307,7 @@ class FluidDataPlane:
                 w_j[i], b_j[i] = w, b
             work[:, j], b_path[:, j] = w_j, b_j
         b_prev = np.vstack([b0[None, :], b_path[:-1]])
-        mfac, wait, latency = self._queue(load, b_prev, b_path)
+        mfac, wait, latency = self._queue(load, ca2, b_prev, b_path)
         with np.errstate(divide="ignore", invalid="ignore"):
             admit = np.where(offered > 0, work / offered, 1.0)
         return dict(work=work, b=b_path, b_prev=b_prev, mfac=mfac, wait=wait, latency=latency,
@@ -312,12 +342,15 @@ class FluidDataPlane:
         rec.target_503[sl] += shed.sum(axis=1)
 
         timeouts = None
-        worst = self._worst_io + s["wait"] + s["mfac"] * self._worst_x
-        if (worst > app.timeout_s).any() and admitted.any():
-            timeouts = rng.binomial(admitted, app.timeout_fraction(s["wait"], s["mfac"]))
-            ok = admitted - timeouts
-        else:
-            ok = admitted
+        ok = admitted
+        # The slowest request of the grid (latency.py) bounds the whole block first: the cells
+        # are only looked at when it could pass the timeout.
+        top = self._worst_io + float(s["wait"].max() + app.worst_cpu_phase_s(s["mfac"].max()))
+        if top > app.timeout_s and admitted.any():
+            worst = self._worst_io + s["wait"] + app.worst_cpu_phase_s(s["mfac"])
+            if (worst > app.timeout_s).any():
+                timeouts = rng.binomial(admitted, app.timeout_fraction(s["wait"], s["mfac"]))
+                ok = admitted - timeouts
 
         # Completion times, in ticks after arrival; requests are spread over their tick.
         d_ok = np.floor(0.5 + s["latency"] / tick)

@@ -1,18 +1,21 @@
 """Latency percentiles from the fluid model's per-tick state.
 
-A request answered ok at tick k took io + wait_k + m_k * X, with X its CPU demand (the
-workload's distribution) and io its I/O time. Each tick therefore contributes a small known
-distribution, represented by a quantile grid of X (and of io when it varies) weighted by the
-tick's ok count. Percentiles of any group of ticks are read from a log-spaced histogram of
-those points (relative resolution about 0.5 %), so the cost depends on the number of ticks,
-not on the number of requests. Points beyond the timeout are excluded: those requests were
-answered 504, not ok.
+A request answered ok at tick k took io + wait_k + X (1 + D) / s, with X its CPU demand (the
+workload's distribution), io its I/O time, s the core speed and D its own excess slowdown from
+sharing the core, whose mean is m_k s - 1 (m_k the tick's mean slowdown): under processor
+sharing a request's response depends on the others present, not only on the mean
+(AppModel.cpu_phase_s, docs/fluid-model.md). Each tick therefore contributes a small known
+distribution, represented by a quantile grid of the CPU phase X (1 + D) / s (and of io when it
+varies) weighted by the tick's ok count. Percentiles of any group of ticks are read from a
+log-spaced histogram of those points (relative resolution about 0.5 %), so the cost depends on
+the number of ticks, not on the number of requests. Points beyond the timeout are excluded:
+those requests were answered 504, not ok.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from .app_model import GRID_MASS, AppModel
+from .app_model import PHASE_MASS, AppModel
 
 _LO, _BINS_PER_DECADE = 1e-4, 400
 _CHUNK = 4096   # ticks per histogram pass, to bound memory
@@ -51,11 +54,11 @@ def _points(rec, app: AppModel, sl: slice):
 
 
 def _state_points(app: AppModel, n, m, w):
-    x = app.cpu_grid_s()
+    phase = app.cpu_phase_s(m)
     io_pts, io_mass = app.io_grid_s()
-    values = (w[:, None, None] + m[:, None, None] * x[None, :, None] + io_pts[None, None, :])
-    weights = n[:, None, None] * GRID_MASS[None, :, None] * io_mass[None, None, :]
-    points = len(x) * len(io_pts)
+    values = (w[:, None, None] + phase[:, :, None] + io_pts[None, None, :])
+    weights = n[:, None, None] * PHASE_MASS[None, :, None] * io_mass[None, None, :]
+    points = phase.shape[1] * len(io_pts)
     values = values.reshape(len(n), points)
     weights = weights.reshape(len(n), points)
     weights = np.where(values <= app.timeout_s, weights, 0.0)
