@@ -64,7 +64,7 @@ import os
 import shutil
 import sys
 import types
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Executor, ProcessPoolExecutor, wait
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
@@ -245,7 +245,8 @@ def _fmt(x, kind: str, unit: bool = True) -> str:
 def compare(scenarios: Sequence, *, seeds: int | Iterable[int] = DEFAULT_SEEDS,
             changes: dict[str, Any] | None = None, jobs: int | None = 1,
             labels: Sequence[str] | None = None,
-            progress: Callable[[int, int], None] | None = None) -> Comparison:
+            progress: Callable[[int, int], None] | None = None,
+            executor: Executor | None = None) -> Comparison:
     """Run every scenario with every seed and compare them.
 
     `scenarios`: Scenario objects (e.g. ``s.with_changes({...})``), paths of scenario files or
@@ -255,7 +256,9 @@ def compare(scenarios: Sequence, *, seeds: int | Iterable[int] = DEFAULT_SEEDS,
     after the other; 0 or None uses every CPU); the results are the same whatever it is.
     `labels`: names for the variants (default: the scenario names, told apart by their
     differences when two share a name). `progress(done, total)` is called with done=0 first,
-    then after each run.
+    then after each run. `executor`: run on it instead (a concurrent.futures Executor, or a
+    Dask ``distributed.Client``, whose workers need fargatesim installed: a cluster when one
+    machine is not enough); `jobs` is then ignored, and the results are again the same.
     """
     from .scenario import Scenario, load_scenario
     loaded = []
@@ -279,7 +282,9 @@ def compare(scenarios: Sequence, *, seeds: int | Iterable[int] = DEFAULT_SEEDS,
     total = len(tasks)
     if progress is not None:
         progress(0, total)
-    if jobs == 1 or total == 1:
+    if executor is not None:
+        _run_on(_as_executor(executor), tasks, outputs, progress)
+    elif jobs == 1 or total == 1:
         for i, j, s in tasks:
             outputs[i, j] = run_one(s)
             if progress is not None:
@@ -328,7 +333,16 @@ def run_one(scenario) -> tuple[dict, pd.DataFrame]:
 def _run_parallel(tasks, outputs, workers: int, progress) -> None:
     pool = ProcessPoolExecutor(max_workers=workers)
     try:
-        pending = {pool.submit(run_one, s): (i, j) for i, j, s in tasks}
+        _run_on(pool, tasks, outputs, progress)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _run_on(executor, tasks, outputs, progress) -> None:
+    """Every run on `executor`; results land by (variant, seed), so their order is the same
+    however the runs finish."""
+    pending = {executor.submit(run_one, s): (i, j) for i, j, s in tasks}
+    try:
         while pending:
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
             for fut in done:
@@ -337,7 +351,14 @@ def _run_parallel(tasks, outputs, workers: int, progress) -> None:
                 if progress is not None:
                     progress(len(outputs), len(tasks))
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        for fut in pending:
+            fut.cancel()
+
+
+def _as_executor(executor):
+    """A Dask Client gives a concurrent.futures view of itself; anything else is one already."""
+    get_executor = getattr(executor, "get_executor", None)
+    return get_executor() if callable(get_executor) and not isinstance(executor, Executor) else executor
 
 
 # ------------------------------------------------------------------------ tables

@@ -127,6 +127,17 @@ def test_parallel_runs_give_the_same_tables_as_serial(knob_variants, serial):
     assert [d for d, _ in progress] == list(range(7))
 
 
+def test_a_dask_cluster_gives_the_same_tables_as_serial(knob_variants, serial):
+    """Two Dask workers in separate processes, as on a cluster: the same tables."""
+    from distributed import Client, LocalCluster
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+            Client(cluster) as client:
+        on_dask = compare(knob_variants, seeds=3, executor=client)
+    pd.testing.assert_frame_equal(on_dask.runs, serial.runs)
+    pd.testing.assert_frame_equal(on_dask.timeseries, serial.timeseries)
+    assert on_dask.summaries == serial.summaries
+
+
 def test_cli_compare_serial_and_jobs_2_write_the_same_bytes(tmp_path, capsys):
     outs = {}
     for jobs in ("1", "2"):
