@@ -279,7 +279,7 @@ def test_malformed_trace_file(tmp_path, content, words):
         ("engine", "request", "engine", ["fluid", "requests"]),
         ("workload.kind", "websocket", "workload.cpu_ms", ["kind websocket", "cpu_ms_per_message"]),
         ("workload.websocket", {"messages_per_second": 1}, "workload.websocket", ["kind websocket"]),
-        ("service.launch_type", "EC2", "service.launch_type", ["'EC2' is not supported yet", "FARGATE"]),
+        ("service.launch_type", "EXTERNAL", "service.launch_type", ["'EXTERNAL' is not supported yet", "FARGATE, EC2"]),
         ("service.capacity_provider_strategy", [{"capacity_provider": "FARGATE_SPOTT", "weight": 1}],
          "service.capacity_provider_strategy[0].capacity_provider", ["did you mean 'FARGATE_SPOT'?"]),
         ("faults.0", {"type": "az_outage", "at": "6h"}, "faults[0].type",

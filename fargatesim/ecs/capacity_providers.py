@@ -23,6 +23,8 @@ from fractions import Fraction
 
 FARGATE = "FARGATE"
 FARGATE_SPOT = "FARGATE_SPOT"
+# Not a capacity provider: the label of a launch_type EC2 service's tasks (ec2_cluster.py).
+EC2 = "EC2"
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,8 @@ from . import timings
 from .bin_packing import Capacity, binpack_choice, instances_needed, registered_capacity
 
 SCALING_PERIOD_S = 60.0
+# simpy runs events of one instant by priority (URGENT 0, NORMAL 1), then in creation order.
+_AFTER_OTHER_EVENTS = 2
 SCALE_IN_DATAPOINTS = 15
 # The cluster draws from its own streams, hung off the scenario seed under this key (like the
 # jobs' streams), so that an EC2 run leaves the engine's streams as a Fargate run draws them.
@@ -244,7 +246,9 @@ class Ec2Cluster:
     # ---------------------------------------------------------------- cluster auto scaling
     def _scaling(self):
         while True:
-            yield self.env.timeout(SCALING_PERIOD_S)
+            # After every other event of the same instant: a minute's decision sees the tasks
+            # launched and stopped at that very instant, whichever process happened to run first.
+            yield _LateTimeout(self.env, SCALING_PERIOD_S)
             self.scale()
 
     def scale(self) -> None:
@@ -276,6 +280,15 @@ class Ec2Cluster:
                                           f"{self._low_periods} minutes")
         else:
             self._low_periods = 0
+
+
+class _LateTimeout(simpy.events.Event):
+    """simpy's Timeout, processed after the other events of its instant (a lower priority)."""
+
+    def __init__(self, env: simpy.Environment, delay: float):
+        super().__init__(env)
+        self._ok, self._value = True, None
+        env.schedule(self, _AFTER_OTHER_EVENTS, delay)
 
 
 def _percent(m: int, n: int) -> str:

@@ -11,6 +11,9 @@ Rules (aws-behaviour.md section 4):
   then STOPPING (SIGTERM; in-flight work may finish within stop_timeout), then DEPROVISIONING.
 - Each new task runs on the capacity provider the service's strategy picks
   (capacity_providers.py); a Spot task that AWS reclaims is replaced at once (spot.py).
+- With launch_type EC2 a task runs on a container instance of the service's cluster
+  (ec2_cluster.py): it waits in PROVISIONING until an instance has room, and its CPU and memory
+  are free again when it is STOPPED; scale-in follows binpack (bin_packing.py).
 """
 from __future__ import annotations
 
@@ -21,7 +24,7 @@ from typing import Callable
 import simpy
 
 from . import timings
-from .capacity_providers import FARGATE, FARGATE_SPOT, Strategy
+from .capacity_providers import EC2, FARGATE, FARGATE_SPOT, Strategy
 from .placement import tasks_to_stop, zone_for_new_task
 from .task import CONTAINERS_UP, Task, TaskState
 from ..elb.target import Target, TargetState
@@ -50,6 +53,7 @@ class Service:
         # Events name the provider only when the scenario chose one; other runs read as before.
         self._names_provider = bool(self.cfg.capacity_provider_strategy)
         _check_spot_platform(scenario)
+        self.cluster = _ec2_cluster(env, scenario, record_event) if self.cfg.launch_type == "EC2" else None
 
     def _tick(self) -> int:
         return int(self.env.now / self.dp.tick + 1e-9)
@@ -81,12 +85,16 @@ class Service:
     def running_by_provider(self) -> dict[str, int]:
         """running_count split by capacity provider (running_fargate, running_fargate_spot)."""
         out = {f"running_{p.lower()}": 0 for p in (FARGATE, FARGATE_SPOT)}
+        if self.cluster is not None:
+            out["running_ec2"] = 0
         for t in self.tasks:
             if t.state in (TaskState.RUNNING, TaskState.DEACTIVATING):
                 out[f"running_{t.capacity_provider.lower()}"] += 1
         return out
 
     def _provider_note(self, task: Task) -> str:
+        if self.cluster is not None and task in self.cluster.placement:
+            return f" on {self.cluster.placement[task].id}"
         return f" on {task.capacity_provider}" if self._names_provider else ""
 
     # ---------------------------------------------------------------- state changes
@@ -100,8 +108,10 @@ class Service:
 
     def start_steady(self, n: int) -> None:
         """Tasks already RUNNING and healthy at t = 0 (the service is in steady state)."""
-        for _ in range(n):
-            task = self._new_task()
+        tasks = [self._new_task() for _ in range(n)]
+        if self.cluster is not None:
+            self.cluster.start_steady(tasks)
+        for task in tasks:
             age = timings.STEADY_STATE_AGE_S
             task.running_at, task.app_ready_at, task.billing_from = -age, -age, 0.0
             task.state = TaskState.RUNNING
@@ -115,7 +125,8 @@ class Service:
     def _new_task(self) -> Task:
         # The strategy splits each deployment's tasks on their own, as ECS does per task set.
         current = [t for t in self.counted() if t.revision == self.revision]
-        provider = self.strategy.provider_for_new_task(Counter(t.capacity_provider for t in current))
+        provider = (EC2 if self.cluster is not None
+                    else self.strategy.provider_for_new_task(Counter(t.capacity_provider for t in current)))
         task = Task(slot=len(self.tasks), zone=zone_for_new_task(self.live(), self.cfg.availability_zones),
                     created_at=self.env.now, revision=self.revision, capacity_provider=provider)
         self.tasks.append(task)
@@ -139,10 +150,16 @@ class Service:
     def _start(self, task: Task):
         startup = float(self.task_def.startup.sample(self.rng, 1)[0])
         try:
-            yield self.env.timeout(startup * timings.PROVISIONING_SHARE)
-            self._set_state(task, TaskState.PENDING)
+            if self.cluster is None:
+                yield self.env.timeout(startup * timings.PROVISIONING_SHARE)
+                self._set_state(task, TaskState.PENDING)
+                pulling = startup * (1 - timings.PROVISIONING_SHARE)
+            else:
+                instance = yield from self.cluster.place(task)
+                self._set_state(task, TaskState.PENDING, f"on {instance.id}")
+                pulling = self.cluster.task_startup(startup)
             task.billing_from = self.env.now
-            yield self.env.timeout(startup * (1 - timings.PROVISIONING_SHARE))
+            yield self.env.timeout(pulling)
             self._set_state(task, TaskState.ACTIVATING)
             if timings.ACTIVATING_S:
                 yield self.env.timeout(timings.ACTIVATING_S)
@@ -213,6 +230,8 @@ class Service:
         yield self.env.timeout(timings.DEPROVISIONING_S)
         task.stopped_at = self.env.now
         self._set_state(task, TaskState.STOPPED, f"stopCode {task.stop_code}" if task.stop_code else "")
+        if self.cluster is not None:
+            self.cluster.release(task)
 
     def reclaim(self, task: Task, reason: str, stop_code: str) -> None:
         """AWS takes the task's capacity back (a Fargate Spot interruption).
@@ -259,7 +278,9 @@ class Service:
             for _ in range(missing):
                 self.launch(replacing=orphans.pop(0) if orphans else None, cause=cause)
         elif missing < 0 and not self.deploying:   # a deployment stops old tasks itself
-            for task in tasks_to_stop(counted, -missing, self.strategy):
+            chosen = (self.cluster.tasks_to_stop(counted, -missing) if self.cluster is not None
+                      else tasks_to_stop(counted, -missing, self.strategy))
+            for task in chosen:
                 self.stop_task(task, "scale-in" if task.replacing is None else "scale-in (replacement)")
 
     def room_for_one_more(self) -> bool:
@@ -298,6 +319,16 @@ class Service:
         target = self.tg.targets.get(task)
         if target is not None and target.state is TargetState.UNHEALTHY:
             self._unhealthy(task)
+
+
+def _ec2_cluster(env, scenario, record_event):
+    from ..cost.prices import PriceTable
+    from .bin_packing import Capacity
+    from .ec2_cluster import Ec2Cluster
+    cfg = scenario.service.ec2
+    instance_type = PriceTable.load(scenario.pricing.region, scenario.pricing).ec2_instance(cfg.instance_type)
+    size = Capacity(scenario.task_definition.cpu, scenario.task_definition.memory)
+    return Ec2Cluster(env, cfg, instance_type, size, seed=scenario.seed, record_event=record_event)
 
 
 def _check_spot_platform(scenario) -> None:
