@@ -20,10 +20,15 @@ examples:
   fargatesim run scenarios/diurnal-flash-crowd.yaml --seed 7 --duration 6h --json
   fargatesim run scenarios/checkout-api.yaml --set autoscaling.min_capacity=8
   fargatesim compare scenarios/spike-5x-*-metrics.yaml --seeds 5 --jobs 2
+  fargatesim cost scenarios/steady-high-traffic.yaml -o results/steady-cost
   fargatesim validate my-service.yaml
 
 exit codes: 0 ok, 1 the simulation failed, 2 bad input (one message on stderr).
 """
+
+
+class InputError(ValueError):
+    """Bad input that is not in a scenario file (an option's value): exit code 2, one line."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -84,14 +89,93 @@ def build_parser() -> argparse.ArgumentParser:
     cmp_.add_argument("--file-set", action="append", default=[], dest="file_sets",
                       help=argparse.SUPPRESS)   # what _CompareParser makes of a --set after a file
     cmp_.add_argument("--duration", metavar="D", help='override every scenario\'s simulated time, e.g. "40m"')
-    cmp_.add_argument("-j", "--jobs", type=_non_negative_int, default=1, metavar="N",
-                      help="runs at once, in local processes (default 1; 0: one per CPU); "
+    _add_run_options(cmp_, "where to write runs.csv, table.csv and compare.png (default: results/compare)",
+                     "compare.png")
+    cmp_.add_argument("--dask", metavar="ADDRESS",
+                      help="run on the Dask cluster whose scheduler is at ADDRESS (e.g. tcp://10.0.0.5:8786; "
+                           "its workers need fargatesim installed) instead of local processes; "
                            "the results do not depend on it")
-    cmp_.add_argument("-o", "--output", metavar="DIR",
-                      help="where to write runs.csv, table.csv and compare.png (default: results/compare)")
-    cmp_.add_argument("--no-plot", action="store_true", help="skip compare.png")
-    cmp_.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+
+    cost = sub.add_parser(
+        "cost", help="price the same workload on Fargate, Fargate Spot, EC2 and Lambda, with the SLO beside each",
+        formatter_class=argparse.RawDescriptionHelpFormatter, description=COST_DESCRIPTION, allow_abbrev=False)
+    cost.add_argument("scenario", metavar="SCENARIO", help="scenario file (YAML)")
+    cost.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="sets",
+                      help="change one key of the scenario first (VALUE is read as YAML; repeatable)")
+    cost.add_argument("--seeds", type=_positive_int, default=1, metavar="N",
+                      help="runs per platform, with the scenario's seed and the N-1 after it (default 1)")
+    cost.add_argument("--duration", metavar="D", help='override the simulated time, e.g. "6h"')
+    cost.add_argument("--instance-types", metavar="TYPES", type=_names,
+                      help="EC2 instance types to try, comma-separated (default: every priced type that "
+                           "has the task's architecture and room for a task, burstable t3 left out)")
+    cost.add_argument("--spot-interruptions", type=_non_negative_float, metavar="RATE",
+                      help="interruptions per running Spot task-hour for the Spot mix when the scenario has "
+                           f"no spot_interruption fault (default {DEFAULT_SPOT_RATE:g}; AWS publishes none)")
+    _add_run_options(cost, "where to write cost.csv and cost.png (default: results/<scenario name>-cost)",
+                     "cost.png")
     return p
+
+
+def _dask_client(address: str):
+    """A client of the Dask scheduler at `address`, or a bad-input error saying why not."""
+    try:
+        from distributed import Client
+    except ImportError:
+        raise InputError(f"--dask {address}: needs the distributed package "
+                         "(pip install 'fargatesim[dask]')") from None
+    try:
+        return Client(address, timeout="10s")
+    except (OSError, TimeoutError, ValueError) as e:
+        raise InputError(f"--dask {address}: cannot reach a Dask scheduler there ({e})") from None
+
+
+def _add_run_options(parser, output_help: str, figure: str) -> None:
+    """The options of the commands that make many runs: how to run them, where to write."""
+    parser.add_argument("-j", "--jobs", type=_non_negative_int, default=1, metavar="N",
+                        help="runs at once, in local processes (default 1; 0: one per CPU); "
+                             "the results do not depend on it")
+    parser.add_argument("-o", "--output", metavar="DIR", help=output_help)
+    parser.add_argument("--no-plot", action="store_true", help=f"skip {figure}")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+
+
+DEFAULT_SPOT_RATE = 0.02   # fargatesim.cost_compare.DEFAULT_SPOT_RATE, without importing pandas for --help
+
+COST_DESCRIPTION = """\
+Run SCENARIO's service, on the same traffic and seeds, on each platform it could run on, and
+print what each costs beside its SLO outcome. Writes cost.csv (one row per platform, EC2
+instance type and job platform) and cost.png into DIR.
+
+rows:
+  FARGATE                 every task on-demand Fargate
+  FARGATE + FARGATE_SPOT  the scenario's capacity_provider_strategy, or else a base of
+                          autoscaling.min_capacity tasks on FARGATE and above it one on FARGATE
+                          for every three on FARGATE_SPOT, interrupted by the scenario's
+                          spot_interruption faults or --spot-interruptions
+  EC2 <type>              launch_type EC2 on each instance type with the task's CPU
+                          architecture and room for a task, binpacked, the instance count
+                          following the tasks (ECS cluster auto scaling; the scenario's
+                          service.ec2 keys, or their defaults); the best is named first:
+                          the cheapest that met the SLO on every seed
+  Lambda                  for the scenario's jobs: each run a Fargate task or a Lambda
+                          invocation, with the reason when Lambda cannot run a job
+The configuration the file describes is marked "as written". Prices: the region's on-demand list
+prices (fargatesim/cost/prices-<region>.json), no free tier, Savings Plans or reservations.
+
+columns:
+  cost (USD)    over the simulated time; Fargate per task-second, EC2 per instance-second
+                (one-minute minimums), Lambda per millisecond and request
+  compute       task-hours (Fargate) or instance-hours (EC2)
+  p99, error rate, SLO, outside SLO
+                latency p99 over the run, errors / requests, whether summary.json says the
+                SLO was met, and the minutes whose p99 or error rate was outside it
+
+examples:
+  fargatesim cost scenarios/steady-high-traffic.yaml -o results/steady-cost
+  fargatesim cost scenarios/idle-test-environment.yaml --seeds 3 --jobs 2
+  fargatesim cost scenarios/nightly-etl-job.yaml --instance-types m5.large,c5.large
+  fargatesim cost scenarios/steady-high-traffic.yaml --set service.ec2.target_capacity=90 --duration 6h
+"""
 
 
 COMPARE_DESCRIPTION = """\
@@ -166,6 +250,23 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _non_negative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number; got {text!r}") from None
+    if not (value >= 0 and value != float("inf")):
+        raise argparse.ArgumentTypeError(f"expected a number >= 0; got {text!r}")
+    return value
+
+
+def _names(text: str) -> list[str]:
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError(f"expected names separated by commas, e.g. m5.large,c5.xlarge; got {text!r}")
+    return names
+
+
 def _non_negative_int(text: str) -> int:
     try:
         value = int(text)
@@ -184,8 +285,10 @@ def main(argv=None) -> int:
             return _validate(args)
         if args.command == "compare":
             return _compare(args)
+        if args.command == "cost":
+            return _cost(args)
         return _run(args)
-    except ScenarioError as e:
+    except (ScenarioError, InputError) as e:
         print(f"fargatesim: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
@@ -301,11 +404,15 @@ def _compare(args) -> int:
         bar.label = f"comparing: {done}/{total} runs"
         bar(done / total)
 
+    client = _dask_client(args.dask) if args.dask else None
     try:
-        comparison = compare(scenarios, seeds=seeds, jobs=args.jobs, progress=progress)
+        comparison = compare(scenarios, seeds=seeds, jobs=args.jobs, progress=progress, executor=client)
     except SimulationError as e:
         print(f"fargatesim: simulation failed: {e}", file=sys.stderr)
         return EXIT_FAILED
+    finally:
+        if client is not None:
+            client.close()
     comparison.save(out, plot=not args.no_plot)
     if own:
         # Say which file and which changes each variant is, when files got changes of their own.
@@ -318,6 +425,42 @@ def _compare(args) -> int:
     written = "runs.csv, table.csv" + (", compare.png" if not args.no_plot else "")
     print(f"written {out}/{written}")
     return EXIT_OK
+
+
+def _cost(args) -> int:
+    from .cost_compare import cost_comparison
+    from .engine import SimulationError
+    from .scenario import load_scenario
+    overrides = parse_sets(args.sets)
+    if args.duration is not None:
+        overrides["duration"] = args.duration
+    scenario = load_scenario(args.scenario, overrides=overrides)
+    out = Path(args.output) if args.output else Path("results") / f"{scenario.name}-cost"
+    bar = Progress(not args.quiet, "pricing: 0 runs")
+
+    def progress(done: int, total: int) -> None:
+        bar.label = f"pricing: {done}/{total} runs"
+        bar(done / total)
+
+    try:
+        comparison = cost_comparison(scenario, seeds=args.seeds, jobs=args.jobs,
+                                     spot_rate=args.spot_interruptions, instance_types=args.instance_types,
+                                     progress=progress)
+    except SimulationError as e:
+        print(f"fargatesim: simulation failed: {e}", file=sys.stderr)
+        return EXIT_FAILED
+    comparison.save(out, plot=not args.no_plot)
+    print(comparison.text())
+    print(f"written {out}/cost.csv" + (", cost.png" if not args.no_plot else ""))
+    return EXIT_OK
+
+
+def _ec2_note(cost: dict) -> str:
+    ec2 = cost.get("ec2") or {}
+    if not ec2.get("instances"):
+        return ""
+    return (f" ({ec2['instance_hours']:,.1f} instance-hours of {ec2['instance_type']}, "
+            f"at most {ec2['peak_instances']} at once)")
 
 
 def human_summary(result, out: Path | None = None) -> str:
@@ -338,7 +481,7 @@ def human_summary(result, out: Path | None = None) -> str:
         f"  SLO       {'met' if slo['met'] else 'MISSED'} (error rate {slo['error_rate']}"
         + (f", p99 over target for {slo['latency_p99_ms_violation_minutes']} min" if slo['latency_p99_ms_violation_minutes'] is not None else "")
         + ")",
-        f"  cost      ${s['cost']['usd']:.2f}",
+        f"  cost      ${s['cost']['usd']:.2f}" + _ec2_note(s["cost"]),
     ]
     if out is not None:
         lines.append(f"  written   {out}/summary.json, timeseries.csv, events.csv"

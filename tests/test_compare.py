@@ -138,16 +138,20 @@ def test_a_dask_cluster_gives_the_same_tables_as_serial(knob_variants, serial):
     assert on_dask.summaries == serial.summaries
 
 
-def test_cli_compare_serial_and_jobs_2_write_the_same_bytes(tmp_path, capsys):
+def test_cli_compare_serial_jobs_2_and_dask_write_the_same_bytes(tmp_path, capsys):
+    from distributed import LocalCluster
     outs = {}
-    for jobs in ("1", "2"):
-        out = tmp_path / f"jobs{jobs}"
-        argv = ["compare", str(STANDARD), str(HIGH_RES), "--seeds", "3", "--duration", "40m",
-                "--jobs", jobs, "-o", str(out), "-q", "--no-plot"]
-        assert main(argv) == 0
-        outs[jobs] = (out, capsys.readouterr())
+    with LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None) as cluster:
+        for name, how in (("1", ["--jobs", "1"]), ("2", ["--jobs", "2"]),
+                          ("dask", ["--dask", cluster.scheduler_address])):
+            out = tmp_path / f"jobs{name}"
+            argv = ["compare", str(STANDARD), str(HIGH_RES), "--seeds", "3", "--duration", "40m",
+                    *how, "-o", str(out), "-q", "--no-plot"]
+            assert main(argv) == 0
+            outs[name] = (out, capsys.readouterr())
     for name in ("runs.csv", "table.csv"):
         assert (outs["1"][0] / name).read_bytes() == (outs["2"][0] / name).read_bytes(), name
+        assert (outs["1"][0] / name).read_bytes() == (outs["dask"][0] / name).read_bytes(), name
     printed = outs["1"][1].out
     assert printed.replace(str(outs["1"][0]), "") == outs["2"][1].out.replace(str(outs["2"][0]), "")
     assert outs["1"][1].err == ""
@@ -155,6 +159,13 @@ def test_cli_compare_serial_and_jobs_2_write_the_same_bytes(tmp_path, capsys):
         assert label in printed
     assert "spike-5x-standard-metrics" in printed and "spike-5x-high-resolution-metrics" in printed
     assert "over 3 seeds" in printed
+
+
+def test_cli_compare_on_an_unreachable_dask_scheduler_is_bad_input(capsys):
+    argv = ["compare", str(STANDARD), "--seeds", "1", "--duration", "10m", "-q", "--dask", "tcp://127.0.0.1:9"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("fargatesim: --dask tcp://127.0.0.1:9: cannot reach a Dask scheduler") and err.count("\n") == 1
 
 
 # ---------------------------------------------------------------- the tables
