@@ -213,8 +213,9 @@ def _timeseries(sim, period: float) -> pd.DataFrame:
 def _events(sim) -> pd.DataFrame:
     start = sim.scenario.start
     rows = sorted(enumerate(sim.events), key=lambda ie: (ie[1][0], ie[0]))
-    data = [(round(t, 3), (start + timedelta(seconds=t)).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
-             kind, subject, detail) for _, (t, kind, subject, detail) in rows]
+    # The clock time of the rounded t_s, so that both columns say the same millisecond.
+    data = [(round(t, 3), (start + timedelta(milliseconds=round(t * 1000))).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3]
+             + "Z", kind, subject, detail) for _, (t, kind, subject, detail) in rows]
     return pd.DataFrame(data, columns=list(EVENT_COLUMNS))
 
 

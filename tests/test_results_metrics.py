@@ -43,3 +43,16 @@ def test_result_renders_in_a_notebook_with_its_figures_and_plot():
     assert "<table>" in page and "data:image/png;base64," in page
     assert f"{r.summary['requests']['total']:,}" in page
     assert "cost" in page and "SLO" in page
+
+
+def test_event_clock_times_say_the_same_millisecond_as_t_s():
+    """Times such as 5351.02 s are 5351.0199999... in binary: the clock column must not lose
+    the millisecond to truncation."""
+    import pandas as pd
+    from conftest import build_scenario
+    s = build_scenario(duration="2h", faults=[{"type": "task_crash", "at": 5351.02}])
+    events = fargatesim.simulate(s).events
+    clock = pd.to_datetime(events["time"], format="%Y-%m-%dT%H:%M:%S.%fZ", utc=True)
+    offset_ms = ((clock - pd.Timestamp(s.start)).dt.total_seconds() * 1000).round().astype(int)
+    assert (offset_ms == (events["t_s"] * 1000).round().astype(int)).all()
+    assert "01:29:11.020Z" in events[events["kind"] == "fault"]["time"].iloc[0]
