@@ -423,3 +423,19 @@ def test_ec2_instance_charge(prices):
     assert instance_charge(90.4, "c6g.large", prices).usd == pytest.approx(0.068 * 91 / 3600)
     with pytest.raises(ValueError, match="known types"):
         instance_charge(60, "x1.huge", prices)
+
+
+def test_scenario_pricing_overrides_ec2_and_lambda_prices():
+    from fargatesim.scenario import ScenarioError, scenario_from_dict
+    from conftest import BASE
+    s = scenario_from_dict({**BASE, "pricing": {"ec2_instance_hour": {"m5.large": 0.05}, "lambda_gb_second": 0.00001,
+                                                "lambda_arm_gb_second": 0.000008, "lambda_request_per_million": 0.1}})
+    p = PriceTable.load(s.pricing.region, s.pricing)
+    default = PriceTable.load()
+    assert p.ec2_instance("m5.large").usd_hour == 0.05
+    assert p.ec2_instance("m5.xlarge").usd_hour == default.ec2_instance("m5.xlarge").usd_hour
+    assert p.lambda_gb_second("X86_64") == 0.00001 and p.lambda_gb_second("ARM64") == 0.000008
+    assert p.lambda_request_usd == pytest.approx(0.1e-6)
+    with pytest.raises(ScenarioError) as err:
+        scenario_from_dict({**BASE, "pricing": {"ec2_instance_hour": {"m5.larg": 0.05}}})
+    assert err.value.path == "pricing.ec2_instance_hour.m5.larg" and "did you mean 'm5.large'?" in err.value.message

@@ -23,9 +23,14 @@ OVERRIDE_KEYS = (
     "fargate_gb_hour",
     "fargate_spot_discount",
     "fargate_ephemeral_gb_hour",
+    "lambda_gb_second",
+    "lambda_arm_gb_second",
+    "lambda_request_per_million",
 )
+# A mapping of instance type to its on-demand USD per hour (types known to the table only).
+EC2_OVERRIDE_KEY = "ec2_instance_hour"
 # The scenario's pricing section also names the region; it is passed to load() separately.
-_IGNORED_OVERRIDE_KEYS = ("region",)
+_IGNORED_OVERRIDE_KEYS = ("region", EC2_OVERRIDE_KEY)
 
 _FILE_PREFIX, _FILE_SUFFIX = "prices-", ".json"
 
@@ -176,7 +181,8 @@ class PriceTable:
         unrelated list prices.
         """
         values = _read_overrides(overrides)
-        if not values:
+        ec2 = _read_ec2_overrides(overrides)
+        if not values and not ec2:
             return self
         linux_x86 = _platform("LINUX", "X86_64")
         rates = dict(self.fargate_rates)
@@ -191,9 +197,24 @@ class PriceTable:
             fargate_rates=MappingProxyType(rates),
             fargate_spot_discount=values.get("fargate_spot_discount", self.fargate_spot_discount),
             fargate_ephemeral_gb_hour=values.get("fargate_ephemeral_gb_hour", self.fargate_ephemeral_gb_hour),
+            lambda_gb_second_rates=MappingProxyType({
+                "X86_64": values.get("lambda_gb_second", self.lambda_gb_second_rates["X86_64"]),
+                "ARM64": values.get("lambda_arm_gb_second", self.lambda_gb_second_rates["ARM64"]),
+            }),
+            lambda_request_per_million=values.get("lambda_request_per_million", self.lambda_request_per_million),
+            ec2_instances=MappingProxyType(self._ec2_with(ec2)),
         )
         table._validate()
         return table
+
+    def _ec2_with(self, prices: dict[str, float]) -> dict[str, Ec2InstanceType]:
+        out = dict(self.ec2_instances)
+        for name, usd in prices.items():
+            if name not in out:
+                raise ValueError(f"pricing override {EC2_OVERRIDE_KEY}: no instance type {name!r} in the table; "
+                                 f"known types: {', '.join(sorted(out))}")
+            out[name] = replace(out[name], usd_hour=usd)
+        return out
 
     def _validate(self) -> None:
         if not 0.0 <= self.fargate_spot_discount <= 1.0:
@@ -278,3 +299,19 @@ def _read_overrides(overrides: Any) -> dict[str, float]:
         except (TypeError, ValueError):
             raise ValueError(f"pricing override {key} must be a number, got {value!r}") from None
     return values
+
+
+def _read_ec2_overrides(overrides: Any) -> dict[str, float]:
+    raw = (overrides.get(EC2_OVERRIDE_KEY) if isinstance(overrides, Mapping)
+           else getattr(overrides, EC2_OVERRIDE_KEY, None)) if overrides is not None else None
+    if not raw:
+        return {}
+    out = {}
+    for name, value in dict(raw).items():
+        try:
+            out[str(name)] = float(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"pricing override {EC2_OVERRIDE_KEY}.{name} must be a number, got {value!r}") from None
+        if out[str(name)] < 0:
+            raise ValueError(f"pricing override {EC2_OVERRIDE_KEY}.{name} must be >= 0, got {value!r}")
+    return out

@@ -87,6 +87,23 @@ class Pricing(Model):
     fargate_gb_hour: NonNegativeFloat | None = None
     fargate_spot_discount: Fraction | None = None
     fargate_ephemeral_gb_hour: NonNegativeFloat | None = None
+    lambda_gb_second: NonNegativeFloat | None = None           # x86_64
+    lambda_arm_gb_second: NonNegativeFloat | None = None
+    lambda_request_per_million: NonNegativeFloat | None = None
+    ec2_instance_hour: dict[str, NonNegativeFloat] | None = None  # on-demand USD per hour by type
+
+    @model_validator(mode="after")
+    def _known_instance_types(self):
+        if self.ec2_instance_hour:
+            from ..cost.prices import PriceTable, available_regions
+            if self.region in available_regions():
+                known = PriceTable.load(self.region).ec2_instances
+                for name in self.ec2_instance_hour:
+                    if name not in known:
+                        raise Invalid(f"expected an instance type of the {self.region} price table, one of "
+                                      f"{', '.join(sorted(known))}; got {name!r}{did_you_mean(name, known)}",
+                                      "ec2_instance_hour", name)
+        return self
 
 
 def _name(value: str) -> str:
