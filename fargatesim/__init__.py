@@ -20,6 +20,7 @@ _EXPORTS = {
     "SimulationError": ".engine",
     "simulate": ".engine",
     "compare": ".compare",
+    "cost_comparison": ".cost_compare",
 }
 __all__ = sorted(_EXPORTS)
 

@@ -83,6 +83,17 @@ class CostComparison:
     def __str__(self) -> str:
         return self.text()
 
+    def _repr_html_(self) -> str:
+        # In a notebook: the printed table, then the figure, inline.
+        import base64
+        import html
+        import io
+        buf = io.BytesIO()
+        self.plot().savefig(buf, format="png", dpi=80, bbox_inches="tight")
+        png = base64.b64encode(buf.getvalue()).decode("ascii")
+        return (f"<pre>{html.escape(self.text())}</pre>"
+                f'<img src="data:image/png;base64,{png}" alt="cost per platform"/>')
+
     def plot(self, path=None):
         from .cost_compare_plots import cost_figure
         return cost_figure(self, path)

@@ -233,3 +233,14 @@ def test_cost_help_teaches_the_rows_and_columns(capsys):
         assert words in text, words
     for path in re.findall(r"scenarios/[\w.-]+\.yaml", text):
         assert (REPO / path).is_file(), path
+
+
+def test_the_python_api_renders_in_a_notebook():
+    import fargatesim
+    from pathlib import Path
+    c = fargatesim.cost_comparison(Path(__file__).resolve().parents[1] / "scenarios" / "idle-test-environment.yaml",
+                                   instance_types=["m5.large"])
+    html = c._repr_html_()
+    assert html.startswith("<pre>") and "data:image/png;base64," in html
+    assert "FARGATE" in html and "m5.large" in html
+    assert set(c.table["platform"]) >= {"FARGATE", "EC2"}
