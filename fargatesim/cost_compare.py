@@ -83,6 +83,11 @@ class CostComparison:
     def __str__(self) -> str:
         return self.text()
 
+    def __repr__(self) -> str:
+        best = self.cheapest()
+        tail = f"; cheapest {best['label']} ${best['cost_usd']:.2f}" if best is not None else ""
+        return f"<CostComparison {self.scenario.name}: {len(self.table)} rows, seeds {self.seeds}{tail}>"
+
     def _repr_html_(self) -> str:
         # In a notebook: the printed table, then the figure, inline.
         import base64
