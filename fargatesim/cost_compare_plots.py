@@ -67,8 +67,9 @@ def _service_panel(ax, rows, span: str, n_seeds: int) -> None:
             name += f", {per} task{'s' if per != 1 else ''} each"
         labels.append(name)
         costs.append(float(row["cost_usd"]))
-        lo.append(float(row["cost_usd"] - row["cost_usd_min"]))
-        hi.append(float(row["cost_usd_max"] - row["cost_usd"]))
+        # A mean of equal costs can land a float step outside them: error bars are never negative.
+        lo.append(max(0.0, float(row["cost_usd"] - row["cost_usd_min"])))
+        hi.append(max(0.0, float(row["cost_usd_max"] - row["cost_usd"])))
         met = row["slo_met_runs"] == row["seeds"]
         colours.append(C_MET if met else C_MISSED)
         notes.append(f"{_usd(row['cost_usd'])}   p99 {_fmt(row['p99_ms'], 'ms')} ms, "

@@ -244,3 +244,15 @@ def test_the_python_api_renders_in_a_notebook():
     assert html.startswith("<pre>") and "data:image/png;base64," in html
     assert "FARGATE" in html and "m5.large" in html
     assert set(c.table["platform"]) >= {"FARGATE", "EC2"}
+
+
+def test_several_seeds_draw_the_spread_and_equal_costs_have_none(tmp_path, capsys):
+    """Over seeds, each row is a mean with its min and max; an EC2 fleet whose instance count does
+    not depend on the seed costs the same every time (its mean may round a float step off)."""
+    code, _, _ = cost([str(IDLE), "--duration", "2h", "--seeds", "3", "--instance-types", "r5.large",
+                       "-o", str(tmp_path)], capsys)
+    assert code == 0 and (tmp_path / "cost.png").stat().st_size > 0
+    table = pd.read_csv(tmp_path / "cost.csv")
+    ec2 = row(table, "EC2 r5.large")
+    assert ec2["seeds"] == 3 and ec2["cost_usd_min"] == pytest.approx(ec2["cost_usd_max"])
+    assert (table["cost_usd_min"].dropna() <= table["cost_usd_max"].dropna() + 1e-12).all()
