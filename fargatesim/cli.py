@@ -483,6 +483,14 @@ def human_summary(result, out: Path | None = None) -> str:
         + ")",
         f"  cost      ${s['cost']['usd']:.2f}" + _ec2_note(s["cost"]),
     ]
+    if "connections" in s:
+        c = s["connections"]
+        lines.insert(2, f"  sessions  {c['sessions']:,}: {c['attempts']:,} connection attempts, "
+                        f"{c['refused']:,} refused, {c['dropped']:,} dropped, {c['mean_open']:,.0f} open on average")
+    jobs = result.scenario.jobs if result.scenario is not None else ()
+    if jobs:
+        names = ", ".join(j.name for j in jobs)
+        lines.append(f"  jobs      {names}: not run here; `fargatesim cost` prices them on Fargate and Lambda")
     if out is not None:
         lines.append(f"  written   {out}/summary.json, timeseries.csv, events.csv"
                      + (", overview.png" if (out / 'overview.png').exists() else ""))
