@@ -18,7 +18,7 @@ cost, from a scenario file (YAML). Keys and defaults: docs/scenario-reference.ya
 examples:
   fargatesim run scenarios/steady-web-api.yaml -o results/steady
   fargatesim run scenarios/diurnal-flash-crowd.yaml --seed 7 --duration 6h --json
-  fargatesim run scenarios/checkout-api.yaml --set autoscaling.min_capacity=8
+  fargatesim run scenarios/checkout-api.yaml --set autoscaling.min_capacity=16
   fargatesim compare scenarios/spike-5x-*-metrics.yaml --seeds 5 --jobs 2
   fargatesim cost scenarios/steady-high-traffic.yaml -o results/steady-cost
   fargatesim validate my-service.yaml
@@ -49,7 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
                                      "events.csv and overview.png into DIR.\n\n"
                                      "timeseries.csv has one row per 60 s period (per data-plane "
                                      "tick with --resolution tick);\nevents.csv lists every task, "
-                                     "target, fault and scaling event with its time.")
+                                     "target, fault and scaling event with its time.",
+                         epilog=RUN_EXAMPLES)
     run.add_argument("scenario", metavar="SCENARIO", help="scenario file (YAML)")
     run.add_argument("-o", "--output", metavar="DIR",
                      help="where to write the results (default: results/<scenario name>)")
@@ -177,6 +178,16 @@ examples:
   fargatesim cost scenarios/steady-high-traffic.yaml --set service.ec2.target_capacity=90 --duration 6h
 """
 
+
+RUN_EXAMPLES = """\
+examples:
+  fargatesim run scenarios/steady-web-api.yaml -o results/steady
+  fargatesim run scenarios/checkout-api.yaml --duration 6h --seed 7 --json
+  fargatesim run scenarios/checkout-api.yaml --set autoscaling.min_capacity=16 \\
+      --set 'autoscaling.policies[0].target_tracking_scaling_policy_configuration.target_value=45'
+  fargatesim run scenarios/cpu-target-tracking-diurnal.yaml --engine requests --duration 2h
+  fargatesim run scenarios/websocket-step-scaling-connections.yaml -o results/ws
+"""
 
 COMPARE_DESCRIPTION = """\
 Run every SCENARIO with the same N seeds and print a table of the figures to decide on: latency
