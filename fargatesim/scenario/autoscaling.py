@@ -9,8 +9,8 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from .errors import Invalid, did_you_mean
-from .fields import Model, NonNegativeInt, PositiveFloat, PositiveInt, UtcDatetime, choice, number, seconds
+from .errors import Invalid
+from .fields import Model, NonNegativeInt, PositiveFloat, PositiveInt, TimeZone, UtcDatetime, choice, number, seconds
 from .metrics import Dimension, Statistic, check_published
 from .schedules import Schedule, parse_schedule
 
@@ -259,7 +259,7 @@ class ScalableTargetAction(Model):
 class ScheduledAction(Model):
     name: str = Field(min_length=1)
     schedule: str
-    timezone: str = "UTC"  # applies to at() and cron(); start_time and end_time are always UTC
+    timezone: TimeZone = "UTC"  # applies to at() and cron(); start_time and end_time are always UTC
     start_time: UtcDatetime | None = None
     end_time: UtcDatetime | None = None
     scalable_target_action: ScalableTargetAction
@@ -269,16 +269,6 @@ class ScheduledAction(Model):
     def _schedule(cls, value: str) -> str:
         parse_schedule(value)
         return value.strip()
-
-    @field_validator("timezone")
-    @classmethod
-    def _timezone(cls, value: str) -> str:
-        try:
-            zoneinfo.ZoneInfo(value)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            hint = did_you_mean(value, zoneinfo.available_timezones())
-            raise Invalid(f"expected an IANA time zone name such as 'UTC' or 'Europe/Berlin'; got {value!r}{hint}") from None
-        return value
 
     @model_validator(mode="after")
     def _window(self):

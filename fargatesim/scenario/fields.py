@@ -4,6 +4,7 @@ Pydantic's own range constraints report one bound at a time ("greater than or eq
 these types state the whole allowed range and echo what the user wrote instead.
 """
 
+import zoneinfo
 from datetime import datetime, timezone
 from functools import partial
 from typing import Annotated, Any, ClassVar, Literal
@@ -180,6 +181,18 @@ def _to_utc(value: datetime) -> datetime:
 
 
 UtcDatetime = Annotated[datetime, AfterValidator(_to_utc)]
+
+
+def _time_zone(value: str) -> str:
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        hint = did_you_mean(value, zoneinfo.available_timezones())
+        raise Invalid(f"expected an IANA time zone name such as 'UTC' or 'Europe/Berlin'; got {value!r}{hint}") from None
+    return value
+
+
+TimeZone = Annotated[str, AfterValidator(_time_zone)]  # an IANA name, e.g. Europe/Berlin
 
 
 def _type_key(item: Any, supported: tuple[str, ...], planned: tuple[str, ...], what: str) -> Any:

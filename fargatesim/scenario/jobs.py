@@ -8,7 +8,6 @@ aws_lambda_function_event_invoke_config (maximum_event_age_in_seconds); keys mar
 what AWS does not document.
 """
 
-import zoneinfo
 
 from pydantic import Field, field_validator, model_validator
 
@@ -20,8 +19,8 @@ from fargatesim.cost.lambda_pricing import (
 )
 
 from .distributions import Distribution
-from .errors import Invalid, did_you_mean
-from .fields import Duration, DurationDistribution, Model, PositiveInt, integer, seconds
+from .errors import Invalid
+from .fields import Duration, DurationDistribution, Model, PositiveInt, TimeZone, integer, seconds
 from .schedules import Schedule, parse_schedule
 from .task import EphemeralStorage, RuntimePlatform, _check_fargate_size
 
@@ -77,7 +76,7 @@ class Job(Model):
 
     name: str = Field(min_length=1)
     schedule: str | None = None  # at(...), rate(...) or cron(...), as for scheduled scaling
-    timezone: str = "UTC"  # applies to at() and cron()
+    timezone: TimeZone = "UTC"  # applies to at() and cron()
     at: Duration = 0.0  # without a schedule: when the runs start, from the start of the scenario
     count: PositiveInt = 1  # runs started together at each firing
     cpu: int  # CPU units of the Fargate task, 1024 = 1 vCPU
@@ -95,16 +94,6 @@ class Job(Model):
             return None
         parse_schedule(value)
         return value.strip()
-
-    @field_validator("timezone")
-    @classmethod
-    def _timezone(cls, value: str) -> str:
-        try:
-            zoneinfo.ZoneInfo(value)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            hint = did_you_mean(value, zoneinfo.available_timezones())
-            raise Invalid(f"expected an IANA time zone name such as 'UTC' or 'Europe/Berlin'; got {value!r}{hint}") from None
-        return value
 
     @model_validator(mode="after")
     def _consistent(self):
