@@ -466,3 +466,31 @@ def test_duplicate_alarm_names(tmp_path):
 
     err = error_for(tmp_path, change)
     assert err.path == "alarms[1].alarm_name" and "'requests-high' twice" in err.message
+
+
+# ---------------------------------------------------------------------- scheduled bounds
+@pytest.mark.parametrize(
+    "bounds, where, words",
+    [
+        ({"min_capacity": 41}, "min_capacity", ["max_capacity (40)", "got 41"]),
+        ({"max_capacity": 1}, "max_capacity", ["min_capacity (2)", "got 1"]),
+    ],
+)
+def test_a_scheduled_bound_alone_may_not_cross_the_other(tmp_path, bounds, where, words):
+    # aws-behaviour.md 3: "If only MinCapacity is given and it exceeds the current MaxCapacity,
+    # both must be given" (and the same for MaxCapacity below MinCapacity).
+    def change(data):
+        data["autoscaling"]["min_capacity"] = 2
+        data["autoscaling"]["scheduled_actions"][0]["scalable_target_action"] = bounds
+
+    err = error_for(tmp_path, change)
+    assert err.path == f"autoscaling.scheduled_actions[0].scalable_target_action.{where}"
+    for word in words:
+        assert word in err.message
+
+
+def test_a_scheduled_action_giving_both_bounds_may_move_past_the_registered_ones(tmp_path):
+    data = copy.deepcopy(BASE)
+    data["autoscaling"]["scheduled_actions"][0]["scalable_target_action"] = {"min_capacity": 50, "max_capacity": 60}
+    scenario = scenario_from_dict(data)
+    assert scenario.autoscaling.scheduled_actions[0].scalable_target_action.min_capacity == 50

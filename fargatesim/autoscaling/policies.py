@@ -46,12 +46,15 @@ class TargetTrackingPolicy:
         metric, period_index = alarm.latest()
         if metric is None:
             return
-        # Assumption (AWS documents no formula): the utilisation is multiplied by the number of
-        # tasks it was measured over, so a datapoint published minutes late is not applied to
-        # tasks added since (which would compound every scale-out). With no such count (a
-        # custom metric), the running count now is used, as the ECS guide says.
-        behind = self.evaluator.store.tasks_behind(alarm.namespace, alarm.metric_name,
-                                                   alarm.period, period_index)
+        # Assumption (AWS documents no formula; key capacity_basis): the utilisation is
+        # multiplied by the number of tasks it was measured over, so a datapoint published
+        # minutes late is not applied to tasks added since (which would compound every
+        # scale-out). With no such count (a custom metric), or with capacity_basis "running",
+        # the running count now is used, as the ECS guide words it.
+        behind = None
+        if self.cfg.capacity_basis == "measured":
+            behind = self.evaluator.store.tasks_behind(alarm.namespace, alarm.metric_name,
+                                                       alarm.period, period_index)
         running = self.service.running_count()
         base = running if behind is None else behind
         capacity = target_tracking_capacity(self.cfg, base, metric)
@@ -91,9 +94,13 @@ class StepScalingPolicy:
             return
         metric = aggregate(values, self.cfg.metric_aggregation_type)
         running = self.service.running_count()
-        capacity = step_scaling_capacity(self.cfg, running, metric, alarm.threshold)
+        capacity = step_scaling_capacity(self.cfg, running, metric, alarm.threshold,
+                                         comparison_operator=alarm.comparison_operator)
+        # ExactCapacity names the capacity itself: the cooldown's "adds only the difference"
+        # applies to the relative adjustment types.
+        relative = self.cfg.adjustment_type != "ExactCapacity"
         self.target.recommend(Recommendation(
-            policy=self.name, capacity=capacity, base=running, relative=True,
+            policy=self.name, capacity=capacity, base=running, relative=relative,
             why=f"{alarm.name} in ALARM: {alarm.describe(alarm.last_values)}; "
                 f"{self.cfg.metric_aggregation_type} {metric:.4g}, {self.cfg.adjustment_type} "
                 f"from {running} -> {capacity}",

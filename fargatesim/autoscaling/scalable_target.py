@@ -13,7 +13,11 @@ a user's class); everything stateful happens here, in one place (aws-behaviour.m
   a scale-out ends it at once. Scheduled actions ignore both.
 - The result is clamped to [min, max]; a scale-out that starts below min goes to min first.
 - Scale-in is suspended during a deployment.
-Every decision carries a reason and lands in events.csv as a scaling_activity row.
+Every decision carries a reason and lands in events.csv as a scaling_activity row; a reason
+that repeats period after period is written once per episode. Reason codes: AWS's
+AlreadyAtMaxCapacity, AlreadyAtMinCapacity and AlreadyAtDesiredCapacity, and the simulator's
+own ScaleInCooldown, ScaleOutCooldown, ScaleInSuspendedDuringDeployment and
+OtherPoliciesNotReadyToScaleIn where AWS logs no activity at all.
 """
 from __future__ import annotations
 
@@ -81,7 +85,14 @@ class ScalableTarget:
     def _decide_after_this_instant(self):
         yield self.env.timeout(0)
         recs, self._pending = self._pending, []
-        self.decide([r for r in recs if r.holds is None or r.holds()])
+        ready = []
+        for rec in recs:
+            if rec.holds is None or rec.holds():
+                ready.append(rec)
+            elif rec.capacity < self.desired:
+                self._not_scaled(rec, "OtherPoliciesNotReadyToScaleIn", rec.capacity,
+                                 f"wants {rec.capacity}; every target tracking policy must agree")
+        self.decide(ready)
 
     # ------------------------------------------------------------------ combining
     def decide(self, recs: list[Recommendation]) -> None:
@@ -120,6 +131,12 @@ class ScalableTarget:
             self.scale_in_cooldown_until = now + rec.scale_in_cooldown
             return
         for capacity, rec in wants:
+            if in_out_cooldown and rec.relative and rec.capacity > rec.base:
+                # The step was already taken by the scale-out that started the cooldown.
+                self._not_scaled(rec, "ScaleOutCooldown", capacity,
+                                 f"wants {capacity} counting the last scale-out's tasks as there; "
+                                 f"cooldown ends at {self.scale_out_cooldown_until:.0f} s")
+                continue
             # A target tracking alarm asks for one direction only: AlarmHigh never removes.
             self._not_scaled(rec, "AlreadyAtDesiredCapacity", capacity, f"wants {capacity}")
 
@@ -154,10 +171,17 @@ class ScalableTarget:
     def set_bounds(self, name: str, min_capacity: int | None, max_capacity: int | None) -> None:
         """A scheduled action: new min/max, and the desired count moved into them at once."""
         now, old = self.env.now, self.desired
-        if min_capacity is not None:
-            self.min_capacity = int(min_capacity)
-        if max_capacity is not None:
-            self.max_capacity = int(max_capacity)
+        lo = self.min_capacity if min_capacity is None else int(min_capacity)
+        hi = self.max_capacity if max_capacity is None else int(max_capacity)
+        if lo > hi:
+            # The schema refuses this against the registered bounds; an earlier scheduled action
+            # can still have moved the other bound. Assumed (AWS documents only the check when
+            # the action is put): the action fails and the bounds stay as they are.
+            self.record_event(now, "scheduled_action", name,
+                              f"failed: min_capacity {lo} above max_capacity {hi}; bounds left at "
+                              f"{self.min_capacity}-{self.max_capacity}")
+            return
+        self.min_capacity, self.max_capacity = lo, hi
         new = min(max(old, self.min_capacity), self.max_capacity)
         self.record_event(now, "scheduled_action", name,
                           f"min_capacity {self.min_capacity}, max_capacity {self.max_capacity}"

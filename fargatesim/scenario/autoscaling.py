@@ -60,6 +60,11 @@ class TargetTrackingConfig(Model):
     alarm_high_datapoints: PositiveInt = 3
     alarm_low_datapoints: PositiveInt = 15
     alarm_low_ratio: number(gt=0, lt=1) = 0.9  # AlarmLow threshold = ratio x target_value
+    # (sim) the task count the metric is multiplied by (the formula is undocumented): "measured",
+    # the RUNNING tasks of the period the datapoint describes, or "running", those RUNNING when
+    # the alarm fires (the ECS guide's "actual running task count", which lets a late datapoint
+    # compound a scale-out whose tasks have just started)
+    capacity_basis: Literal["measured", "running"] = "measured"
 
     @model_validator(mode="after")
     def _one_metric(self):
@@ -307,6 +312,18 @@ class Autoscaling(Model):
                 if item.name in seen:
                     raise Invalid(f"expected unique names; got {item.name!r} twice", key, i, "name")
                 seen.add(item.name)
+        # Application Auto Scaling checks a scheduled action against the target's bounds when
+        # the action is put: one bound alone may not cross the other (aws-behaviour.md 3).
+        for i, action in enumerate(self.scheduled_actions):
+            bounds = action.scalable_target_action
+            if bounds.max_capacity is None and bounds.min_capacity > self.max_capacity:
+                raise Invalid(f"expected min_capacity <= the target's max_capacity ({self.max_capacity}), or "
+                              f"max_capacity given too; got {bounds.min_capacity}",
+                              "scheduled_actions", i, "scalable_target_action", "min_capacity")
+            if bounds.min_capacity is None and bounds.max_capacity < self.min_capacity:
+                raise Invalid(f"expected max_capacity >= the target's min_capacity ({self.min_capacity}), or "
+                              f"min_capacity given too; got {bounds.max_capacity}",
+                              "scheduled_actions", i, "scalable_target_action", "max_capacity")
         return self
 
     def policy(self, name: str) -> ScalingPolicy | None:

@@ -1,0 +1,285 @@
+"""The scalable target's rules, one decision at a time (aws-behaviour.md 1.4-1.8, 2.4, 3).
+
+A simpy clock and a stand-in service let each rule be driven exactly: which recommendation
+arrives when, with how many tasks running. The engine-level properties of the same rules over
+random traffic are in test_autoscaling_engine.py.
+"""
+from types import SimpleNamespace
+
+import simpy
+
+from fargatesim.autoscaling.policies import StepScalingPolicy
+from fargatesim.autoscaling.scalable_target import Recommendation, ScalableTarget
+from fargatesim.cloudwatch.alarms import MetricAlarm
+
+
+class Service:
+    """What the scalable target reads and sets on an ECS service."""
+
+    def __init__(self, desired: int, running: int | None = None):
+        self.desired_count = desired
+        self.running = desired if running is None else running
+        self.deploying = False
+
+    def running_count(self) -> int:
+        return self.running
+
+    def set_desired(self, value: int, cause: str, *, quiet: bool = False) -> None:
+        self.desired_count = value
+
+
+def make_target(desired, *, running=None, min_capacity=1, max_capacity=20):
+    env = simpy.Environment()
+    service = Service(desired, running)
+    events = []
+    target = ScalableTarget(env, service, min_capacity, max_capacity,
+                            record_event=lambda t, kind, subject, detail: events.append((t, kind, subject, detail)),
+                            touch=lambda: None)
+    return env, service, target, events
+
+
+def rec(capacity, base, *, policy="p", relative=False, direction="any", cooldown=300.0, holds=None):
+    return Recommendation(policy=policy, capacity=capacity, base=base, why="test", scale_out_cooldown=cooldown,
+                          scale_in_cooldown=cooldown, relative=relative, direction=direction, holds=holds)
+
+
+def at(env, t, action):
+    def proc():
+        yield env.timeout(t - env.now)
+        action()
+    env.process(proc())
+
+
+def last_decision(target):
+    return target.decisions[-1]
+
+
+def step_policy(target, service, adjustment_type, steps, cooldown=300):
+    cfg = SimpleNamespace(adjustment_type=adjustment_type, metric_aggregation_type="Average", cooldown=cooldown,
+                          min_adjustment_magnitude=None,
+                          step_adjustments=[SimpleNamespace(metric_interval_lower_bound=lo,
+                                                            metric_interval_upper_bound=hi, scaling_adjustment=adj)
+                                            for lo, hi, adj in steps])
+    policy = SimpleNamespace(name="step", step_scaling_policy_configuration=cfg)
+    return StepScalingPolicy(policy, target, service)
+
+
+def alarm(threshold, operator, *values):
+    a = MetricAlarm(name="a", namespace="AWS/ECS", metric_name="CPUUtilization", statistic="Average", period=60,
+                    evaluation_periods=len(values), datapoints_to_alarm=len(values),
+                    comparison_operator=operator, threshold=threshold)
+    a.last_values = list(values)
+    return a
+
+
+# ---------------------------------------------------------------------- scale-out cooldown
+def test_a_larger_step_during_the_scale_out_cooldown_adds_only_the_difference():
+    # aws-behaviour.md 1.4: capacity added by the scale-out that started the cooldown counts as
+    # already there. 4 tasks; +2 -> 6; the new tasks are still starting (4 running) when a +3
+    # arrives: 4 + 3 = 7, one more, not 6 + 3.
+    env, service, target, _ = make_target(4)
+    at(env, 0, lambda: target.recommend(rec(6, 4, relative=True)))
+    at(env, 60, lambda: target.recommend(rec(7, 4, relative=True)))
+    env.run(until=61)
+    assert [(d.kind, d.old, d.new) for d in target.decisions] == [("scale-out", 4, 6), ("scale-out", 6, 7)]
+
+
+def test_the_same_step_again_during_the_cooldown_is_not_scaled_with_the_cooldown_as_reason():
+    env, service, target, events = make_target(4)
+    at(env, 0, lambda: target.recommend(rec(6, 4, relative=True)))
+    at(env, 60, lambda: target.recommend(rec(6, 4, relative=True)))
+    env.run(until=61)
+    assert service.desired_count == 6
+    assert last_decision(target).kind == "not-scaled" and last_decision(target).reason == "ScaleOutCooldown"
+    assert "not scaled: ScaleOutCooldown" in events[-1][3]
+
+
+def test_after_the_scale_out_cooldown_the_step_applies_to_the_capacity_then():
+    env, service, target, _ = make_target(4)
+    at(env, 0, lambda: target.recommend(rec(6, 4, relative=True, cooldown=120)))
+    at(env, 121, lambda: target.recommend(rec(6, 4, relative=True, cooldown=120)))
+    env.run(until=122)
+    assert service.desired_count == 6  # from 4 running, +2 is 6 again: no compounding either way
+    assert last_decision(target).reason == "AlreadyAtDesiredCapacity"
+
+
+def test_exact_capacity_during_the_cooldown_sets_that_capacity():
+    # ExactCapacity is not an adjustment: the cooldown's difference rule does not apply to it.
+    env, service, target, _ = make_target(4)
+    policy = step_policy(target, service, "ExactCapacity", [(0, None, 10)])
+    at(env, 0, lambda: target.recommend(rec(6, 4, relative=True)))   # an earlier +2 starts the cooldown
+    def exact():
+        service.running = 6
+        policy(alarm(70, "GreaterThanOrEqualToThreshold", 80.0), env.now)
+    at(env, 60, exact)
+    env.run(until=61)
+    assert service.desired_count == 10
+
+
+def test_a_step_policy_picks_its_step_with_its_alarms_comparison_operator():
+    # At exactly the threshold the metric lies in a step ending at 0 and one starting at 0; a
+    # LessThanOrEqualToThreshold alarm breaches on the lower side, so its step is (.., 0].
+    env, service, target, _ = make_target(6)
+    policy = step_policy(target, service, "ChangeInCapacity", [(None, 0, -2), (0, None, 1)])
+    at(env, 0, lambda: policy(alarm(40, "LessThanOrEqualToThreshold", 40.0), env.now))
+    env.run(until=1)
+    assert service.desired_count == 4
+
+
+# ---------------------------------------------------------------------- combining
+def test_the_largest_capacity_wins_when_several_policies_scale_out_at_once():
+    env, service, target, _ = make_target(4)
+    at(env, 0, lambda: (target.recommend(rec(6, 4, policy="a")), target.recommend(rec(9, 4, policy="b"))))
+    env.run(until=1)
+    assert service.desired_count == 9 and last_decision(target).policy == "b"
+
+
+def test_the_largest_capacity_wins_when_several_policies_scale_in_at_once():
+    # 9.2's rule for scale-in too: the one that removes least.
+    env, service, target, _ = make_target(10)
+    at(env, 0, lambda: (target.recommend(rec(6, 10, policy="a")), target.recommend(rec(8, 10, policy="b"))))
+    env.run(until=1)
+    assert service.desired_count == 8 and last_decision(target).policy == "b"
+
+
+def test_scale_out_beats_scale_in_at_the_same_instant():
+    env, service, target, _ = make_target(10)
+    at(env, 0, lambda: (target.recommend(rec(6, 10, policy="a")), target.recommend(rec(11, 10, policy="b"))))
+    env.run(until=1)
+    assert service.desired_count == 11
+
+
+def test_a_target_tracking_scale_in_waits_for_its_peers_and_says_so():
+    env, service, target, events = make_target(10)
+    at(env, 0, lambda: target.recommend(rec(6, 10, direction="in", holds=lambda: False)))
+    env.run(until=1)
+    assert service.desired_count == 10
+    assert last_decision(target).reason == "OtherPoliciesNotReadyToScaleIn"
+    assert "OtherPoliciesNotReadyToScaleIn" in events[-1][3]
+
+
+# ---------------------------------------------------------------------- scale-in cooldown
+def test_no_scale_in_inside_the_scale_in_cooldown_and_a_scale_out_ends_it():
+    env, service, target, _ = make_target(10)
+    at(env, 0, lambda: target.recommend(rec(8, 10)))
+    at(env, 100, lambda: target.recommend(rec(6, 8)))           # blocked: cooldown to 300 s
+    at(env, 150, lambda: target.recommend(rec(9, 8, cooldown=0)))
+    at(env, 160, lambda: target.recommend(rec(7, 9)))           # the scale-out ended the cooldown
+    env.run(until=161)
+    assert [(d.t, d.kind, d.reason if d.kind == "not-scaled" else d.new) for d in target.decisions] == [
+        (0, "scale-in", 8), (100, "not-scaled", "ScaleInCooldown"), (150, "scale-out", 9), (160, "scale-in", 7)]
+
+
+def test_scale_in_is_suspended_during_a_deployment():
+    env, service, target, _ = make_target(10)
+    service.deploying = True
+    at(env, 0, lambda: target.recommend(rec(8, 10)))
+    env.run(until=1)
+    assert service.desired_count == 10 and last_decision(target).reason == "ScaleInSuspendedDuringDeployment"
+
+
+# ---------------------------------------------------------------------- clamping
+def test_clamped_to_max_and_min_with_aws_reason_codes():
+    env, service, target, _ = make_target(20, min_capacity=2, max_capacity=20)
+    at(env, 0, lambda: target.recommend(rec(25, 20)))
+    env.run(until=1)
+    assert service.desired_count == 20 and last_decision(target).reason == "AlreadyAtMaxCapacity"
+    env, service, target, _ = make_target(2, min_capacity=2, max_capacity=20)
+    at(env, 0, lambda: target.recommend(rec(1, 2)))
+    env.run(until=1)
+    assert service.desired_count == 2 and last_decision(target).reason == "AlreadyAtMinCapacity"
+
+
+def test_aws_9_7_a_step_out_is_clamped_to_max():
+    # aws-behaviour.md 9.7: min 2, max 10, steps (0, 15, +1), (15, 25, +2), (25, null, +3) on a
+    # 2-of-2 CPU alarm at 70 %: 9 tasks at 96 % ask for 12 and get 10.
+    env, service, target, _ = make_target(9, min_capacity=2, max_capacity=10)
+    policy = step_policy(target, service, "ChangeInCapacity", [(0, 15, 1), (15, 25, 2), (25, None, 3)], cooldown=60)
+    at(env, 0, lambda: policy(alarm(70, "GreaterThanOrEqualToThreshold", 95.0, 97.0), env.now))
+    env.run(until=1)
+    assert service.desired_count == 10
+    assert (last_decision(target).wanted, last_decision(target).new) == (12, 10)
+
+
+# ---------------------------------------------------------------------- scheduled actions
+def test_a_scheduled_min_above_the_current_max_fails_and_leaves_the_bounds():
+    env, service, target, events = make_target(4, min_capacity=2, max_capacity=10)
+    target.set_bounds("evening", None, 6)
+    target.set_bounds("morning", 8, None)
+    assert (target.min_capacity, target.max_capacity) == (2, 6)
+    assert "failed: min_capacity 8 above max_capacity 6" in events[-1][3]
+
+
+def test_a_scheduled_action_moves_desired_into_the_new_bounds_inside_a_cooldown():
+    env, service, target, _ = make_target(10)
+    at(env, 0, lambda: target.recommend(rec(8, 10)))            # starts a scale-in cooldown
+    at(env, 10, lambda: target.set_bounds("night", 1, 4))
+    env.run(until=11)
+    assert service.desired_count == 4 and last_decision(target).kind == "scheduled"
+
+
+# ---------------------------------------------------------------------- target tracking's basis
+def tt_policy(target, service, *, tasks_measured, **cfg):
+    from fargatesim.autoscaling.policies import TargetTrackingPolicy
+    from fargatesim.scenario.autoscaling import TargetTrackingConfig
+
+    config = TargetTrackingConfig(target_value=60, predefined_metric_specification={
+        "predefined_metric_type": "ECSServiceAverageCPUUtilization"}, **cfg)
+    evaluator = SimpleNamespace(add=lambda a: a, store=SimpleNamespace(
+        tasks_behind=lambda namespace, metric, period, index: tasks_measured))
+    policy = SimpleNamespace(name="cpu", target_tracking_scaling_policy_configuration=config)
+    return TargetTrackingPolicy(policy, target, service, evaluator, resource_id="service/default/web")
+
+
+def fire(env, policy, alarm_name, value):
+    a = getattr(policy, alarm_name)
+    a.last_values, a.last_first, a.state = [value], 0, "ALARM"
+    at(env, env.now, lambda: (policy._on_high if alarm_name == "high" else policy._on_low)(a, env.now))
+    env.run(until=env.now + 1)
+
+
+def test_target_tracking_multiplies_by_the_tasks_the_datapoint_was_measured_over():
+    # 4 tasks made the 90 % datapoint; 4 more have started since: ceil(4 x 90 / 60) = 6 stays 8.
+    env, service, target, _ = make_target(8, running=8)
+    fire(env, tt_policy(target, service, tasks_measured=4), "high", 90.0)
+    assert service.desired_count == 8 and last_decision(target).reason == "AlreadyAtDesiredCapacity"
+
+
+def test_capacity_basis_running_multiplies_by_the_tasks_running_now():
+    env, service, target, _ = make_target(8, running=8)
+    fire(env, tt_policy(target, service, tasks_measured=4, capacity_basis="running"), "high", 90.0)
+    assert service.desired_count == 12  # ceil(8 x 90 / 60)
+
+
+def test_disable_scale_in_keeps_alarm_low_from_removing_tasks():
+    for disabled, expected in ((True, 8), (False, 4)):
+        env, service, target, _ = make_target(8, running=8)
+        policy = tt_policy(target, service, tasks_measured=8, disable_scale_in=disabled)
+        policy.peers = [policy]
+        fire(env, policy, "low", 30.0)  # ceil(8 x 30 / 60) = 4
+        assert service.desired_count == expected
+
+
+# ---------------------------------------------------------------------- alarm actions
+def test_an_alarm_in_alarm_invokes_its_actions_at_every_evaluation():
+    # aws-behaviour.md 8: Application Auto Scaling's alarms repeat their action every period they
+    # stay in ALARM (that is how a step policy keeps stepping), and stop when they leave it.
+    import numpy as np
+
+    from fargatesim.cloudwatch.alarms import AlarmEvaluator
+
+    series = [10, 10, 80, 80, 80, 80, 10, 10]
+    store = SimpleNamespace(datapoints=lambda ns, metric, period, stat, first, stop:
+                            np.array(series[first:stop], dtype=float))
+    env = simpy.Environment()
+    calls, events = [], []
+    evaluator = AlarmEvaluator(env, store, delay_of=lambda period: 30.0,
+                               record_event=lambda *e: events.append(e))
+    a = alarm(50, "GreaterThanThreshold")
+    a.evaluation_periods = a.datapoints_to_alarm = 1
+    a.actions = [lambda alarm_, now: calls.append(now)]
+    evaluator.add(a)
+    env.run(until=len(series) * 60 + 31)
+    # period j's datapoint is seen at (j + 1) x 60 + 30 s
+    assert calls == [210.0, 270.0, 330.0, 390.0]
+    assert [e[3].split(" (")[0] for e in events] == ["INSUFFICIENT_DATA -> OK", "OK -> ALARM", "ALARM -> OK"]
