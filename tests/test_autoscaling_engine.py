@@ -183,9 +183,11 @@ def test_first_scale_out_matches_aws_benchmark_within_15_percent(metric_type):
     assert abs(mean - aws) <= 0.15 * aws, f"mean {mean:.0f} s vs AWS {aws:.0f} s ({delays})"
 
 
-def test_tasks_in_service_catch_up_within_start_up_and_health_check_time():
+@pytest.mark.parametrize("metric_type", ["ECSServiceAverageCPUUtilization",
+                                         "ECSServiceAverageCPUUtilizationHighResolution"])
+def test_tasks_in_service_catch_up_within_start_up_and_health_check_time(metric_type):
     step_at = 3600 + 17.0
-    delay, sim = first_scale_out_delay("ECSServiceAverageCPUUtilization", step_at)
+    delay, sim = first_scale_out_delay(metric_type, step_at)
     s = sim.scenario
     out = next(d for d in sim.scalable_target.decisions if d.kind == "scale-out" and d.t >= step_at)
     startup_max = float(s.task_definition.startup.ppf(1.0))
