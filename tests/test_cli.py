@@ -215,3 +215,24 @@ def test_run_of_a_service_without_tasks_succeeds(tmp_path, capsys):
     summary = json.loads(capsys.readouterr().out)
     assert summary["requests"]["errors"]["elb_503"] == summary["requests"]["total"] > 0
     assert summary["requests"]["ok"] == 0
+
+
+def test_run_set_changes_the_scenario_repeatably(tmp_path, capsys):
+    path = tmp_path / "tiny.yaml"
+    path.write_text(GOOD)
+    out = tmp_path / "out"
+    assert main(["run", str(path), "-o", str(out), "--json", "--no-plot",
+                 "--set", "service.desired_count=5", "--set", "traffic[0].constant.rps=120"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["tasks"]["min_running"] == summary["tasks"]["max_running"] == 5
+    ts = pd.read_csv(out / "timeseries.csv")
+    assert (ts["offered_rps"] == 120).all()
+
+
+def test_run_set_with_a_misspelt_key_names_it_and_exits_2(tmp_path, capsys):
+    path = tmp_path / "tiny.yaml"
+    path.write_text(GOOD)
+    assert main(["run", str(path), "--no-plot", "--set", "service.desired_cont=5"]) == 2
+    err = capsys.readouterr().err
+    assert "service.desired_cont" in err and "did you mean 'desired_count'" in err
+    assert "Traceback" not in err
