@@ -236,3 +236,19 @@ def test_run_set_with_a_misspelt_key_names_it_and_exits_2(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "service.desired_cont" in err and "did you mean 'desired_count'" in err
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("quiet", [False, True])
+def test_run_shows_progress_on_a_terminal_unless_quiet(tmp_path, capsys, monkeypatch, quiet):
+    from fargatesim import cli
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
+    clock = iter(range(0, 100000, 2))                  # every look at the clock: 2 s later
+    monkeypatch.setattr(cli.time, "monotonic", lambda: float(next(clock)))
+    path = tmp_path / "tiny.yaml"
+    path.write_text(GOOD)
+    assert main(["run", str(path), "-o", str(tmp_path / "out"), "--no-plot"] + (["-q"] if quiet else [])) == 0
+    err = capsys.readouterr().err
+    if quiet:
+        assert "simulating" not in err
+    else:
+        assert "simulating tiny [" in err and "100.0%" in err and err.rstrip().endswith("left")

@@ -56,3 +56,33 @@ def test_event_clock_times_say_the_same_millisecond_as_t_s():
     offset_ms = ((clock - pd.Timestamp(s.start)).dt.total_seconds() * 1000).round().astype(int)
     assert (offset_ms == (events["t_s"] * 1000).round().astype(int)).all()
     assert "01:29:11.020Z" in events[events["kind"] == "fault"]["time"].iloc[0]
+
+
+def test_error_and_unhealthy_host_metrics_follow_an_overload_and_an_empty_service():
+    """Two 0.25-vCPU tasks (12.5 requests/s each at 20 ms) get 60/s for 10 minutes: queues build,
+    the app refuses past max_concurrency (target 503s), health checks time out and the targets
+    turn unhealthy (overload alone fails a check); then the service is set to 0 tasks, and the
+    load balancer answers 503 itself."""
+    r = fargatesim.simulate(scenario_from_dict({
+        "name": "overload", "duration": "40m", "seed": 3,
+        "traffic": [{"steps": [{"at": 0, "rps": 10}, {"at": 300, "rps": 60}, {"at": 900, "rps": 10}]}],
+        "workload": {"cpu_ms": 20, "timeout": "30s"},
+        "task_definition": {"cpu": 256, "memory": 512,
+                            "container_definitions": [{"name": "app", "port_mappings": [{"container_port": 80}],
+                                                       "max_concurrency": 100}]},
+        "service": {"desired_count": 2},
+        "target_group": {"health_check": {"interval": 10, "timeout": 5, "unhealthy_threshold": 2}},
+        "actions": [{"at": "30m", "type": "set_desired_count", "value": 0}],
+    }))
+    m, ts = r.metrics(60), r.timeseries
+    elb_5xx = m["AWS/ApplicationELB/HTTPCode_ELB_5XX_Count"].fillna(0).to_numpy()
+    target_5xx = m["AWS/ApplicationELB/HTTPCode_Target_5XX_Count"].fillna(0).to_numpy()
+    np.testing.assert_array_equal(target_5xx, ts["target_503"].to_numpy())
+    np.testing.assert_array_equal(elb_5xx, (ts["elb_503"] + ts["elb_502"] + ts["timeout_504"]
+                                            + ts["reset_on_stop"]).to_numpy())
+    assert target_5xx[5:15].sum() > 0 and target_5xx[:5].sum() == 0
+    assert (ts["elb_503"].iloc[32:] > 0).all() and ts["elb_503"].iloc[:5].sum() == 0
+    unhealthy = m["AWS/ApplicationELB/UnHealthyHostCount"]
+    assert unhealthy.iloc[:5].eq(0).all() and unhealthy.iloc[5:15].max() > 0
+    assert any("Target.FailedHealthChecks" in d for d in r.events.detail)
+    assert not any(e == "fault" for e in r.events.kind)      # no fault: the overload did it
