@@ -23,9 +23,10 @@ import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter
+from matplotlib.ticker import FuncFormatter, MaxNLocator
+from matplotlib.transforms import offset_copy
 
-from .plots import _ms, _si, _time_axis
+from .plot_axes import latency_axis, si, time_axis
 
 __all__ = ["comparison_figure"]
 
@@ -34,9 +35,12 @@ DPI = 110
 COLORS = ("#1f77b4", "#d95f02", "#2ca02c", "#7570b3", "#e7298a", "#8c564b", "#17becf",
           "#bcbd22", "#7f7f7f", "#d62728")
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "<", ">", "h")
-# Line styles cycle too, so that variants whose lines coincide stay visible (a dashed line on
-# top of a solid one lets it show through).
+# Line styles and widths vary too, so that variants whose lines coincide stay visible: each
+# later variant is drawn thinner and dashed on top of the wider ones before it.
 LINESTYLES = ("-", (0, (5, 2)), (0, (6, 2, 1.5, 2)), (0, (1.5, 1.5)))
+LINEWIDTHS = (3.0, 2.0, 1.5, 1.2)
+SEED_SPREAD_PT = 7.0           # runs that would cover each other are this far apart (a marker)
+SAME_X_FRACTION = 0.02         # of the cost axis: runs this close in cost would cover each other
 C_LOAD = "#9a9a9a"
 C_SLO = "#d62728"
 
@@ -58,9 +62,10 @@ class ComparisonFigure(Figure):
 
 
 def style(i: int) -> dict:
-    """Colour, marker and line style of the i-th variant."""
+    """Colour, marker, line style and width of the i-th variant."""
     return {"color": COLORS[i % len(COLORS)], "marker": MARKERS[i % len(MARKERS)],
-            "linestyle": LINESTYLES[i % len(LINESTYLES)]}
+            "linestyle": LINESTYLES[i % len(LINESTYLES)],
+            "linewidth": LINEWIDTHS[min(i, len(LINEWIDTHS) - 1)]}
 
 
 def comparison_figure(comparison, path=None, *, y: str = "slo_violation_min") -> Figure:
@@ -103,7 +108,7 @@ def comparison_figure(comparison, path=None, *, y: str = "slo_violation_min") ->
         _tidy(ax)
     for ax in (ax_load, ax_tasks):
         ax.tick_params(labelbottom=False)
-    _time_axis(ax_p99, span_s, maxticks=12)
+    time_axis(ax_p99, span_s, maxticks=12)
     ax_p99.set_xlabel("time (UTC)")
     fig.align_ylabels([ax_load, ax_tasks, ax_p99])
 
@@ -117,11 +122,13 @@ def comparison_figure(comparison, path=None, *, y: str = "slo_violation_min") ->
     which = (f"seed {seed} (the median seed by cost), the same traffic for every variant"
              if n > 1 else f"seed {seed}")
     ax_load.set_title(f"over time: {which}", loc="left", fontsize=10, color="#333333")
-    ax_xy.set_title(f"every seed: one point per run; cross: mean and min-max over {n} seed{'s' if n != 1 else ''}",
-                    loc="left", fontsize=10, color="#333333")
+    ax_xy.set_title(f"every seed: one hollow point per run\n"
+                    f"cross: mean and min-max over {n} seed{'s' if n != 1 else ''}",
+                    loc="left", fontsize=10, color="#333333", linespacing=1.4)
 
     handles = [Line2D([], [], color=style(i)["color"], marker=style(i)["marker"],
-                      linestyle=style(i)["linestyle"], linewidth=1.8, markersize=6, label=v)
+                      linestyle=style(i)["linestyle"], linewidth=style(i)["linewidth"],
+                      markersize=6, label=v)
                for i, v in enumerate(variants)]
     # One row when the labels fit, else two columns (or one), read row by row.
     width = sum(len(v) + 8 for v in variants)
@@ -132,7 +139,7 @@ def comparison_figure(comparison, path=None, *, y: str = "slo_violation_min") ->
                fontsize=9.5, frameon=False, title="variants", title_fontsize=9.5)
 
     if path is not None:
-        fig.savefig(Path(path), dpi=DPI, bbox_inches="tight", format="png", facecolor="white")
+        fig.savefig(Path(path), dpi=DPI, format="png", facecolor="white")
     return fig
 
 
@@ -154,21 +161,21 @@ def _panel_load(ax, series, variants, t0) -> None:
         x = np.append(_x(ts, t0, "start"), _x(ts, t0, "end")[-1])
         y = np.append(loads[0], loads[0][-1])
         ax.fill_between(x, 0, np.nan_to_num(y), step="post", color=C_LOAD, alpha=0.35, linewidth=0)
-        ax.step(x, y, where="post", color="#555555", linewidth=1.3, label="offered load (all variants)")
+        ax.step(x, y, where="post", color="#555555", linewidth=1.3)
         top = np.nanmax(loads[0])
     else:
         for i, v in enumerate(variants):
             if len(loads[i]):
                 st = style(i)
                 ax.plot(_x(series[v], t0, "mid"), loads[i], color=st["color"],
-                        linestyle=st["linestyle"], linewidth=1.3)
+                        linestyle=st["linestyle"], linewidth=st["linewidth"] * 0.7, alpha=0.9,
+                        zorder=2 + 0.1 * i)
                 top = max(top, np.nanmax(loads[i]))
     ax.set_ylim(0, top * 1.15 if top > 0 else 1.0)
+    # The same load for every variant needs no legend: the title says it is the same traffic.
     ax.set_ylabel("offered load\n(requests/s)")
     ax.yaxis.set_major_locator(MaxNLocator(nbins=4))
-    ax.yaxis.set_major_formatter(FuncFormatter(_si))
-    if same:
-        ax.legend(loc="upper left", fontsize=8.5, frameon=False)
+    ax.yaxis.set_major_formatter(FuncFormatter(si))
 
 
 def _panel_tasks(ax, series, variants, t0) -> None:
@@ -180,7 +187,7 @@ def _panel_tasks(ax, series, variants, t0) -> None:
         st = style(i)
         running = ts["running_count"].to_numpy(dtype=float)
         ax.step(_x(ts, t0, "end"), running, where="post", color=st["color"],
-                linestyle=st["linestyle"], linewidth=1.8, alpha=0.9)
+                linestyle=st["linestyle"], linewidth=st["linewidth"], alpha=0.85, zorder=2 + 0.1 * i)
         top = max(top, np.nanmax(running))
     ax.set_ylim(0, top * 1.15 + 0.5)
     ax.yaxis.set_major_locator(MaxNLocator(integer=True, nbins=6))
@@ -197,35 +204,41 @@ def _panel_p99(ax, series, variants, t0, slo_lines: list[float]) -> None:
         st = style(i)
         p99 = ts["latency_p99_ms"].to_numpy(dtype=float)
         ax.plot(_x(ts, t0, "mid"), p99, color=st["color"], linestyle=st["linestyle"],
-                linewidth=1.6, alpha=0.9)
+                linewidth=st["linewidth"], alpha=0.85, zorder=2 + 0.1 * i)
         values.extend(p99[np.isfinite(p99) & (p99 > 0)])
-    for k, limit in enumerate(slo_lines):
-        ax.axhline(limit, color=C_SLO, linestyle="--", linewidth=1.2, zorder=1.5,
-                   label="SLO p99" + (f" {limit:g} ms" if len(slo_lines) > 1 or k == 0 else ""))
+    for limit in slo_lines:
+        ax.axhline(limit, color=C_SLO, linestyle="--", linewidth=1.2, zorder=1.5, gid="slo_p99")
+        # Labelled at its right end rather than in a legend, which would sit on the lines.
+        ax.annotate(f"SLO p99 {limit:g} ms", (1.0, limit), xycoords=("axes fraction", "data"),
+                    xytext=(-3, 2), textcoords="offset points", ha="right", va="bottom",
+                    fontsize=8.5, color=C_SLO)
         values.append(limit)
     if values:
-        ax.set_ylim(max(min(values) / 2.0, 0.01), max(values) * 2.0)
+        latency_axis(ax, max(min(values) / 2.0, 0.01), max(values) * 2.0)
     else:
-        ax.set_ylim(1, 1000)
-    ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0), numticks=12))
-    ax.yaxis.set_major_formatter(FuncFormatter(_ms))
-    ax.yaxis.set_minor_formatter(NullFormatter())
+        latency_axis(ax, 1, 1000)
     ax.set_ylabel("latency p99 (ms)")
-    if slo_lines:
-        ax.legend(loc="upper left", fontsize=8.5, frameon=False)
 
 
 def _panel_scatter(ax, runs: pd.DataFrame, variants, y: str) -> None:
     label, scale = Y_CHOICES[y]
-    ys_all, xs_all = [], []
+    points = []                       # (style, x, y) of each variant's runs
     for i, v in enumerate(variants):
-        st = style(i)
         rows = runs[runs["variant"] == v]
-        x = rows["cost_usd"].to_numpy(dtype=float)
-        yv = rows[y].to_numpy(dtype=float) * scale
+        points.append((style(i), rows["cost_usd"].to_numpy(dtype=float),
+                       rows[y].to_numpy(dtype=float) * scale))
+    xs_all = np.concatenate([x[np.isfinite(x) & np.isfinite(yv)] for _, x, yv in points])
+    ys_all = np.concatenate([yv[np.isfinite(x) & np.isfinite(yv)] for _, x, yv in points])
+    if len(xs_all):
+        lo, hi = xs_all.min(), xs_all.max()
+        pad = (hi - lo) * 0.12 or max(abs(hi) * 0.05, 0.01)
+        ax.set_xlim(lo - pad, hi + pad)
+        top = ys_all.max()
+        ax.set_ylim(-0.04 * (top or 1.0), (top or 1.0) * 1.12)
+    # Runs closer than this in cost, with the same y, would cover each other.
+    x_tol = (ax.get_xlim()[1] - ax.get_xlim()[0]) * SAME_X_FRACTION
+    for st, x, yv in points:
         ok = np.isfinite(x) & np.isfinite(yv)
-        ax.scatter(x[ok], yv[ok], s=46, color=st["color"], marker=st["marker"], alpha=0.55,
-                   edgecolors="white", linewidths=0.6, zorder=3)
         if ok.any():
             mx, my = x[ok].mean(), yv[ok].mean()
             ax.errorbar([mx], [my],
@@ -233,26 +246,37 @@ def _panel_scatter(ax, runs: pd.DataFrame, variants, y: str) -> None:
                         xerr=[[max(0.0, mx - x[ok].min())], [max(0.0, x[ok].max() - mx)]],
                         yerr=[[max(0.0, my - yv[ok].min())], [max(0.0, yv[ok].max() - my)]],
                         fmt=st["marker"], color=st["color"], markersize=10, markeredgecolor="black",
-                        markeredgewidth=0.9, elinewidth=1.4, capsize=4, zorder=4)
-            xs_all.extend(x[ok])
-            ys_all.extend(yv[ok])
+                        markeredgewidth=0.9, elinewidth=1.4, capsize=4, alpha=0.55, zorder=3)
+        # The runs on top of their cross, hollow so that the cross shows through; runs that
+        # would cover each other are spread apart vertically.
+        for dy, idx in _spread(x[ok], yv[ok], x_tol):
+            ax.scatter(x[ok][idx], yv[ok][idx], s=48, marker=st["marker"], facecolors="white",
+                       edgecolors=st["color"], linewidths=1.6, zorder=5,
+                       transform=offset_copy(ax.transData, fig=ax.figure, y=dy, units="points"))
         never = (~np.isfinite(yv)) & np.isfinite(x)
         if never.any():
             # Runs that never recovered: drawn at the top edge, pointing up.
             ax.scatter(x[never], np.full(never.sum(), 1.0), s=46, color=st["color"], marker="^",
-                       transform=ax.get_xaxis_transform(), clip_on=False, zorder=3)
-    if xs_all:
-        lo, hi = min(xs_all), max(xs_all)
-        pad = (hi - lo) * 0.12 or max(abs(hi) * 0.05, 0.01)
-        ax.set_xlim(lo - pad, hi + pad)
-        top = max(ys_all)
-        ax.set_ylim(-0.04 * (top or 1.0), (top or 1.0) * 1.12)
+                       transform=ax.get_xaxis_transform(), clip_on=False, zorder=5)
     ax.set_xlabel("cost per run (USD)")
     ax.set_ylabel(label)
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"${v:,.2f}" if abs(v) < 100 else f"${v:,.0f}"))
     ax.xaxis.set_major_locator(MaxNLocator(nbins=6, steps=[1, 2, 2.5, 5, 10]))
     ax.text(0.98, 0.02, "better: down and left", transform=ax.transAxes, ha="right", va="bottom",
             fontsize=8.5, color="#777777")
+
+
+def _spread(x: np.ndarray, y: np.ndarray, x_tol: float) -> list[tuple[float, np.ndarray]]:
+    """[(offset in points, indices)]: runs with equal y within x_tol of each other in cost are
+    offset vertically, centred on their value; the others stay where they are."""
+    offset = np.zeros(len(x))
+    for value in np.unique(y):
+        same = np.flatnonzero(y == value)
+        same = same[np.argsort(x[same], kind="stable")]
+        groups = np.split(same, np.flatnonzero(np.diff(x[same]) > x_tol) + 1)
+        for group in groups:
+            offset[group] = (np.arange(len(group)) - (len(group) - 1) / 2) * SEED_SPREAD_PT
+    return [(float(d), np.flatnonzero(offset == d)) for d in np.unique(offset)]
 
 
 # ------------------------------------------------------------------------ helpers

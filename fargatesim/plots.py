@@ -1,4 +1,4 @@
-"""The run at a glance: five stacked panels sharing a clock-time axis, with events marked.
+"""The run at a glance: stacked panels sharing a clock-time axis, with the run's events marked.
 
     from fargatesim.plots import overview
     fig = overview(result)                  # a matplotlib Figure (shown inline in Jupyter)
@@ -19,17 +19,30 @@ import matplotlib.dates as mdates
 import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
-from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter
+from matplotlib.ticker import FuncFormatter, MaxNLocator, NullFormatter
+from matplotlib.transforms import blended_transform_factory
+
+from . import plot_events
+from .plot_alarms import panel_alarm, step_alarm_metric
+from .plot_axes import latency_axis, si, time_axis
 
 __all__ = ["overview"]
 
-FIGSIZE = (12.0, 11.0)
+WIDTH = 12.0
 DPI = 110
-MAX_EVENT_LINES = 200          # per event category; busier runs are thinned evenly
+# Panel heights in inches; the figure is as tall as its panels plus the titles and legend.
+PANEL_IN = {"load": 1.75, "tasks": 1.95, "alarm": 1.55, "utilisation": 1.5, "latency": 1.95,
+            "errors": 1.5}
+LANE_IN = (0.3, 0.2)           # the events lane: base + per row
+CHROME_IN = 1.75
 ERROR_BUCKETS = 480            # at most this many error bars; longer runs are averaged
+AXES_PX = 1000                 # a panel's width in pixels, near enough for minimum widths
+SLO_MIN_PX = 5                 # a minute outside the SLO is drawn at least this wide
+OUTLIER_ROWS = 3               # at most this many rows far above the rest are clipped off
+WEBSOCKET_LOG_RATIO = 20       # attempts this many times the sessions: a log scale shows both
+SEP = "  ·  "
+SUBTITLE_CHARS = 150           # about what fits across the figure at the subtitle's size
 
 # Error columns of the timeseries, how the legend names them, and their colours.
 ERROR_STYLE = {
@@ -40,29 +53,22 @@ ERROR_STYLE = {
     "reset_on_stop": ("reset on task stop", "#e377c2"),
 }
 
-# Event categories drawn as vertical lines: (kinds, legend label, colour, width, style, alpha).
-# Operator actions, scheduled actions and deployments share a colour, told apart by dashes.
-C_ACTION = "#1a9e77"
-EVENT_STYLE = (
-    (("scaling_activity",), "scale-out / scale-in", "#7b3fb5", 0.9, "-", 0.55),
-    (("fault",), "fault", "#e31a1c", 1.4, "-", 0.8),
-    (("service",), "operator action", C_ACTION, 1.2, "--", 0.8),
-    (("scheduled_action",), "scheduled action", C_ACTION, 1.2, ":", 0.9),
-    (("deployment",), "deployment", C_ACTION, 1.3, "-.", 0.8),
-)
-
 C_OFFERED = "#1f77b4"
+C_SESSIONS = "#08306b"
 C_CONNECTIONS = "#6a3d9a"
 C_DESIRED = "#222222"
 C_RUNNING = "#1f77b4"
 C_HEALTHY = "#2ca02c"
-C_PENDING = "#ff7f0e"
+C_STARTING = "#ff7f0e"
+C_DRAINING = "#7f7f7f"
+C_SPOT = "#01665e"             # the Spot interruption marker's colour
 C_BOUNDS = "#8a8a8a"
 C_CPU = "#d95f02"
 C_MEM = "#7570b3"
-C_P50 = "#1f77b4"
+C_P50 = "#6baed6"
 C_P99 = "#ff7f0e"
 C_SLO = "#d62728"
+C_OK = "#2ca02c"
 
 CPU_METRICS = ("ECSServiceAverageCPUUtilization", "ECSServiceAverageCPUUtilizationHighResolution")
 MEMORY_METRICS = ("ECSServiceAverageMemoryUtilization",
@@ -74,7 +80,7 @@ class OverviewFigure(Figure):
 
     def _repr_png_(self) -> bytes:
         buf = io.BytesIO()
-        self.savefig(buf, format="png", dpi=DPI, bbox_inches="tight", facecolor="white")
+        self.savefig(buf, format="png", dpi=DPI, facecolor="white")
         return buf.getvalue()
 
 
@@ -82,13 +88,14 @@ class OverviewFigure(Figure):
 def overview(result, path=None) -> Figure:
     """Draw the run's overview and return the Figure; with `path`, also save it as a PNG.
 
-    Panels (top to bottom): offered load, task counts, CPU / memory utilisation, latency
-    p50 / p99 (log scale) and errors per minute by kind. Scaling activities, faults,
-    operator actions (desired count changes), scheduled actions and deployments are vertical
+    Panels (top to bottom, each with gid "panel:<name>"): a lane of events (faults by kind,
+    scale-out / scale-in, operator and scheduled actions, deployments), offered load, task
+    counts, the metric step scaling alarms on (when a step policy has an alarm), CPU / memory
+    utilisation, latency p50 / p99 (log scale, minutes outside the SLO marked along its top)
+    and errors per minute by kind (only when there were errors). Faults and actions are also
     lines across all panels; task and target state changes are not drawn.
     """
     ts = _numeric_frame(result.timeseries)
-    events = result.events if result.events is not None else pd.DataFrame()
     summary = result.summary or {}
     scenario = getattr(result, "scenario", None)
 
@@ -101,41 +108,66 @@ def overview(result, path=None) -> Figure:
     span_s = float(ts["t_s"].max() + period) if len(ts) else period
     x_lo, x_hi = t0, t0 + max(span_s, period) / 86400.0
 
-    fig = OverviewFigure(figsize=FIGSIZE, dpi=DPI, layout="constrained")
+    groups = plot_events.classify(result.events) + plot_events.job_runs(scenario, span_s)
+    alarm = step_alarm_metric(result)
+    error_kinds = _error_kinds(ts)
+    bad = _outside_slo(ts, scenario)
+    names = ((["events"] if groups else []) + ["load", "tasks"] + (["alarm"] if alarm else [])
+             + ["utilisation", "latency"] + (["errors"] if error_kinds else []))
+    lane_rows = len(plot_events.lane_rows(groups))
+    heights = [LANE_IN[0] + LANE_IN[1] * lane_rows if n == "events" else PANEL_IN[n] for n in names]
+
+    fig = OverviewFigure(figsize=(WIDTH, CHROME_IN + sum(heights)), dpi=DPI, layout="constrained")
     FigureCanvasAgg(fig)
-    axes = fig.subplots(5, 1, sharex=True, height_ratios=[1, 1.05, 0.95, 1.05, 0.95])
-    ax_load, ax_tasks, ax_util, ax_lat, ax_err = axes
+    axes = fig.subplots(len(names), 1, sharex=True, height_ratios=heights, squeeze=False)[:, 0]
+    ax = dict(zip(names, axes))
+    panels = [a for n, a in ax.items() if n != "events"]
 
-    _panel_load(ax_load, ts, t_start, t_end, t_mid, period)
-    _panel_tasks(ax_tasks, ts, t_end)
-    _panel_utilisation(ax_util, ts, t_mid, _tracking_targets(scenario))
-    _panel_latency(ax_lat, ts, t_mid, _slo_p99(scenario))
-    _panel_errors(ax_err, ts, t_start, t_end, period)
+    _panel_load(ax["load"], ts, t_start, t_end, t_mid, period)
+    _panel_tasks(ax["tasks"], ts, t_end, autoscaled=_autoscaled(scenario))
+    if alarm:
+        panel_alarm(ax["alarm"], alarm, t0, _legend)
+    _panel_utilisation(ax["utilisation"], ts, t_mid, _tracking_targets(scenario))
+    _panel_latency(ax["latency"], ts, t_start, t_end, t_mid, _slo_p99(scenario), bad, span_s)
+    if error_kinds:
+        _panel_errors(ax["errors"], ts, error_kinds, t_start, t_end, period)
+    else:
+        # No errors: a badge where the errors panel would be, rather than an empty panel.
+        ax["latency"].text(1.005, 0.0, "✓ no errors", transform=ax["latency"].transAxes,
+                           ha="left", va="bottom", fontsize=10, fontweight="bold", color=C_OK,
+                           gid="no_errors")
 
-    handles = _draw_events(axes, events, t0)
+    if groups:
+        plot_events.draw_lane(ax["events"], groups, t0, span_s)
+        plot_events.draw_lines(panels, groups, t0)
 
-    for ax in axes:
-        ax.set_xlim(x_lo, x_hi)
-        ax.grid(True, which="major", color="#e3e3e3", linewidth=0.7)
-        ax.set_axisbelow(True)
+    for name, a in ax.items():
+        a.set_xlim(x_lo, x_hi)
+        a.set_gid(f"panel:{name}")
+        if name == "events":
+            continue
+        a.grid(True, which="major", color="#e3e3e3", linewidth=0.7)
+        a.set_axisbelow(True)
         for side in ("top", "right"):
-            ax.spines[side].set_visible(False)
-    _time_axis(ax_err, span_s)
-    ax_err.set_xlabel("time (UTC)")
-    fig.align_ylabels(axes)
+            a.spines[side].set_visible(False)
+    time_axis(axes[-1], span_s)
+    axes[-1].set_xlabel("time (UTC)")
+    fig.align_ylabels(panels)
 
     fig.suptitle(_title(summary, scenario, start), fontsize=12.5, fontweight="bold",
                  x=0.01, ha="left")
-    subtitle = _subtitle(summary)
+    subtitle = "\n".join(s for s in (_subtitle(summary, ts, bad, period), _jobs_note(scenario)) if s)
     if subtitle:
-        # A one-line figure summary right under the title (as the first row of the layout).
-        ax_load.set_title(subtitle, loc="left", fontsize=10, color="#333333", pad=8)
-    if handles:
-        fig.legend(handles=handles, loc="outside lower center", ncol=len(handles), fontsize=9,
-                   frameon=False, title="events", title_fontsize=9)
+        # The run in figures (on two lines if need be) and any note, as the layout's first row.
+        axes[0].set_title(subtitle, loc="left", fontsize=10, color="#333333", pad=8,
+                          linespacing=1.5)
+    if groups:
+        handles = plot_events.legend_handles(groups)
+        fig.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), 6),
+                   fontsize=9, frameon=False, title="events", title_fontsize=9)
 
     if path is not None:
-        fig.savefig(Path(path), dpi=DPI, bbox_inches="tight", format="png", facecolor="white")
+        fig.savefig(Path(path), dpi=DPI, format="png", facecolor="white")
         # Not a pyplot figure, so there is no global figure list to close it from: it is
         # freed as soon as the caller drops it, however many runs are saved.
     return fig
@@ -190,6 +222,24 @@ def _slo_p99(scenario) -> float | None:
     return float(value) if value is not None else None
 
 
+def _outside_slo(ts: pd.DataFrame, scenario) -> np.ndarray | None:
+    """Per row: outside the SLO, as `fargatesim compare` counts minutes; None without an SLO."""
+    slo = getattr(scenario, "slo", None)
+    if slo is None or (getattr(slo, "latency_p99_ms", None) is None
+                       and getattr(slo, "error_rate", None) is None):
+        return None
+    if not {"latency_p99_ms", "errors", "requests"} <= set(ts.columns):
+        return None
+    from .compare import minutes_outside_slo
+    return minutes_outside_slo(ts, slo)[0]
+
+
+def _autoscaled(scenario) -> bool:
+    scaling = getattr(scenario, "autoscaling", None)
+    return scaling is not None and bool(getattr(scaling, "policies", None)
+                                        or getattr(scaling, "scheduled_actions", None))
+
+
 def _tracking_targets(scenario) -> dict:
     """{"cpu": target, "memory": target} of the scenario's target tracking policies."""
     out: dict[str, float] = {}
@@ -209,6 +259,13 @@ def _tracking_targets(scenario) -> dict:
     return out
 
 
+def _error_kinds(ts: pd.DataFrame) -> list[str]:
+    kinds = [k for k in ERROR_STYLE if k in ts and np.nansum(np.abs(_col(ts, k))) > 0]
+    if not kinds and "errors" in ts and np.nansum(_col(ts, "errors")) > 0:
+        kinds = ["errors"]                        # only the total is known
+    return kinds
+
+
 def _lw(ts: pd.DataFrame, width: float) -> float:
     """Line width: thinner when there are more points than the panel has pixels to spare."""
     return width if len(ts) <= 600 else width * 0.7
@@ -221,12 +278,30 @@ def _steps(x_start: np.ndarray, x_end: np.ndarray, y: np.ndarray):
     return np.append(x_start, x_end[-1]), np.append(y, y[-1])
 
 
+def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
+    """(first, last + 1) of each run of True."""
+    edges = np.diff(np.concatenate([[0], flags.astype(np.int8), [0]]))
+    return list(zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)))
+
+
+def _robust_top(values: np.ndarray) -> tuple[float, float]:
+    """(the axis top, the largest value): a few rows far above all the others (a reconnection
+    burst) are clipped off, so that they do not flatten the rest of the run."""
+    v = np.sort(values[np.isfinite(values)])[::-1]
+    if not len(v):
+        return 0.0, 0.0
+    if len(v) > 10 * OUTLIER_ROWS and v[0] > 3 * v[OUTLIER_ROWS] > 0:
+        return float(v[OUTLIER_ROWS]) * 1.3, float(v[0])
+    return float(v[0]) * 1.12, float(v[0])
+
+
 # ------------------------------------------------------------------------ panels
 def _legend(ax, x: float = 1.005, **kw):
     handles, labels = ax.get_legend_handles_labels()
-    if handles:
+    if handles or kw.get("title"):
         ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(x, 1.0), fontsize=8.5,
-                  frameon=False, borderaxespad=0.0, handlelength=1.8, **kw)
+                  frameon=False, borderaxespad=0.0, handlelength=1.8, title_fontsize=8.5,
+                  alignment="left", **kw)
 
 
 def _no_data(ax, text: str) -> None:
@@ -236,69 +311,125 @@ def _no_data(ax, text: str) -> None:
 
 def _panel_load(ax, ts, t_start, t_end, t_mid, period) -> None:
     websocket = "connections" in ts.columns
-    served = _col(ts, "requests") / period
-    xs, ys = _steps(t_start, t_end, served)
-    if len(xs):
-        ax.fill_between(xs, 0, np.nan_to_num(ys), step="post", color=C_OFFERED, alpha=0.18, linewidth=0,
-                        label="connection attempts/s" if websocket else "requests/s (arrived)")
-        ax.plot(t_mid, _col(ts, "offered_rps"), color=C_OFFERED, linewidth=_lw(ts, 1.6),
-                label="sessions opened/s" if websocket else "offered load")
-        top = np.nanmax(np.concatenate([ys, _col(ts, "offered_rps"), [0.0]]))
-        ax.set_ylim(0, top * 1.12 if top > 0 else 1)
-    else:
-        _no_data(ax, "no data")
     ax.set_ylabel("per second" if websocket else "requests/s")
-    ax.yaxis.set_major_formatter(FuncFormatter(_si))
-    if websocket and len(xs):
+    ax.yaxis.set_major_formatter(FuncFormatter(si))
+    if not len(ts):
+        _no_data(ax, "no data")
+        _legend(ax)
+        return
+    arrived = _col(ts, "requests") / period
+    offered = _col(ts, "offered_rps")
+    xs, ys = _steps(t_start, t_end, np.nan_to_num(arrived))
+    top, peak = _robust_top(np.fmax(arrived, offered))
+    log = websocket and top > WEBSOCKET_LOG_RATIO * max(np.nanmax(offered), 1e-9)
+    floor = 0.0
+    if log:
+        # Connection attempts (reconnection storms) can outnumber new sessions a hundredfold.
+        ax.set_yscale("log")
+        ax.yaxis.set_major_formatter(FuncFormatter(si))
+        ax.yaxis.set_minor_formatter(NullFormatter())
+        positive = offered[np.isfinite(offered) & (offered > 0)]
+        floor = float(positive.min()) / 2 if len(positive) else 0.1
+        top = max(top, floor * 10)
+    ax.fill_between(xs, floor, np.maximum(ys, floor), step="post", color=C_OFFERED, alpha=0.18,
+                    linewidth=0, label="connection attempts/s" if websocket else "requests/s (arrived)")
+    if websocket:
+        ax.step(xs, np.maximum(ys, floor), where="post", color=C_OFFERED, linewidth=0.8, alpha=0.7)
+        ax.plot(t_mid, offered, color=C_SESSIONS, linewidth=_lw(ts, 1.8), label="sessions opened/s")
+    else:
+        ax.plot(t_mid, offered, color=C_OFFERED, linewidth=_lw(ts, 1.6), label="offered load")
+    ax.set_ylim(floor if log else 0, top if top > floor else 1)
+    if peak > top:
+        _mark_clipped(ax, t_mid, np.fmax(arrived, offered), top)
+    if websocket:
         # What a websocket service carries is its open connections: on their own scale.
         right = ax.twinx()
         right.plot(t_mid, _col(ts, "connections"), color=C_CONNECTIONS, linewidth=_lw(ts, 1.4))
         right.set_ylim(0, max(1.0, np.nanmax(_col(ts, "connections"))) * 1.12)
         right.set_ylabel("open connections", color=C_CONNECTIONS)
-        right.yaxis.set_major_formatter(FuncFormatter(_si))
+        right.yaxis.set_major_formatter(FuncFormatter(si))
         right.tick_params(axis="y", colors=C_CONNECTIONS)
+        right.spines["top"].set_visible(False)
+        right.set_gid("panel:connections")
         ax.plot([], [], color=C_CONNECTIONS, label="open connections (right)")
         _legend(ax, x=1.075)     # clear of the right-hand axis and its label
         return
     _legend(ax)
 
 
-def _panel_tasks(ax, ts, t_end) -> None:
-    if not len(ts):
-        _no_data(ax, "no data")
-    else:
-        pending = np.nan_to_num(_col(ts, "pending_count"))
-        if pending.any():
-            ax.fill_between(t_end, 0, pending, step="post", color=C_PENDING, alpha=0.25,
-                            linewidth=0, label="pending")
-        for col, label in (("min_capacity", "min / max capacity"), ("max_capacity", None)):
-            v = _col(ts, col)
-            if np.isfinite(v).any():
-                ax.step(t_end, v, where="post", color=C_BOUNDS, linestyle="--", linewidth=1.0,
-                        label=label)
-        ax.step(t_end, _col(ts, "desired_count"), where="post", color=C_DESIRED, linewidth=1.6,
-                label="desired")
-        ax.step(t_end, _col(ts, "running_count"), where="post", color=C_RUNNING, linewidth=1.3,
-                label="running")
-        ax.step(t_end, _col(ts, "healthy_targets"), where="post", color=C_HEALTHY,
-                linewidth=1.3, linestyle=(0, (4, 1.5)), label="healthy targets")
-        cols = ["desired_count", "running_count", "healthy_targets", "pending_count",
-                "max_capacity"]
-        top = np.nanmax(np.concatenate([_col(ts, c) for c in cols] + [[1.0]]))
-        ax.set_ylim(0, max(1.0, top) * 1.15 + 0.3)
+def _mark_clipped(ax, t_mid, values, top) -> None:
+    """Label each stretch above the axis with its peak, at the axis' top edge."""
+    for first, stop in _runs(np.nan_to_num(values) > top):
+        i = first + int(np.argmax(values[first:stop]))
+        ax.annotate(f"↑ {si(round(float(values[i]), 1))}/s", (t_mid[i], 1.0),
+                    xycoords=blended_transform_factory(ax.transData, ax.transAxes),
+                    xytext=(4, -2), textcoords="offset points", ha="left", va="top",
+                    fontsize=8, color=C_OFFERED, fontweight="bold", gid="clipped")
+
+
+def _panel_tasks(ax, ts, t_end, *, autoscaled: bool) -> None:
     ax.yaxis.set_major_locator(MaxNLocator(integer=True, nbins=6))
     ax.set_ylabel("tasks")
-    _legend(ax)
+    if not len(ts):
+        _no_data(ax, "no data")
+        _legend(ax)
+        return
+    x = t_end
+    running = _col(ts, "running_count")
+    desired = _col(ts, "desired_count")
+    draining = np.nan_to_num(_col(ts, "draining_targets"))
+    spot = np.nan_to_num(_col(ts, "running_fargate_spot"))
+
+    def band(lo, hi, **kw):
+        hi = np.where(np.isfinite(hi), np.maximum(hi, lo), lo)
+        if np.any(hi > lo):
+            ax.fill_between(x, lo, hi, step="post", linewidth=0, **kw)
+
+    if spot.any():
+        band(0, spot, color=C_SPOT, alpha=0.28, label="on FARGATE_SPOT", gid="spot")
+        band(spot, running, color=C_RUNNING, alpha=0.12, label="on FARGATE", gid="on_demand")
+    # Capacity asked for but not serving yet: tasks still starting (the counts are sampled at
+    # each minute's end, when most have started but few have passed their health checks) or
+    # failing their health checks.
+    healthy = _col(ts, "healthy_targets")
+    band(np.nan_to_num(healthy), desired, color=C_STARTING, alpha=0.4,
+         label="not yet healthy (desired − healthy)", gid="not_healthy")
+    for col, label in (("min_capacity", "min / max capacity"), ("max_capacity", None)):
+        v = _col(ts, col)
+        if np.isfinite(v).any():
+            ax.step(x, v, where="post", color=C_BOUNDS, linestyle="--", linewidth=1.0, label=label)
+    ax.step(x, desired, where="post", color=C_DESIRED, linewidth=1.6, label="desired")
+    if draining.any():
+        # A draining target's task runs on until its deregistration delay is over: counted in
+        # running, serving nothing new. A crashed task's target drains too, but its task is
+        # gone, so draining counts against running only as far as running exceeds the targets
+        # in service.
+        registered = np.nan_to_num(_col(ts, "healthy_targets")) + np.nan_to_num(
+            _col(ts, "unhealthy_targets"))
+        in_service = running - np.minimum(draining, np.maximum(running - registered, 0))
+        band(in_service, running, facecolor="none", edgecolor=C_DRAINING, hatch="////",
+             label="draining (still running)", gid="draining")
+        ax.step(x, running, where="post", color=C_DRAINING, linewidth=0.8)
+        ax.step(x, in_service, where="post", color=C_RUNNING, linewidth=1.3,
+                label="running, in service")
+    else:
+        ax.step(x, running, where="post", color=C_RUNNING, linewidth=1.3, label="running")
+    ax.step(x, healthy, where="post", color=C_HEALTHY, linewidth=1.3,
+            linestyle=(0, (4, 1.5)), label="healthy targets")
+    cols = ["desired_count", "running_count", "healthy_targets", "max_capacity"]
+    top = np.nanmax(np.concatenate([_col(ts, c) for c in cols] + [[1.0]]))
+    ax.set_ylim(0, max(1.0, top) * 1.15 + 0.3)
+    _legend(ax, title=None if autoscaled else "fixed fleet: no autoscaling")
 
 
 def _panel_utilisation(ax, ts, t_mid, targets: dict) -> None:
     cpu, mem = _col(ts, "cpu_utilization"), _col(ts, "memory_utilization")
     if len(ts):
-        ax.plot(t_mid, cpu, color=C_CPU, linewidth=_lw(ts, 1.6), label="CPU")
-        ax.plot(t_mid, mem, color=C_MEM, linewidth=0.9, label="memory")
+        ax.plot(t_mid, cpu, color=C_CPU, linewidth=_lw(ts, 1.6), label="CPU", zorder=3)
+        ax.plot(t_mid, mem, color=C_MEM, linewidth=0.9, label="memory", zorder=2.5)
     else:
         _no_data(ax, "no data")
-    for key, color, name in (("cpu", C_CPU, "CPU"), ("memory", C_MEM, "memory")):
+    for key, color in (("cpu", C_CPU), ("memory", C_MEM)):
         if key in targets:
             value = targets[key]
             label = f"target {value:g} %" if key == "cpu" else f"memory target {value:g} %"
@@ -311,48 +442,45 @@ def _panel_utilisation(ax, ts, t_mid, targets: dict) -> None:
     _legend(ax)
 
 
-def _panel_latency(ax, ts, t_mid, slo_p99: float | None) -> None:
+def _panel_latency(ax, ts, t_start, t_end, t_mid, slo_p99, bad, span_s) -> None:
     p50, p99 = _col(ts, "latency_p50_ms"), _col(ts, "latency_p99_ms")
-    ax.set_yscale("log")
     finite = np.concatenate([p50[np.isfinite(p50) & (p50 > 0)], p99[np.isfinite(p99) & (p99 > 0)]])
     if len(ts):
-        ax.plot(t_mid, p99, color=C_P99, linewidth=_lw(ts, 1.6), label="p99")
-        ax.plot(t_mid, p50, color=C_P50, linewidth=_lw(ts, 1.3), label="p50")
+        # p99 on top: in an overload p50 climbs to meet it and must not hide it.
+        ax.plot(t_mid, p99, color=C_P99, linewidth=_lw(ts, 1.7), label="p99", zorder=3)
+        ax.plot(t_mid, p50, color=C_P50, linewidth=_lw(ts, 1.1), label="p50", zorder=2.4)
     if slo_p99 is not None:
-        ax.axhline(slo_p99, color=C_SLO, linestyle="--", linewidth=1.2,
+        ax.axhline(slo_p99, color=C_SLO, linestyle="--", linewidth=1.2, zorder=2.6,
                    label=f"SLO p99 {slo_p99:g} ms", gid="slo_p99")
         over = np.isfinite(p99) & (p99 > slo_p99)
         if over.any():
             ax.fill_between(t_mid, slo_p99, np.where(over, p99, slo_p99), where=over,
-                            color=C_SLO, alpha=0.15, linewidth=0, interpolate=True,
+                            color=C_SLO, alpha=0.15, linewidth=0, interpolate=True, zorder=2.2,
                             label="p99 over SLO")
+    if bad is not None and bad.any():
+        _slo_strip(ax, t_start, t_end, bad, span_s)
     values = list(finite) + ([slo_p99] if slo_p99 else [])
     if values:
-        lo, hi = min(values), max(values)
-        ax.set_ylim(max(lo / 2.0, 0.01), hi * 2.0)
+        latency_axis(ax, max(min(values) / 2.0, 0.01), max(values) * 2.5)
     else:
-        ax.set_ylim(1, 1000)
+        latency_axis(ax, 1, 1000)
         _no_data(ax, "no request was answered")
-    ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0), numticks=12))
-    ax.yaxis.set_major_formatter(FuncFormatter(_ms))
-    ax.yaxis.set_minor_formatter(NullFormatter())
     ax.set_ylabel("latency (ms)")
     _legend(ax)
 
 
-def _panel_errors(ax, ts, t_start, t_end, period) -> None:
-    scale = 60.0 / period                         # errors per minute
-    kinds = [k for k in ERROR_STYLE if k in ts and np.nansum(np.abs(_col(ts, k))) > 0]
-    if not kinds and "errors" in ts and np.nansum(_col(ts, "errors")) > 0:
-        kinds = ["errors"]                        # only the total is known
-    if not kinds:
-        ax.set_ylim(0, 1)
-        ax.yaxis.set_major_locator(MaxNLocator(nbins=2, integer=True))
-        ax.text(0.5, 0.5, "no errors", transform=ax.transAxes, ha="center", va="center",
-                fontsize=12, color="#2ca02c", fontweight="bold", zorder=5,
-                bbox=dict(boxstyle="round,pad=0.4", facecolor="white", edgecolor="none"))
-        ax.set_ylabel("errors/min")
-        return
+def _slo_strip(ax, t_start, t_end, bad, span_s) -> None:
+    """Minutes outside the SLO as a red strip along the panel's top, each stretch at least a
+    few pixels wide so that a single minute in a day still shows."""
+    min_width = span_s / 86400.0 * SLO_MIN_PX / AXES_PX
+    bars = [(t_start[a], max(t_end[b - 1] - t_start[a], min_width)) for a, b in _runs(bad)]
+    minutes = float(np.sum(t_end[bad] - t_start[bad])) * 1440.0
+    ax.broken_barh(bars, (0.92, 0.08), transform=ax.get_xaxis_transform(), color=C_SLO,
+                   alpha=0.9, linewidth=0, zorder=4, gid="slo_strip",
+                   label=f"outside SLO ({minutes:,.0f} min)")
+
+
+def _panel_errors(ax, ts, kinds, t_start, t_end, period) -> None:
     # Long runs: one-period bars would be thinner than a pixel, so average over buckets.
     per = max(1, math.ceil(len(ts) / ERROR_BUCKETS))
     starts, ends = t_start[::per], np.append(t_start[per::per], t_end[-1])
@@ -369,76 +497,13 @@ def _panel_errors(ax, ts, t_start, t_end, period) -> None:
         base = base + v
     ax.set_ylim(0, max(base.max(), 1.0) * 1.15)
     ax.yaxis.set_major_locator(MaxNLocator(nbins=5, integer=base.max() < 10))
-    ax.yaxis.set_major_formatter(FuncFormatter(_si))
+    ax.yaxis.set_major_formatter(FuncFormatter(si))
     title = "total" if per == 1 else f"total (bars: {per * period / 60.0:g}-min means)"
     ax.set_ylabel("errors/min")
-    _legend(ax, title=title, title_fontsize=8.5, alignment="left")
+    _legend(ax, title=title)
 
 
-# ------------------------------------------------------------------------ events
-def _draw_events(axes, events: pd.DataFrame, t0: float) -> list:
-    if events is None or not len(events) or "kind" not in events or "t_s" not in events:
-        return []
-    t_s = pd.to_numeric(events["t_s"], errors="coerce").to_numpy(dtype=float)
-    kind = events["kind"].astype(str).to_numpy()
-    if "detail" in events:
-        # A policy that could not scale (at max, in cooldown) changed nothing: not worth a line.
-        idle = (kind == "scaling_activity") & events["detail"].astype(str).str.startswith("not scaled").to_numpy()
-        kind = np.where(idle, "", kind)
-    handles = []
-    for kinds, label, color, width, style, alpha in EVENT_STYLE:
-        t = np.sort(t_s[np.isin(kind, kinds) & np.isfinite(t_s)])
-        if not len(t):
-            continue
-        n = len(t)
-        if n > MAX_EVENT_LINES:
-            t = t[np.linspace(0, n - 1, MAX_EVENT_LINES).round().astype(int)]
-            alpha, width = alpha * 0.5, width * 0.7
-            label = f"{label} ({MAX_EVENT_LINES} of {n} shown)"
-        elif n > 1:
-            label = f"{label} ({n})"
-        x = t0 + t / 86400.0
-        for ax in axes:
-            segments = np.stack([np.column_stack([x, np.zeros_like(x)]),
-                                 np.column_stack([x, np.ones_like(x)])], axis=1)
-            lc = LineCollection(segments, colors=color, linewidths=width, linestyles=style,
-                                alpha=alpha, transform=ax.get_xaxis_transform(), zorder=1.5)
-            lc.set_gid(f"events:{kinds[0]}")
-            ax.add_collection(lc, autolim=False)
-        handles.append(Line2D([], [], color=color, linewidth=max(width, 1.2), linestyle=style,
-                              alpha=min(1.0, alpha + 0.2), label=label))
-    return handles
-
-
-# ------------------------------------------------------------------------ axis & text
-def _time_axis(ax, span_s: float, maxticks: int = 14) -> None:
-    """Clock times on the x axis, with dates when the run spans more than a day."""
-    locator = mdates.AutoDateLocator(tz=timezone.utc, minticks=5, maxticks=maxticks)
-    locator.intervald[mdates.MINUTELY] = [1, 2, 5, 10, 15, 20, 30]
-    locator.intervald[mdates.HOURLY] = [1, 2, 3, 4, 6, 8, 12]
-    ax.xaxis.set_major_locator(locator)
-    if span_s > 86400:
-        fmt = mdates.DateFormatter("%b %d\n%H:%M", tz=timezone.utc)
-    else:
-        fmt = mdates.DateFormatter("%H:%M", tz=timezone.utc)
-    ax.xaxis.set_major_formatter(fmt)
-
-
-def _si(value, _pos=None) -> str:
-    a = abs(value)
-    if a >= 1e6:
-        return f"{value / 1e6:g}M"
-    if a >= 1e4:
-        return f"{value / 1e3:g}k"
-    return f"{value:g}"
-
-
-def _ms(value, _pos=None) -> str:
-    if value >= 1000:
-        return f"{value / 1000:g} s"
-    return f"{value:g}"
-
-
+# ------------------------------------------------------------------------ text
 def _fmt_count(n) -> str:
     n = float(n)
     if n >= 1e9:
@@ -460,14 +525,19 @@ def _title(summary: dict, scenario, start: datetime) -> str:
     return "  ·  ".join(parts)
 
 
-def _subtitle(summary: dict) -> str:
+def _subtitle(summary: dict, ts: pd.DataFrame, bad, period: float) -> str:
     parts = []
+    websocket = "connections" in summary or "connections" in ts.columns
     req = summary.get("requests") or {}
     total = req.get("total")
     errors = req.get("errors")
     n_err = sum(v for v in errors.values() if v) if isinstance(errors, dict) else errors
     if total is not None:
-        parts.append(f"{_fmt_count(total)} requests")
+        # A websocket run's "requests" are connection attempts, reconnections included.
+        parts.append(f"{_fmt_count(total)} {'connection attempts' if websocket else 'requests'}")
+    sessions = (summary.get("connections") or {}).get("sessions")
+    if sessions is not None:
+        parts.append(f"{_fmt_count(sessions)} sessions")
     lat = summary.get("latency_ms") or {}
     if lat.get("p50") is not None:
         parts.append(f"p50 {_num(lat['p50'])} ms")
@@ -476,18 +546,61 @@ def _subtitle(summary: dict) -> str:
     if n_err == 0:
         parts.append("no errors")
     elif total and n_err is not None:
-        parts.append(f"errors {_fmt_count(n_err)} ({_pct(n_err / total)})")
-    tasks = summary.get("tasks") or {}
-    if tasks.get("min_running") is not None and tasks.get("max_running") is not None:
-        lo, hi = tasks["min_running"], tasks["max_running"]
-        parts.append(f"tasks {lo}" if lo == hi else f"tasks {lo}–{hi}")
+        of = " of attempts" if websocket else ""
+        parts.append(f"errors {_fmt_count(n_err)} ({_pct(n_err / total)}{of})")
+    tasks = _tasks_range(summary, ts)
+    if tasks:
+        parts.append(tasks)
     cost = (summary.get("cost") or {}).get("usd")
     if cost is not None:
         parts.append(f"cost ${cost:,.2f}")
     slo = summary.get("slo") or {}
     if "met" in slo:
-        parts.append("SLO met" if slo["met"] else "SLO missed")
-    return "   ·   ".join(parts)
+        text = "SLO met" if slo["met"] else "SLO missed"
+        if bad is not None and bad.any():
+            text += f": {bad.sum() * period / 60.0:,.0f} min outside"
+        parts.append(text)
+    return _wrap(parts)
+
+
+def _wrap(parts: list[str]) -> str:
+    """The parts on one line, or on two when one would run past the figure's edge."""
+    line = SEP.join(parts)
+    if len(line) <= SUBTITLE_CHARS:
+        return line
+    cut = max(k for k in range(1, len(parts)) if len(SEP.join(parts[:k])) <= SUBTITLE_CHARS)
+    return SEP.join(parts[:cut]) + "\n" + SEP.join(parts[cut:])
+
+
+def _tasks_range(summary: dict, ts: pd.DataFrame) -> str:
+    """The running range the tasks panel shows (counts at each minute's end), and any
+    extreme the run reached only between two of those samples."""
+    running = _col(ts, "running_count")
+    running = running[np.isfinite(running)]
+    tasks = summary.get("tasks") or {}
+    if not len(running):
+        lo, hi = tasks.get("min_running"), tasks.get("max_running")
+        if lo is None or hi is None:
+            return ""
+        return f"tasks {lo}" if lo == hi else f"tasks {lo}–{hi}"
+    lo, hi = int(running.min()), int(running.max())
+    text = f"tasks {lo}" if lo == hi else f"tasks {lo}–{hi}"
+    brief = [v for v in (tasks.get("min_running"), tasks.get("max_running"))
+             if v is not None and not lo <= v <= hi]
+    if brief:
+        text += f" (briefly {' and '.join(str(v) for v in brief)})"
+    return text
+
+
+def _jobs_note(scenario) -> str:
+    jobs = getattr(scenario, "jobs", None) or ()
+    if not jobs:
+        return ""
+    names = ", ".join(getattr(j, "name", "?") for j in jobs)
+    n = len(jobs)
+    return (f"Note: the scenario's {n} job{'s' if n != 1 else ''} ({names}) "
+            f"{'are' if n != 1 else 'is'} not simulated by `fargatesim run`; "
+            "see `fargatesim cost` for them.")
 
 
 def _num(x) -> str:
