@@ -1,4 +1,5 @@
-"""Faults injected into the service's tasks: crashes, failing health endpoints, Spot interruptions."""
+"""Faults injected into the service's tasks: crashes, failing health endpoints, Spot interruptions,
+zone outages (az_outage.py)."""
 from __future__ import annotations
 
 from .task import TaskState
@@ -12,6 +13,9 @@ def install_faults(env, service, faults, rng, record_event) -> None:
             env.process(at(env, fault.at, lambda f=fault: _crash_some(env, service, f.count, rng, record_event)))
         elif fault.type == "task_unhealthy":
             env.process(at(env, fault.at, lambda f=fault: _break_health(env, service, f.count, rng, record_event)))
+        elif fault.type == "az_outage":
+            from .az_outage import install_az_outage
+            install_az_outage(env, service, fault, record_event)
         elif fault.type == "spot_interruption":
             from .spot import install_spot_interruptions   # spot.py uses `at` from here
             install_spot_interruptions(env, service, fault, rng, record_event)

@@ -16,9 +16,12 @@ from .capacity_providers import Strategy
 from .task import Task, TaskState
 
 
-def zone_for_new_task(live: list[Task], zones: int) -> int:
+def zone_for_new_task(live: list[Task], zones: int, out: set[int] = frozenset()) -> int:
+    """The zone with the fewest live tasks, among those not out (an az_outage); if every zone
+    is out, the task goes where it would have gone and waits there with the others."""
     counts = Counter(t.zone for t in live)
-    return min(range(zones), key=lambda z: (counts[z], z))
+    usable = [z for z in range(zones) if z not in out] or list(range(zones))
+    return min(usable, key=lambda z: (counts[z], z))
 
 
 def tasks_to_stop(live: list[Task], how_many: int, strategy: Strategy | None = None) -> list[Task]:

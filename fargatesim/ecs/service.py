@@ -14,6 +14,8 @@ Rules (aws-behaviour.md section 4):
 - With launch_type EC2 a task runs on a container instance of the service's cluster
   (ec2_cluster.py): it waits in PROVISIONING until an instance has room, and its CPU and memory
   are free again when it is STOPPED; scale-in follows binpack (bin_packing.py).
+- New tasks go to the zone with the fewest of the service's tasks, never to a zone that is out
+  (az_outage.py); availability_zone_rebalancing moves tasks back into balance (az_rebalancing.py).
 """
 from __future__ import annotations
 
@@ -43,6 +45,9 @@ class Service:
         self._touch = touch                 # tells the engine that routing may have changed
         self.desired_count = self.cfg.desired_count
         self.tasks: list[Task] = []
+        # The tasks not STOPPED yet, in launch order: the queries below run at every control
+        # event, and a service that replaces tasks all day would otherwise walk every task ever.
+        self._active: dict[Task, None] = {}
         self.flagged: dict[Task, Task | None] = {}   # unhealthy task -> its replacement
         self.on_running: list[Callable[[Task], None]] = []
         self._processes: dict[Task, simpy.Process] = {}
@@ -54,27 +59,32 @@ class Service:
         self._names_provider = bool(self.cfg.capacity_provider_strategy)
         _check_spot_platform(scenario)
         self.cluster = _ec2_cluster(env, scenario, record_event) if self.cfg.launch_type == "EC2" else None
+        self.impaired_zones: set[int] = set()       # zones out (az_outage)
+        self.rebalancing: set[Task] = set()         # tasks moving zone, until their replacement is healthy
+        if self.cfg.availability_zone_rebalancing == "ENABLED" and self.cfg.availability_zones > 1:
+            from .az_rebalancing import rebalance_process
+            env.process(rebalance_process(env, self, record_event))
 
     def _tick(self) -> int:
         return int(self.env.now / self.dp.tick + 1e-9)
 
     # ---------------------------------------------------------------- queries
     def live(self) -> list[Task]:
-        return [t for t in self.tasks if t.live]
+        return [t for t in self._active if t.live]
 
     def counted(self) -> list[Task]:
-        return [t for t in self.tasks if t.live and t not in self.flagged]
+        return [t for t in self._active if t.live and t not in self.flagged]
 
     def tasks_up(self) -> list[Task]:
-        return [t for t in self.tasks if t.state in CONTAINERS_UP]
+        return [t for t in self._active if t.state in CONTAINERS_UP]
 
     def running_count(self) -> int:
         """Tasks RUNNING and not being stopped: where target tracking starts its arithmetic."""
-        return sum(1 for t in self.tasks if t.state is TaskState.RUNNING and not t.stop_requested)
+        return sum(1 for t in self._active if t.state is TaskState.RUNNING and not t.stop_requested)
 
     def counts(self) -> dict[str, int]:
         running = pending = 0
-        for t in self.tasks:
+        for t in self._active:
             if t.state in (TaskState.RUNNING, TaskState.DEACTIVATING):
                 running += 1
             elif t.state in (TaskState.PROVISIONING, TaskState.PENDING, TaskState.ACTIVATING):
@@ -87,7 +97,7 @@ class Service:
         out = {f"running_{p.lower()}": 0 for p in (FARGATE, FARGATE_SPOT)}
         if self.cluster is not None:
             out["running_ec2"] = 0
-        for t in self.tasks:
+        for t in self._active:
             if t.state in (TaskState.RUNNING, TaskState.DEACTIVATING):
                 out[f"running_{t.capacity_provider.lower()}"] += 1
         return out
@@ -122,26 +132,36 @@ class Service:
                 hook(task)
         self._touch()
 
-    def _new_task(self) -> Task:
+    def touch(self) -> None:
+        self._touch()
+
+    def _new_task(self, zone: int | None = None) -> Task:
         # The strategy splits each deployment's tasks on their own, as ECS does per task set.
         current = [t for t in self.counted() if t.revision == self.revision]
         provider = (EC2 if self.cluster is not None
                     else self.strategy.provider_for_new_task(Counter(t.capacity_provider for t in current)))
-        task = Task(slot=len(self.tasks), zone=zone_for_new_task(self.live(), self.cfg.availability_zones),
-                    created_at=self.env.now, revision=self.revision, capacity_provider=provider)
+        if zone is None:
+            zone = zone_for_new_task(self.live(), self.cfg.availability_zones, self.impaired_zones)
+        task = Task(slot=len(self.tasks), zone=zone, created_at=self.env.now, revision=self.revision,
+                    capacity_provider=provider, unreachable=zone in self.impaired_zones)
         self.tasks.append(task)
+        self._active[task] = None
         self.dp.ensure_slot(task.slot)
         return task
 
-    def launch(self, replacing: Task | None = None, cause: str | None = None) -> Task:
+    def launch(self, replacing: Task | None = None, cause: str | None = None, *, zone: int | None = None) -> Task:
         """Start a task; `cause` says why in its event when it is not the desired count."""
-        task = self._new_task()
+        task = self._new_task(zone)
         task.replacing = replacing
         if replacing is not None:
             self.flagged[replacing] = task
         task.history.append((self.env.now, TaskState.PROVISIONING))
-        why = (f"replaces unhealthy {replacing.id}" if replacing
-               else cause or f"desired_count {self.desired_count}")
+        if replacing in self.rebalancing:
+            why = f"replaces {replacing.id} of zone {replacing.zone + 1} (AZ rebalancing) in zone {task.zone + 1}"
+        elif replacing is not None:
+            why = f"replaces unhealthy {replacing.id}"
+        else:
+            why = cause or f"desired_count {self.desired_count}"
         self._event(self.env.now, "task_state", task.id, f"PROVISIONING ({why}{self._provider_note(task)})")
         self._processes[task] = self.env.process(self._start(task))
         self._touch()
@@ -186,6 +206,7 @@ class Service:
             return
         task.stop_requested, task.stop_reason = True, reason
         self.flagged.pop(task, None)
+        self.rebalancing.discard(task)
         if task.state is TaskState.RUNNING:
             self._set_state(task, TaskState.DEACTIVATING, reason)
             self.tg.deregister(task, self.env.now, self._drained)
@@ -229,6 +250,7 @@ class Service:
             self._set_state(task, TaskState.DEPROVISIONING)
         yield self.env.timeout(timings.DEPROVISIONING_S)
         task.stopped_at = self.env.now
+        self._active.pop(task, None)
         self._set_state(task, TaskState.STOPPED, f"stopCode {task.stop_code}" if task.stop_code else "")
         if self.cluster is not None:
             self.cluster.release(task)
@@ -285,7 +307,7 @@ class Service:
 
     def room_for_one_more(self) -> bool:
         limit = math.floor(self.desired_count * self.cfg.deployment_maximum_percent / 100)
-        active = sum(1 for t in self.tasks if t.state in (TaskState.PROVISIONING, TaskState.PENDING,
+        active = sum(1 for t in self._active if t.state in (TaskState.PROVISIONING, TaskState.PENDING,
                                                           TaskState.ACTIVATING, TaskState.RUNNING))
         return active < limit
 
@@ -295,10 +317,23 @@ class Service:
         if target.state is TargetState.UNHEALTHY:
             self._unhealthy(task)
         elif target.state is TargetState.HEALTHY:
-            for unhealthy, replacement in list(self.flagged.items()):
+            for old, replacement in list(self.flagged.items()):
                 if replacement is task:
-                    self.stop_task(unhealthy, f"replaced by healthy {task.id}")
+                    why = "AZ rebalancing" if old in self.rebalancing else "replaced"
+                    self.stop_task(old, f"{why}: replaced by healthy {task.id}")
         self._touch()
+
+    def cut_off(self, task: Task) -> None:
+        """The task's zone is out (az_outage): it stops answering, and what it held is lost."""
+        task.unreachable = True
+        self.dp.kill(task.slot, self._tick())
+        self._touch()
+
+    def move_to_zone(self, task: Task, zone: int) -> Task:
+        """AZ rebalancing: a replacement in `zone` first; `task` stops once it is healthy."""
+        self.rebalancing.add(task)
+        self.flagged[task] = None
+        return self.launch(replacing=task, zone=zone)
 
     def _unhealthy(self, task: Task) -> None:
         if task.stop_requested or task in self.flagged or task.state is not TaskState.RUNNING:

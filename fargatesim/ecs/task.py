@@ -36,6 +36,7 @@ class Task:
     stop_requested: bool = False
     stop_reason: str = ""
     failing_health: bool = False   # a fault makes its health endpoint fail
+    unreachable: bool = False      # its Availability Zone is out (az_outage)
     revision: int = 1              # of the task definition it runs
     capacity_provider: str = "FARGATE"
     stop_code: str = ""            # ECS's stopCode when it says more than the reason (SpotInterruption)
@@ -56,5 +57,5 @@ class Task:
         return self.state in LIVE and not self.stop_requested
 
     def app_answers(self, now: float) -> bool:
-        return (self.state in (TaskState.RUNNING, TaskState.DEACTIVATING)
+        return (self.state in (TaskState.RUNNING, TaskState.DEACTIVATING) and not self.unreachable
                 and self.app_ready_at is not None and now >= self.app_ready_at)

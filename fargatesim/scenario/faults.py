@@ -55,10 +55,20 @@ class SpotInterruptionFault(Model):
         return self
 
 
-FAULT_TYPES = ("task_crash", "task_unhealthy", "spot_interruption")
+class AzOutageFault(Model):
+    """Availability Zone `zone` (numbered 1 to service.availability_zones) is cut off from `at`
+    for `duration`: its tasks are unreachable and nothing new is placed there (ecs/az_outage.py)."""
+
+    type: Literal["az_outage"] = "az_outage"
+    at: Duration
+    duration: PositiveDuration
+    zone: PositiveInt = 1
+
+
+FAULT_TYPES = ("task_crash", "task_unhealthy", "spot_interruption", "az_outage")
 
 Fault = Annotated[
-    Union[TaskCrashFault, TaskUnhealthyFault, SpotInterruptionFault],
+    Union[TaskCrashFault, TaskUnhealthyFault, SpotInterruptionFault, AzOutageFault],
     Field(discriminator="type"),
-    typed_item(*FAULT_TYPES, planned=("az_outage", "memory_leak"), what="fault"),
+    typed_item(*FAULT_TYPES, planned=("memory_leak",), what="fault"),
 ]

@@ -175,6 +175,13 @@ class Scenario(Model):
         problem = ec2_capacity_problem(self.service, self.task_definition, self.pricing)
         if problem is not None:
             raise problem
+        for i, fault in enumerate(self.faults):
+            if fault.type == "az_outage" and fault.zone > self.service.availability_zones:
+                raise Invalid(f"expected a zone from 1 to service.availability_zones "
+                              f"({self.service.availability_zones}); got {fault.zone}", "faults", i, "zone")
+            if fault.type == "az_outage" and self.service.launch_type == "EC2":
+                raise Invalid("expected launch_type FARGATE with az_outage (the EC2 cluster's instances have no "
+                              "zones in this model yet); got EC2", "faults", i, "type")
         seen: set[str] = set()
         for i, alarm in enumerate(self.alarms):
             if alarm.alarm_name in seen:

@@ -77,6 +77,9 @@ class Service(Model):
     health_check_grace_period_seconds: seconds(ge=0) = 0
     deployment_minimum_healthy_percent: integer(ge=0, le=100) = 100
     deployment_maximum_percent: integer(ge=100) = 200
+    # ECS moves tasks back into balance across zones (the default for services created since
+    # June 2025); it acts after an az_outage
+    availability_zone_rebalancing: Literal["ENABLED", "DISABLED"] = "ENABLED"
     # (sim) keys
     availability_zones: integer(ge=1, le=6) = 3
     stop_timeout: seconds(ge=2, le=120) = 30  # SIGTERM..SIGKILL; in AWS a container setting
