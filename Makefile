@@ -28,6 +28,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/scale_out_timing.py
 	$(BIN)/python benchmarks/request_engine_speed.py
 	$(BIN)/python benchmarks/websocket_speed.py
+	$(BIN)/python benchmarks/churn_speed.py
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache .hypothesis

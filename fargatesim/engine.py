@@ -28,8 +28,14 @@ from .traffic import rate_curve, sample_arrivals
 # end never changes the numbers the others draw.
 STREAMS = ("arrivals", "routing", "startup", "faults", "dataplane", "autoscaling", "sessions")
 # How far the data plane computes ahead of the control plane in one stretch. Most control
-# events only read it (health checks, metrics); one that changes routing cuts the stretch back.
+# events only read it (health checks, metrics); one that changes routing cuts the stretch back,
+# and what was computed past the cut is thrown away. The look-ahead adapts: after a cut stretch
+# the next is twice the part that was used (at least SHORTEST_LOOKAHEAD_S), after an uncut one
+# four times longer, up to LOOKAHEAD_S; so a run whose routing changes every few seconds (a
+# service replacing tasks under overload) does not recompute ten minutes at each change.
 LOOKAHEAD_S = 600.0
+ADAPTIVE_LOOKAHEAD = True    # False: always LOOKAHEAD_S (benchmarks/churn_speed.py compares)
+SHORTEST_LOOKAHEAD_S = 30.0  # below this, the cost of a stretch is its overhead, not its ticks
 
 
 def make_dataplane(engine: str, *, websocket=None, sessions_rng=None, steady_start=True, **kwargs):
@@ -83,6 +89,8 @@ class Simulation:
         self.snapshots: list[tuple[float, dict]] = []
         self._dirty = True
         self._view = None
+        self._stretch_start = 0      # the tick the data plane's last stretch started at
+        self._cut = False            # the last stretch was cut back by a change of routing
 
         self.env = simpy.Environment()
         self.dataplane = make_dataplane(
@@ -155,7 +163,9 @@ class Simulation:
         if self._dirty or self._view is None:
             new = self.target_group.view(self.service.tasks_up(), self.env.now)
             if not new.same_as(self._view):
-                self.dataplane.truncate(self._k_now())
+                k = self._k_now()
+                self._cut = self._cut or k < self.dataplane.k
+                self.dataplane.truncate(k)
                 self._view = new
             self._snapshot()
             self._dirty = False
@@ -177,13 +187,20 @@ class Simulation:
     def run(self, progress: Callable[[float], None] | None = None) -> "Simulation":
         env, dp, end = self.env, self.dataplane, self.n_ticks * self.tick
         ahead = getattr(dp, "lookahead_s", None) or LOOKAHEAD_S
-        lookahead = max(1, int(min(ahead, LOOKAHEAD_S) / self.tick))
+        longest = max(1, int(min(ahead, LOOKAHEAD_S) / self.tick))
+        shortest = min(longest, max(1, int(SHORTEST_LOOKAHEAD_S / self.tick)))
+        lookahead = longest
         next_report, wall0 = 0.0, _time.monotonic()
         while True:
             view = self.view()
             t_next = min(env.peek(), end)
             k_next = int(math.floor(t_next / self.tick + 1e-9))
             if dp.k < k_next:
+                used = dp.k - self._stretch_start
+                if ADAPTIVE_LOOKAHEAD:
+                    lookahead = (min(longest, max(shortest, 2 * used)) if self._cut
+                                 else min(longest, 4 * lookahead))
+                self._stretch_start, self._cut = dp.k, False
                 dp.advance(max(k_next, dp.k + lookahead), view)
             if t_next >= end:
                 break
