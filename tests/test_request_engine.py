@@ -472,19 +472,19 @@ def test_engines_agree_on_a_poisson_lognormal_half_day():
     so an alarm can fire a minute apart and a scale-out add one task more. Round robin makes
     each task's arrivals Erlang-m; the fluid engine's mean latency follows (within 2 %), but a
     long request under regular arrivals is slowed more than a short one, which the fluid
-    engine's one spread per tick leaves out: its p50 runs about 9 % high, its p99 15 % low."""
+    engine's one spread per tick leaves out: its p50 runs about 9 % high, its p99 14 % low."""
     _, _, d = compare(half_day())
     assert d["cpu_mean_diff"] <= 2.0                     # measured 0.40 (59.7 vs 59.3 %)
     assert d["task_diff"].max() <= 2                     # measured 2 (3 minutes)
     assert (d["task_diff"] <= 1).mean() >= 0.99          # measured 0.996
     assert np.nanmin(d["p50_ratio"]) >= 0.65 and np.nanmax(d["p50_ratio"]) <= 1.2   # 0.749-1.117
-    assert np.nanmin(d["p99_ratio"]) >= 0.65 and np.nanmax(d["p99_ratio"]) <= 1.75  # 0.769-1.571
+    assert np.nanmin(d["p99_ratio"]) >= 0.65 and np.nanmax(d["p99_ratio"]) <= 1.75  # 0.764-1.548
     lo, hi = middle(d["p50_ratio"])
-    assert 0.82 <= lo and hi <= 0.98                     # measured 0.865-0.947
+    assert 0.82 <= lo and hi <= 0.98                     # measured 0.865-0.946
     lo, hi = middle(d["p99_ratio"])
-    assert 0.93 <= lo and hi <= 1.42                     # measured 0.986-1.337
+    assert 0.93 <= lo and hi <= 1.42                     # measured 0.976-1.318
     assert 0.87 <= d["run_p50_ratio"] <= 0.96            # measured 0.913
-    assert 1.10 <= d["run_p99_ratio"] <= 1.26            # measured 1.179
+    assert 1.10 <= d["run_p99_ratio"] <= 1.26            # measured 1.164
     assert 0.95 <= d["run_mean_ratio"] <= 1.01           # measured 0.980
 
 
@@ -496,15 +496,39 @@ def test_engines_agree_on_the_mean_latency_when_tasks_see_poisson_arrivals():
     _, _, d = compare(half_day(**{"target_group.load_balancing_algorithm_type": "weighted_random"}))
     assert d["cpu_mean_diff"] <= 2.0                     # measured 0.37
     assert d["task_diff"].max() <= 2                     # measured 2 (3 minutes)
-    assert np.nanmin(d["p50_ratio"]) >= 0.75 and np.nanmax(d["p50_ratio"]) <= 1.45  # 0.839-1.354
-    assert np.nanmin(d["p99_ratio"]) >= 0.5 and np.nanmax(d["p99_ratio"]) <= 1.7    # 0.622-1.529
+    assert np.nanmin(d["p50_ratio"]) >= 0.75 and np.nanmax(d["p50_ratio"]) <= 1.45  # 0.839-1.353
+    assert np.nanmin(d["p99_ratio"]) >= 0.5 and np.nanmax(d["p99_ratio"]) <= 1.7    # 0.615-1.517
     lo, hi = middle(d["p50_ratio"])
     assert 0.88 <= lo and hi <= 1.10                     # measured 0.919-1.063
     lo, hi = middle(d["p99_ratio"])
-    assert 0.77 <= lo and hi <= 1.22                     # measured 0.823-1.155
+    assert 0.77 <= lo and hi <= 1.22                     # measured 0.817-1.143
     assert 0.97 <= d["run_mean_ratio"] <= 1.03           # measured 0.994
-    assert 0.95 <= d["run_p50_ratio"] <= 1.04            # measured 0.994
-    assert 0.94 <= d["run_p99_ratio"] <= 1.05            # measured 0.992
+    assert 0.95 <= d["run_p50_ratio"] <= 1.04            # measured 0.995
+    assert 0.94 <= d["run_p99_ratio"] <= 1.05            # measured 0.983
+
+
+def test_engines_agree_under_least_outstanding_requests():
+    """least_outstanding_requests: the request engine sends each request to the task with the
+    fewest outstanding, so a request shares a core only when every task is busy; the fluid
+    engine queues the tasks in service as one M/M/(m K) station, moved slightly towards round
+    robin by the share of outstanding requests waiting on I/O (15 ms here, against 156 ms of
+    CPU phase; docs/fluid-model.md). With 8-43 tasks at 60 % requests rarely share, and p50,
+    p99 and mean agree within 3 % (when the fluid engine routed least outstanding requests like
+    round robin: 0.78, 0.61, 0.71)."""
+    _, _, d = compare(half_day(**{"target_group.load_balancing_algorithm_type":
+                                  "least_outstanding_requests"}))
+    assert d["cpu_mean_diff"] <= 2.0                     # measured 0.31 (59.7 vs 59.4 %)
+    assert d["task_diff"].max() <= 2                     # measured 1
+    assert (d["task_diff"] <= 1).mean() >= 0.99          # measured 1.0
+    assert np.nanmin(d["p50_ratio"]) >= 0.85 and np.nanmax(d["p50_ratio"]) <= 1.3   # 0.942-1.194
+    assert np.nanmin(d["p99_ratio"]) >= 0.75 and np.nanmax(d["p99_ratio"]) <= 1.4   # 0.852-1.193
+    lo, hi = middle(d["p50_ratio"])
+    assert 0.92 <= lo and hi <= 1.06                     # measured 0.961-1.012
+    lo, hi = middle(d["p99_ratio"])
+    assert 0.87 <= lo and hi <= 1.15                     # measured 0.920-1.088
+    assert 0.94 <= d["run_mean_ratio"] <= 1.02           # measured 0.973
+    assert 0.95 <= d["run_p50_ratio"] <= 1.03            # measured 0.985
+    assert 0.95 <= d["run_p99_ratio"] <= 1.05            # measured 0.998
 
 
 # ------------------------------------------------------------------ the figure of the doc

@@ -19,6 +19,10 @@ The model, per task and tick (see docs/fluid-model.md):
   the backlog, not the stationary queue. It is the M/M/k factor for Poisson arrivals at the
   task, scaled down for the more regular arrivals round robin gives each task
   (_arrival_scv); latency.py spreads each request's own slowdown around that mean.
+- Least outstanding requests makes the serving targets in service one pool (_pool): one
+  M/M/(m k) station at the pool's load (moved towards the task's own round-robin slowdown by
+  the share of outstanding requests that wait on I/O), and, while their backlogs differ, the
+  work goes to the least loaded until the levels meet (_level_shares).
 - In-flight requests follow Little's law, in-flight = rate x response time. Above the app's
   max_concurrency the excess is answered 503 by the target. Memory is base + per request x
   in-flight.
@@ -65,6 +69,8 @@ class FluidDataPlane:
         self.load = np.zeros(0)             # smoothed offered load per slot
         self._alpha = min(1.0, self.tick / QUEUE_RELAXATION_S)
         self._slowdown = SlowdownTable(app.cores, app.core_speed, app.cpu_scv)
+        self._cores = int(app.cores)
+        self._pooled: dict[int, SlowdownTable] = {}   # least outstanding requests: by m x K
         # Scalars of the app read in every block, looked up once.
         self._cpu_mean, self._io_mean, self._vcpu = app.cpu_mean_s, app.io_mean_s, app.app_vcpu
         self._worst_io = float(app.io_grid_s()[0].max())
@@ -199,28 +205,46 @@ class FluidDataPlane:
         p = shares(view.weights(k0, n))                       # (n, m)
         routed = p.sum(axis=1) > 0
         rec.elb_503[sl] += np.where(routed, 0, arrivals)
+        b0, load0 = self.backlog[slots], self.load[slots]
+        pool = None
+        if self.algorithm == "least_outstanding_requests":
+            # The serving targets in service form one pool (`_pool`); while their backlogs
+            # differ, the least loaded ones get the work (`_level_shares`).
+            pool = (p > 0).all(axis=0) & view.serving
+            if pool.sum() > 1 and (b0[pool] != b0[pool][0]).any():
+                p = self._level_shares(p, pool, rates, b0)
         counts = split_arrivals(self.algorithm, np.where(routed, arrivals, 0), p, k0, self.rng)
         serving = view.serving[None, :]
         rec.elb_502[sl] += (counts * ~serving).sum(axis=1)
         counts = counts * serving
         lam_p = rates[:, None] * p * serving                   # requests/s offered to each slot
         ca2 = self._arrival_scv(p)
+        cores = lam_load = None
+        if pool is not None and pool.any():
+            load0, ca2, cores, lam_load = self._pool(pool, lam_p, load0, ca2)
 
         # Targets with the same offered load, arrival variability and backlog behave
-        # identically: solve each distinct column once (usually one: round robin over equal tasks).
-        # The variability only needs a place in the comparison when it differs between targets.
-        b0 = self.backlog[slots]
-        parts = [b0[None, :], self.load[slots][None, :], lam_p]
+        # identically: solve each distinct column once (usually one: round robin over equal tasks,
+        # or the pool of least outstanding requests). The variability and the cores only need a
+        # place in the comparison when they differ between targets; the pool's members share
+        # their load (lam_load), which depends only on being in the pool, that is on the cores.
+        parts = [b0[None, :], load0[None, :], lam_p]
         if not (ca2 == ca2[:, :1]).all():
             parts.append(ca2)
+        if cores is not None and not (cores == cores[0]).all():
+            parts.append(cores[None, :])
         key = np.vstack(parts)
         m = len(slots)
         if (key == key[:, :1]).all():
-            state = self._solve(key[2:2 + n, :1], ca2[:, :1], key[0, :1], key[1, :1])
+            cols = slice(0, 1)
+        else:
+            cols, inverse = _distinct_columns(key)
+        state = self._solve(key[2:2 + n, cols], ca2[:, cols], key[0, cols], key[1, cols],
+                            None if cores is None else cores[cols],
+                            None if lam_load is None else lam_load[:, cols])
+        if isinstance(cols, slice):
             state = {name: np.broadcast_to(value, (n, m)) for name, value in state.items()}
         else:
-            reps, inverse = _distinct_columns(key)
-            state = self._solve(key[2:2 + n, reps], ca2[:, reps], key[0, reps], key[1, reps])
             state = {name: value[:, inverse] for name, value in state.items()}
         self._account(sl, slots, counts, lam_p, state)
         self.k = k_end
@@ -233,7 +257,8 @@ class FluidDataPlane:
         round robin while slow-start weights differ) thins that stream, which leaves it
         Poisson: 1. Round robin over m equal targets passes every m-th request to each, a sum
         of m exponential gaps: Erlang-m, 1/m, which is the target's share. Least outstanding
-        requests routes like round robin here (docs/fluid-model.md says what that leaves out).
+        requests splits the counts like round robin; `_pool` then replaces the serving targets'
+        value by the whole stream's, 1.
         """
         if self.algorithm == "weighted_random":
             return np.ones_like(p)
@@ -255,29 +280,130 @@ class FluidDataPlane:
                          zi=((1.0 - a) * load0)[None, :])
         return out
 
-    def _queue(self, load, ca2, b_prev, b):
+    def _pool(self, pool, lam_p, load0, ca2):
+        """Least outstanding requests: the serving targets in service as one pool.
+
+        The load balancer sends each request to the target with the fewest outstanding, so a
+        request waits or shares a core only when every target of the pool is busy: the pool is
+        approximated by one queue in front of all its m x K cores (join-the-shortest-queue by a
+        central queue, docs/fluid-model.md). Its members therefore see the whole stream's
+        arrivals (ca^2 = 1), the load of the pool (their smoothed loads set to the members'
+        mean, and smoothed from the pool's work per member: `lam_load`) and the M/M/(m K)
+        slowdown (`cores`). Targets outside the pool (draining, in their initial checks, or
+        routed to while their app does not answer) keep their own state, as under round robin.
+        """
+        m = int(pool.sum())
+        load0, ca2 = load0.copy(), np.array(ca2)
+        members = load0[pool]
+        if members.min() != members.max():
+            load0[pool] = members.mean()
+        ca2[:, pool] = 1.0
+        cores = np.full(len(load0), self._cores, dtype=np.int64)
+        cores[pool] = self._cores * m
+        lam_load = None
+        rows = lam_p[:, pool]
+        if m > 1 and (rows != rows[:, :1]).any():
+            lam_load = lam_p.copy()
+            lam_load[:, pool] = rows.mean(axis=1, keepdims=True)
+        return load0, ca2, cores, lam_load
+
+    def _level_shares(self, p, pool, rates, b0):
+        """Shares of the pool's members while their backlogs differ (least outstanding requests).
+
+        Requests go where fewest are outstanding, so the work goes to the members with the least
+        backlog and fills them up to a common level while the others drain, each at its
+        capacity (the fluid limit of join-the-shortest-queue). Per tick, with d = b - C what a
+        member keeps if it gets nothing: b' = max(d, L), L >= 0 the level at which the pool's
+        backlog is conserved (sum b' = sum b + W - m C; L = 0 when the members below C can take
+        all the work W, which they then share in proportion to their spare capacity). The
+        member's work is what takes it from b to b', so solving each member's Lindley recursion
+        with these shares gives these backlogs. Once the levels meet, the shares are equal
+        again. A tick-by-tick loop, run only while the levels differ (after a member joins or
+        leaves a pool that holds a backlog).
+        """
+        cols = np.flatnonzero(pool)
+        n, m = len(p), len(cols)
+        share = p[:, cols].sum(axis=1)                   # the pool's part of the stream
+        work = (rates * share * (self.tick * self._cpu_mean)).tolist()
+        cap = self._cap_per_tick
+        b = b0[cols].astype(float)
+        out = np.array(p, dtype=float)
+        for i in range(n):
+            if b.max() == b.min():
+                break
+            d = b - cap
+            total = b.sum() + work[i] - m * cap
+            keep = np.maximum(d, 0.0)
+            if total <= keep.sum():
+                spare = cap - np.minimum(b, cap)
+                w = work[i] * spare / spare.sum() if work[i] > 0 else spare * 0.0
+                b = keep
+            else:
+                b = np.maximum(d, _level(d, total))
+                w = b - d
+            if work[i] > 0:
+                out[i, cols] = share[i] * w / work[i]
+        return out
+
+    def _mfac(self, load, ca2, cores=None, wait=None):
+        """Mean slowdown per cell; `cores` per column (None: every column is one task's K).
+
+        A pool's members (cores = m x K, least outstanding requests) get the M/M/(m K) slowdown,
+        moved towards what the member would get on its own under round robin (its K cores,
+        Erlang-m arrivals) by the share q of its outstanding requests that wait on I/O: the load
+        balancer counts a request as outstanding until it is answered, and the requests in
+        their I/O phase say nothing about the CPU queue, so the counts it balances carry that
+        much less of it. q = io / (io + wait + CPU phase), with the pool's CPU phase (`wait`:
+        the backlog's, none when not given).
+        """
+        if cores is None or (cores == self._cores).all():
+            return self._slowdown(load, ca2)
+        out = np.empty(np.shape(load))
+        for k in np.unique(cores):
+            cols = cores == k
+            if k == self._cores:
+                out[:, cols] = self._slowdown(load[:, cols], ca2[:, cols])
+                continue
+            pooled = self._pooled_table(int(k))(load[:, cols], ca2[:, cols])
+            if self._io_mean > 0:
+                own = self._slowdown(load[:, cols], np.full(pooled.shape, self._cores / k))
+                cpu = pooled * self._cpu_mean + (0.0 if wait is None else wait[:, cols])
+                q = self._io_mean / (self._io_mean + cpu)
+                pooled = pooled + q * (own - pooled)
+            out[:, cols] = pooled
+        return out
+
+    def _pooled_table(self, k: int) -> SlowdownTable:
+        table = self._pooled.get(k)
+        if table is None:
+            table = self._pooled[k] = SlowdownTable(k, self.app.core_speed, self.app.cpu_scv)
+        return table
+
+    def _queue(self, load, ca2, b_prev, b, cores=None):
         """Latency parts for given smoothed load, arrival variability and backlog paths."""
-        mfac = self._slowdown(load, ca2)
         wait = (0.5 / self._vcpu) * (b_prev + b)
+        mfac = self._mfac(load, ca2, cores, wait)
         latency = self._io_mean + wait + mfac * self._cpu_mean
         return mfac, wait, latency
 
-    def _solve(self, lam_p, ca2, b0, load0):
-        """Backlog path; exact Lindley solution when no task hits max_concurrency."""
+    def _solve(self, lam_p, ca2, b0, load0, cores=None, lam_load=None):
+        """Backlog path; exact Lindley solution when no task hits max_concurrency. The load is
+        smoothed from lam_load's work when given (a pool's members share theirs), else lam_p's."""
         app = self.app
         work = lam_p * (self.tick * self._cpu_mean)
-        load = self._smoothed_load(work, load0)
+        load = self._smoothed_load(work if lam_load is None else lam_load * (self.tick * self._cpu_mean),
+                                   load0)
         t = b0[None, :] + np.cumsum(work - self._cap_per_tick, axis=0)
         b = t - np.minimum(0.0, np.minimum.accumulate(t, axis=0))
         b_prev = np.vstack([b0[None, :], b[:-1]])
-        mfac, wait, latency = self._queue(load, ca2, b_prev, b)
+        mfac, wait, latency = self._queue(load, ca2, b_prev, b, cores)
         inflight = lam_p * latency
         if np.isfinite(app.max_concurrency) and (inflight > app.max_concurrency).any():
-            return self._solve_with_shedding(lam_p, ca2, b0, load)
+            return self._solve_with_shedding(lam_p, ca2, b0, load, cores)
         return dict(work=work, b=b, b_prev=b_prev, mfac=mfac, wait=wait, latency=latency,
                     inflight=inflight, admit=np.ones_like(work), load=load)
 
-    def _solve_with_shedding(self, lam_p, ca2, b0, load):
+    def _solve_with_shedding(self, lam_p, ca2, b0, load, cores=None):
         """Tick by tick: the share admitted depends on the backlog the previous tick left.
 
         Runs on the (few) distinct columns only, with Python floats, which beat numpy calls on
@@ -286,7 +412,7 @@ class FluidDataPlane:
         app, tick, cap = self.app, self.tick, self._cap_per_tick
         n, m = lam_p.shape
         offered = lam_p * (tick * self._cpu_mean)
-        lat_fixed = self._io_mean + self._slowdown(load, ca2) * self._cpu_mean
+        lat_fixed = self._io_mean + self._mfac(load, ca2, cores) * self._cpu_mean
         limit, half_v = app.max_concurrency, 0.5 / self._vcpu
         work = np.empty((n, m))
         b_path = np.empty((n, m))
@@ -307,7 +433,7 @@ class FluidDataPlane:
                 w_j[i], b_j[i] = w, b
             work[:, j], b_path[:, j] = w_j, b_j
         b_prev = np.vstack([b0[None, :], b_path[:-1]])
-        mfac, wait, latency = self._queue(load, ca2, b_prev, b_path)
+        mfac, wait, latency = self._queue(load, ca2, b_prev, b_path, cores)
         with np.errstate(divide="ignore", invalid="ignore"):
             admit = np.where(offered > 0, work / offered, 1.0)
         return dict(work=work, b=b_path, b_prev=b_prev, mfac=mfac, wait=wait, latency=latency,
@@ -381,6 +507,17 @@ class FluidDataPlane:
         hc = s["wait"] + s["mfac"] * HEALTH_CHECK_CPU_S
         self._chunk["hc"] = hc
         self.health_response[slots] = hc[-1]
+
+
+def _level(d: np.ndarray, total: float) -> float:
+    """L with sum(max(d, L)) == total (total > sum(max(d, 0)), so L > 0): water-filling."""
+    ds = np.sort(d)
+    above = np.concatenate([np.cumsum(ds[::-1])[::-1][1:], [0.0]])   # sum of d above each
+    count = np.arange(1, len(ds) + 1)
+    level = (total - above) / count           # if the lowest `count` members are filled to it
+    upper = np.concatenate([ds[1:], [np.inf]])
+    j = int(np.argmax((level >= ds) & (level <= upper)))
+    return float(level[j])
 
 
 def _distinct_columns(key: np.ndarray):

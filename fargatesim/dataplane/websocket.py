@@ -16,9 +16,11 @@ reconnect_delay with what is left of its session: a reconnection storm lands on 
 remain, and only they: connections never move, so a new task gets new connections only.
 
 Routing follows the target group's algorithm for the attempts of each tick (connections are
-routed once, when opened). least_outstanding_requests routes like round_robin, as in the fluid
-engine (an assumption: whether ALB counts an open websocket as an outstanding request is not
-documented).
+routed once, when opened). least_outstanding_requests routes connections like round_robin and
+queues each task's messages on its own, as round robin does (an assumption: whether ALB counts
+an open websocket as an outstanding request is not documented). That differs from HTTP requests
+in the fluid engine, where least_outstanding_requests pools the tasks' queues (fluid.py,
+docs/fluid-model.md).
 
 What the connections cost is fluid: each carries messages_per_second messages of
 cpu_ms_per_message CPU (plus cpu_ms_per_handshake when it opens), queued per task exactly as

@@ -6,9 +6,13 @@ no target is in service, and then the load balancer answers 503 itself).
 - round_robin: each target's share is its weight (equal weights, or the slow-start ramp);
   the fractional remainders are handed out one request at a time starting from a pointer that
   rotates every tick, so no target is favoured over time.
-- least_outstanding_requests: in the fluid engine all targets of a service are identical
-  servers, so balancing outstanding requests gives every target the same share; it routes like
-  round_robin (AWS forbids slow start with it, so weights are equal).
+- least_outstanding_requests: the counts are split like round_robin (AWS forbids slow start
+  with it, so weights are equal): identical targets get the same share of the work. What the
+  algorithm changes is the queueing, which the data plane models: the fluid engine queues the
+  serving targets as one pool, and gives the work to the least loaded while their backlogs
+  differ, by passing shares other than the weights here (fluid.FluidDataPlane._pool,
+  _level_shares; docs/fluid-model.md); the request engine routes each request to the target
+  with the fewest outstanding. The websocket data plane routes connections like round_robin.
 - weighted_random: a multinomial draw with the weights as probabilities.
 """
 from __future__ import annotations
