@@ -68,6 +68,8 @@ def app_model(scenario) -> AppModel:
         cpu_dist=wl.unit_cpu_ms,
         io_dist=wl.io_ms,
         timeout_s=float(wl.timeout),
+        # Several memory_leak faults add up: one leak of their summed rate.
+        leak_mb_per_s=sum(f.mb_per_hour for f in scenario.faults if f.type == "memory_leak") / 3600.0,
     )
 
 

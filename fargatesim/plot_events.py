@@ -44,6 +44,7 @@ FAULTS = {
                            "#8c510a", "D", (0, (4, 2))),
     "spot_interruption": Mark("fault:spot_interruption", "Spot", "Spot interruption",
                               "#01665e", "v", (0, (5, 1.5, 1.5, 1.5))),
+    "memory_leak": Mark("fault:memory_leak", "crashes", "out of memory", "#e66101", "P", (0, (1, 1.5))),
     "az_outage": Mark("fault:az_outage", "zones", "zone out", "#7b3294", "s", "-"),
     "az_outage over": Mark("fault:az_outage_over", "zones", "zone back", "#7b3294", "o", ":"),
 }

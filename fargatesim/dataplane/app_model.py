@@ -105,6 +105,7 @@ class AppModel:
     cpu_dist: object          # Distribution of CPU ms per request on one full vCPU
     io_dist: object           # Distribution of I/O wait ms per request
     timeout_s: float
+    leak_mb_per_s: float = 0.0   # the memory_leak fault: MiB each running app adds per second
 
     @property
     def app_vcpu(self) -> float:

@@ -38,6 +38,7 @@ from scipy.signal import lfilter
 
 from ..elb.routing import shares, split_arrivals
 from .app_model import HEALTH_CHECK_CPU_S, AppModel
+from .memory_leak import MemoryLeak
 from .queueing import SlowdownTable
 from .records import TickRecords
 
@@ -76,6 +77,7 @@ class FluidDataPlane:
         self._worst_io = float(app.io_grid_s()[0].max())
         self._d_timeout = min(int(np.ceil(app.timeout_s / self.tick)), self.horizon - 1)
         self._cap_per_tick = app.app_vcpu * self.tick
+        self.leak = MemoryLeak(app.leak_mb_per_s)
 
     # ------------------------------------------------------------------ slots
     def ensure_slot(self, slot: int) -> None:
@@ -496,7 +498,8 @@ class FluidDataPlane:
         rec.cpu_used[sl] += used.sum(axis=1) / tick * 1024.0 + app.sidecar_cpu_units * n_tasks
         rec.cpu_capacity[sl] += app.task_cpu_units * n_tasks
         rec.mem_used[sl] += (app.base_memory_mb * n_tasks
-                             + app.memory_mb_per_request * s["inflight"].sum(axis=1))
+                             + app.memory_mb_per_request * s["inflight"].sum(axis=1)
+                             + self.leak.mb(slots, sl.start, n, tick))
         rec.mem_capacity[sl] += app.task_memory_mb * n_tasks
         rec.inflight[sl] += s["inflight"].sum(axis=1)
 

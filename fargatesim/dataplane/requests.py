@@ -47,6 +47,7 @@ import numpy as np
 
 from . import ps_kernel as kern
 from .app_model import HEALTH_CHECK_CPU_S, AppModel
+from .memory_leak import MemoryLeak
 from .records import TickRecords
 from .request_latency import LatencyLog
 
@@ -115,6 +116,7 @@ class RequestDataPlane:
         self._max_conc = (np.iinfo(np.int64).max if not np.isfinite(app.max_concurrency)
                           else int(app.max_concurrency))
         self.latencies = LatencyLog(keep_waits=keep_waits, capacity=int(self._first[-1]))
+        self.leak = MemoryLeak(app.leak_mb_per_s)
         records.ok_latencies = self.latencies
         self._slots_cap = 0
         self._alloc(slots=16, rows=8, heap=64, pool=1024, ring=1024)
@@ -500,7 +502,8 @@ class RequestDataPlane:
             rec.cpu_used[sl] += busy / tick * 1024.0 + app.sidecar_cpu_units * m
             rec.cpu_capacity[sl] += app.task_cpu_units * m
             inflight = held / tick
-            rec.mem_used[sl] += app.base_memory_mb * m + app.memory_mb_per_request * inflight
+            rec.mem_used[sl] += (app.base_memory_mb * m + app.memory_mb_per_request * inflight
+                                 + self.leak.mb(slots, k0, n, tick))
             rec.mem_capacity[sl] += app.task_memory_mb * m
             rec.inflight[sl] += inflight
         # Per-tick sums the fluid formulas for the mean latency read (exact means).

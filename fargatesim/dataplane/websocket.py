@@ -300,7 +300,8 @@ class WebsocketDataPlane(FluidDataPlane):
         app = self.app
         rec.cpu_used[sl] += (b_prev + work - b).sum(axis=1) / tick * 1024.0 + app.sidecar_cpu_units * m
         rec.cpu_capacity[sl] += app.task_cpu_units * m
-        rec.mem_used[sl] += app.base_memory_mb * m + self.ws.memory_mb_per_connection * mean_open.sum(axis=1)
+        rec.mem_used[sl] += (app.base_memory_mb * m + self.ws.memory_mb_per_connection * mean_open.sum(axis=1)
+                             + self.leak.mb(slots, k0, n, tick))
         rec.mem_capacity[sl] += app.task_memory_mb * m
         rec.inflight[sl] += active.sum(axis=1)
         self.backlog[slots] = b[-1]

@@ -5,7 +5,7 @@ from typing import Annotated, Literal, Union
 from pydantic import Field, model_validator
 
 from .errors import Invalid
-from .fields import Duration, Model, NonNegativeFloat, PositiveDuration, PositiveInt, typed_item
+from .fields import Duration, Model, NonNegativeFloat, PositiveDuration, PositiveFloat, PositiveInt, typed_item
 
 
 class TaskCrashFault(Model):
@@ -65,10 +65,18 @@ class AzOutageFault(Model):
     zone: PositiveInt = 1
 
 
-FAULT_TYPES = ("task_crash", "task_unhealthy", "spot_interruption", "az_outage")
+class MemoryLeakFault(Model):
+    """Every task's app leaks `mb_per_hour` MiB for as long as it runs; a task whose memory is
+    full is killed (OutOfMemoryError) and replaced (ecs/out_of_memory.py)."""
+
+    type: Literal["memory_leak"] = "memory_leak"
+    mb_per_hour: PositiveFloat
+
+
+FAULT_TYPES = ("task_crash", "task_unhealthy", "spot_interruption", "az_outage", "memory_leak")
 
 Fault = Annotated[
-    Union[TaskCrashFault, TaskUnhealthyFault, SpotInterruptionFault, AzOutageFault],
+    Union[TaskCrashFault, TaskUnhealthyFault, SpotInterruptionFault, AzOutageFault, MemoryLeakFault],
     Field(discriminator="type"),
-    typed_item(*FAULT_TYPES, planned=("memory_leak",), what="fault"),
+    typed_item(*FAULT_TYPES, what="fault"),
 ]
