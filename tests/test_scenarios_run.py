@@ -1,4 +1,5 @@
-"""Every example scenario runs (shortened to 2 h) and accounts for every request exactly."""
+"""Every example scenario runs and accounts for every request exactly: its whole length once, and
+shortened to 2 h for the checks of its results."""
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +30,15 @@ def test_scenario_runs_and_conserves_requests(shortened, check_accounting):
     assert len(result.timeseries) == 120
     assert list(result.timeseries.columns[: len(TIMESERIES_COLUMNS)]) == list(TIMESERIES_COLUMNS)
     assert result.summary["requests"]["total"] > 0
+    check_accounting(sim, result)
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
+def test_every_scenario_accounts_for_every_request_over_its_whole_length(path, check_accounting):
+    scenario = load_scenario(path)
+    sim = Simulation(scenario).run()
+    result = Result.from_simulation(sim)
+    assert result.summary["duration_s"] == scenario.duration
     check_accounting(sim, result)
 
 
