@@ -277,8 +277,8 @@ def _summary(sim, ts: pd.DataFrame, events: pd.DataFrame) -> dict:
         "memory_utilization": _mean_max(mem),
         "scaling": {
             "activities": int(len(scaling)),
-            "scale_out": int(scaling["detail"].str.contains("scale-out").sum()),
-            "scale_in": int(scaling["detail"].str.contains("scale-in").sum()),
+            "scale_out": int(scaling["detail"].str.startswith("scale-out:").sum()),
+            "scale_in": int(scaling["detail"].str.startswith("scale-in:").sum()),
         },
         "slo": slo,
         "cost": cost,

@@ -111,7 +111,12 @@ def test_aws_scaling_rules_hold_for_any_traffic_and_policies(traffic, policies, 
     sim = Simulation(s).run()
     target = sim.scalable_target
     from fargatesim.results import Result
-    events = Result.from_simulation(sim).events
+    result = Result.from_simulation(sim)
+    events = result.events
+    # The summary counts the scale-outs and scale-ins the scalable target made, nothing else.
+    kinds = [d.kind for d in sim.scalable_target.decisions]
+    assert result.summary["scaling"]["scale_out"] == kinds.count("scale-out")
+    assert result.summary["scaling"]["scale_in"] == kinds.count("scale-in")
 
     # 1. Desired capacity stays within the bounds in force at every moment.
     for t, snap in sim.snapshots:

@@ -283,3 +283,20 @@ def test_an_alarm_in_alarm_invokes_its_actions_at_every_evaluation():
     # period j's datapoint is seen at (j + 1) x 60 + 30 s
     assert calls == [210.0, 270.0, 330.0, 390.0]
     assert [e[3].split(" (")[0] for e in events] == ["INSUFFICIENT_DATA -> OK", "OK -> ALARM", "ALARM -> OK"]
+
+
+def test_a_step_out_during_chained_cooldowns_never_removes_tasks():
+    # 10 tasks; +3 -> 13 starts the cooldown (the step applies to 10 while it runs); a +5 ->
+    # 15 renews it. Later the 15 are running and a +3 step asks 15 + 3, which the cooldown rule
+    # counts from 10: 13, below the desired 15. It is not scaled, and it is not a scale-in.
+    env, service, target, _ = make_target(10)
+    policy = step_policy(target, service, "ChangeInCapacity", [(0, 20, 3), (20, None, 5)], cooldown=300)
+    at(env, 0, lambda: policy(alarm(70, "GreaterThanOrEqualToThreshold", 80.0), env.now))
+    at(env, 60, lambda: policy(alarm(70, "GreaterThanOrEqualToThreshold", 95.0), env.now))
+    def later():
+        service.running = 15
+        policy(alarm(70, "GreaterThanOrEqualToThreshold", 80.0), env.now)
+    at(env, 120, later)
+    env.run(until=121)
+    assert [(d.kind, d.new) for d in target.decisions] == [("scale-out", 13), ("scale-out", 15), ("not-scaled", 15)]
+    assert last_decision(target).reason == "ScaleOutCooldown" and service.desired_count == 15

@@ -97,10 +97,13 @@ class StepScalingPolicy:
         capacity = step_scaling_capacity(self.cfg, running, metric, alarm.threshold,
                                          comparison_operator=alarm.comparison_operator)
         # ExactCapacity names the capacity itself: the cooldown's "adds only the difference"
-        # applies to the relative adjustment types.
+        # applies to the relative adjustment types. A step that adds tasks never removes any,
+        # even when that rule leaves it below the desired count, and the reverse.
         relative = self.cfg.adjustment_type != "ExactCapacity"
+        direction = ("any" if not relative else
+                     "out" if capacity > running else "in" if capacity < running else "any")
         self.target.recommend(Recommendation(
-            policy=self.name, capacity=capacity, base=running, relative=relative,
+            policy=self.name, capacity=capacity, base=running, relative=relative, direction=direction,
             why=f"{alarm.name} in ALARM: {alarm.describe(alarm.last_values)}; "
                 f"{self.cfg.metric_aggregation_type} {metric:.4g}, {self.cfg.adjustment_type} "
                 f"from {running} -> {capacity}",
