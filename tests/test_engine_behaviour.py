@@ -382,3 +382,24 @@ def test_least_outstanding_requests_through_a_scale_out_under_overload(make_scen
     for name, arr in sim.records.arrays():
         assert np.array_equal(arr, getattr(sim2.records, name)), name
     assert sim.events == sim2.events
+
+
+def test_a_crash_resets_its_requests_at_the_crash_not_before():
+    """What the task held is reset in the tick of the crash, so the per-minute errors never
+    come before the fault that caused them."""
+    from fargatesim.engine import Simulation
+    from fargatesim.scenario import scenario_from_dict
+    at = 1800.0
+    sim = Simulation(scenario_from_dict({
+        "name": "crash-tick", "duration": "1h", "seed": 5,
+        "traffic": [{"constant": {"rps": 200}}],
+        "workload": {"cpu_ms": 20, "io_ms": 200},
+        "task_definition": {"cpu": 1024, "memory": 2048,
+                            "container_definitions": [{"name": "app", "port_mappings": [{"container_port": 80}]}]},
+        "service": {"desired_count": 4},
+        "faults": [{"type": "task_crash", "at": at, "count": 1}],
+    })).run()
+    resets = sim.records.reset_on_stop
+    crash_tick = int(at / sim.tick)
+    assert resets.sum() > 0
+    assert resets[:crash_tick].sum() == 0 and resets[crash_tick] == resets.sum()

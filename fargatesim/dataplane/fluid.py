@@ -100,11 +100,12 @@ class FluidDataPlane:
         pending = int(self.pending[:, slot, :].sum())
         lost = pending
         # Requests that arrived late in the last tick and end within a tick were counted ok
-        # already; Little's law says how many are still running at the tick's end.
+        # already; Little's law says how many are still running at the tick's end. They are
+        # reset now, at tick k, like the rest.
         if k > 0:
             running = min(max(0, int(round(self.inflight[slot])) - pending), int(rec.ok[k - 1]))
             rec.ok[k - 1] -= running
-            rec.reset_on_stop[k - 1] += running
+            rec.reset_on_stop[min(k, rec.n_ticks - 1)] += running
             lost += running
         self.pending[:, slot, :] = 0
         self.backlog[slot] = 0.0
