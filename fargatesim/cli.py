@@ -371,6 +371,13 @@ class Progress:
             sys.stderr.write("\n")
 
 
+def _scaling_line(scaling: dict) -> str:
+    changed = scaling["scale_out"] + scaling["scale_in"]
+    held = scaling["activities"] - changed
+    return (f"{scaling['scale_out']} out, {scaling['scale_in']} in"
+            + (f"; {held} times not scaled (reasons in events.csv)" if held > 0 else ""))
+
+
 def _run(args) -> int:
     from .engine import SimulationError, Simulation
     from .results import Result
@@ -487,8 +494,7 @@ def human_summary(result, out: Path | None = None) -> str:
         f"  tasks     {t['min_running']}..{t['max_running']} running (mean {t['mean_running']}), "
         f"{t['task_hours']} task-hours",
         f"  CPU       mean {s['cpu_utilization']['mean']} %, max {s['cpu_utilization']['max']} % (1-min averages)",
-        f"  scaling   {s['scaling']['activities']} activities "
-        f"({s['scaling']['scale_out']} out, {s['scaling']['scale_in']} in)",
+        f"  scaling   {_scaling_line(s['scaling'])}",
         f"  SLO       {'met' if slo['met'] else 'MISSED'} (error rate {slo['error_rate']}"
         + (f", p99 over target for {slo['latency_p99_ms_violation_minutes']} min" if slo['latency_p99_ms_violation_minutes'] is not None else "")
         + ")",
