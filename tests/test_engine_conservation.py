@@ -61,7 +61,12 @@ def scenarios(draw):
                   st.integers(0, duration), st.integers(1, 3)),
         st.builds(lambda mtbf: {"type": "task_crash", "mtbf": mtbf}, st.integers(300, 7200)),
         st.builds(lambda at, n: {"type": "task_unhealthy", "at": at, "count": n},
-                  st.integers(0, duration), st.integers(1, 3))), max_size=3))
+                  st.integers(0, duration), st.integers(1, 3)),
+        st.builds(lambda at, d, z: {"type": "az_outage", "at": at, "duration": d, "zone": z},
+                  st.integers(0, duration), st.integers(1, duration), st.integers(1, 3)),
+        # From a task's whole life in the run to a kill every minute or so.
+        st.builds(lambda rate: {"type": "memory_leak", "mb_per_hour": rate},
+                  st.sampled_from([500, 5000, 50000]))), max_size=3))
     actions = draw(st.lists(st.builds(lambda at, v: {"type": "set_desired_count", "at": at, "value": v},
                                       st.integers(0, duration), st.integers(0, 6)), max_size=3))
     return {
