@@ -100,3 +100,11 @@ def test_unhealthy_task_replacement_matches_its_description():
     unused = [t for t, k, subj, d in sim.events
               if k == "target_state" and subj == broken and d.startswith("draining -> unused")]
     assert unused == [pytest.approx(serving[0] + s.target_group.deregistration_delay)]
+
+
+def test_the_readme_lists_every_scenario_with_its_question():
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    rows = [line for line in readme.splitlines() if line.startswith("| `") and line.rstrip().endswith("? |")]
+    listed = " ".join(rows)
+    missing = [p.name for p in SCENARIOS if f"`{p.name}`" not in listed]
+    assert not missing, f"README's scenario table leaves out {missing}"
