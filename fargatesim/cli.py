@@ -362,9 +362,11 @@ class Progress:
         if elapsed < 1.5 and fraction < 1.0:
             return
         bar = "#" * int(30 * fraction)
-        eta = elapsed / fraction - elapsed if fraction > 0 else 0
-        sys.stderr.write(f"\r{self.label} [{bar:<30}] {fraction:5.1%} "
-                         f"{elapsed:5.1f}s elapsed, ~{eta:4.1f}s left ")
+        # Simulated time is not wall time (a peak costs more than a quiet night), so the first
+        # tenth gives no estimate rather than a wrong one.
+        left = (f"~{elapsed / fraction - elapsed:4.1f}s left" if fraction >= 0.1
+                else "estimating time left")
+        sys.stderr.write(f"\r{self.label} [{bar:<30}] {fraction:5.1%} {elapsed:5.1f}s elapsed, {left} ")
         sys.stderr.flush()
         self.shown = True
         if fraction >= 1.0:

@@ -252,3 +252,5 @@ def test_run_shows_progress_on_a_terminal_unless_quiet(tmp_path, capsys, monkeyp
         assert "simulating" not in err
     else:
         assert "simulating tiny [" in err and "100.0%" in err and err.rstrip().endswith("left")
+        # No estimate from the first tenth of the run, one from then on.
+        assert "0.0% " in err and "estimating time left" in err and "s left" in err
