@@ -22,7 +22,7 @@ from .distributions import Distribution
 from .errors import Invalid
 from .fields import Duration, DurationDistribution, Model, PositiveInt, TimeZone, integer, seconds
 from .schedules import Schedule, parse_schedule
-from .task import EphemeralStorage, RuntimePlatform, _check_fargate_size
+from .task import EphemeralStorage, FargateSize, RuntimePlatform, _check_fargate_size
 
 # Lambda requires this much of the account's concurrency to stay unreserved (developer guide,
 # configuration-concurrency).
@@ -71,7 +71,7 @@ class LambdaSettings(Model):
         return self.account_concurrency
 
 
-class Job(Model):
+class Job(FargateSize, Model):
     """Work that runs to completion: `count` runs at each firing of `schedule`, or once at `at`."""
 
     name: str = Field(min_length=1)
@@ -109,14 +109,6 @@ class Job(Model):
             raise Invalid(f"expected timezone only with a schedule (it applies to at() and cron()); got {self.timezone!r}",
                           "timezone")
         return self
-
-    @property
-    def vcpu(self) -> float:
-        return self.cpu / 1024
-
-    @property
-    def memory_gib(self) -> float:
-        return self.memory / 1024
 
     @property
     def architecture(self) -> str:

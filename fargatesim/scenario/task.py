@@ -107,14 +107,9 @@ class EphemeralStorage(Model):
     size_in_gib: integer(ge=20, le=200) = 20
 
 
-class TaskDefinition(Model):
-    family: str = Field("app", min_length=1)  # the scenario fills in the service name
-    cpu: int  # CPU units, 1024 = 1 vCPU
-    memory: int  # MiB
-    runtime_platform: RuntimePlatform = RuntimePlatform()
-    ephemeral_storage: EphemeralStorage = EphemeralStorage()
-    startup: DurationDistribution = Distribution.uniform(30.0, 60.0)  # (sim) PROVISIONING..RUNNING
-    container_definitions: tuple[ContainerDefinition, ...] = Field(min_length=1)
+class FargateSize:
+    """What a task definition and a job derive from their `cpu` (units) and `memory` (MiB)
+    fields (no annotations here, so that the models keep their own field order)."""
 
     @property
     def vcpu(self) -> float:
@@ -123,6 +118,16 @@ class TaskDefinition(Model):
     @property
     def memory_gib(self) -> float:
         return self.memory / 1024
+
+
+class TaskDefinition(FargateSize, Model):
+    family: str = Field("app", min_length=1)  # the scenario fills in the service name
+    cpu: int  # CPU units, 1024 = 1 vCPU
+    memory: int  # MiB
+    runtime_platform: RuntimePlatform = RuntimePlatform()
+    ephemeral_storage: EphemeralStorage = EphemeralStorage()
+    startup: DurationDistribution = Distribution.uniform(30.0, 60.0)  # (sim) PROVISIONING..RUNNING
+    container_definitions: tuple[ContainerDefinition, ...] = Field(min_length=1)
 
     @property
     def app_container(self) -> ContainerDefinition:
