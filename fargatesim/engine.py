@@ -26,7 +26,7 @@ from .traffic import rate_curve, sample_arrivals
 
 # One independent random stream per component, in a fixed order: adding a component at the
 # end never changes the numbers the others draw.
-STREAMS = ("arrivals", "routing", "startup", "faults", "dataplane", "autoscaling", "sessions")
+STREAMS = ("arrivals", "routing", "startup", "faults", "dataplane", "autoscaling", "sessions", "memory_leak")
 # How far the data plane computes ahead of the control plane in one stretch. Most control
 # events only read it (health checks, metrics); one that changes routing cuts the stretch back,
 # and what was computed past the cut is thrown away. The look-ahead adapts: after a cut stretch
@@ -91,8 +91,6 @@ class Simulation:
         self.snapshots: list[tuple[float, dict]] = []
         self._dirty = True
         self._view = None
-        self._stretch_start = 0      # the tick the data plane's last stretch started at
-        self._cut = False            # the last stretch was cut back by a change of routing
 
         self.env = simpy.Environment()
         self.dataplane = make_dataplane(
@@ -105,7 +103,8 @@ class Simulation:
                                         on_change=self._target_changed, record_event=self.event)
         self.service = Service(self.env, s, target_group=self.target_group, dataplane=self.dataplane,
                                rng=self.rng["startup"], record_event=self.event, touch=self.touch)
-        install_faults(self.env, self.service, s.faults, self.rng["faults"], self.event)
+        install_faults(self.env, self.service, s.faults, self.rng["faults"], self.event,
+                       leak_rng=self.rng["memory_leak"])
         install_actions(self.env, self.service, s.actions, self.event)
         self.env.process(self.target_group.health_checks(self._health_response))
         self.metrics = MetricStore(self.records, self.tick, self.app, self._counts_at)
@@ -165,9 +164,7 @@ class Simulation:
         if self._dirty or self._view is None:
             new = self.target_group.view(self.service.tasks_up(), self.env.now)
             if not new.same_as(self._view):
-                k = self._k_now()
-                self._cut = self._cut or k < self.dataplane.k
-                self.dataplane.truncate(k)
+                self.dataplane.truncate(self._k_now())
                 self._view = new
             self._snapshot()
             self._dirty = False
@@ -192,18 +189,20 @@ class Simulation:
         longest = max(1, int(min(ahead, LOOKAHEAD_S) / self.tick))
         shortest = min(longest, max(1, int(SHORTEST_LOOKAHEAD_S / self.tick)))
         lookahead = longest
+        # Where the last stretch started and the end it was asked for: anything that rewound
+        # the data plane since (a change of routing, a task killed) left it short of that end.
+        start = asked = 0
         next_report, wall0 = 0.0, _time.monotonic()
         while True:
             view = self.view()
             t_next = min(env.peek(), end)
             k_next = int(math.floor(t_next / self.tick + 1e-9))
             if dp.k < k_next:
-                used = dp.k - self._stretch_start
                 if ADAPTIVE_LOOKAHEAD:
-                    lookahead = (min(longest, max(shortest, 2 * used)) if self._cut
+                    lookahead = (min(longest, max(shortest, 2 * (dp.k - start))) if dp.k < asked
                                  else min(longest, 4 * lookahead))
-                self._stretch_start, self._cut = dp.k, False
-                dp.advance(max(k_next, dp.k + lookahead), view)
+                start, asked = dp.k, max(k_next, dp.k + lookahead)
+                dp.advance(asked, view)
             if t_next >= end:
                 break
             env.step()

@@ -78,7 +78,7 @@ def classify(events: pd.DataFrame | None) -> list[tuple[Mark, np.ndarray]]:
         if k == "fault":
             marks[i] = FAULTS.get(d.split(":", 1)[0].strip(), OTHER_FAULT)
         elif k == "scaling_activity" and not d.startswith("not scaled"):
-            marks[i] = SCALE_OUT if "scale-out" in d else SCALE_IN if "scale-in" in d else SCALING
+            marks[i] = SCALE_OUT if d.startswith("scale-out:") else SCALE_IN if d.startswith("scale-in:") else SCALING
         elif k == "service" and d.startswith("AZ rebalancing"):
             marks[i] = AZ_REBALANCING
         elif k in ACTIONS:

@@ -153,3 +153,25 @@ def test_the_overview_marks_the_outage_its_end_and_the_rebalancing():
     assert marks[FAULTS["az_outage over"].label] == [AT + DURATION]
     assert marks[AZ_REBALANCING.label] == [AT + DURATION]
     assert "operator action" not in marks
+
+
+def test_overlapping_outages_of_a_zone_end_with_the_last():
+    s = scenario().to_dict()
+    s["faults"] = [{"type": "az_outage", "at": AT, "duration": DURATION, "zone": 2},
+                   {"type": "az_outage", "at": AT + 600, "duration": DURATION, "zone": 2}]
+    sim = Simulation(scenario_from_dict(s)).run()
+    end = AT + 600 + DURATION
+    assert in_zone_at(sim, end - 1)[2] == 0
+    assert not any(e[1] == "service" and "AZ rebalancing" in e[3] and e[0] < end for e in sim.events)
+    assert any("still out" in e[3] for e in sim.events if e[0] == AT + DURATION)
+    assert in_zone_at(sim, end + CHECK_INTERVAL_S + 60 + 3 * INTERVAL + 60)[2] == 2
+
+
+def test_a_replacement_takes_the_zone_of_the_task_it_replaces():
+    # No outage: an unhealthy task's replacement goes to its zone, so no rebalancing follows.
+    s = scenario().to_dict()
+    s["faults"] = [{"type": "task_unhealthy", "at": AT, "count": 1}]
+    sim = Simulation(scenario_from_dict(s)).run()
+    replaced = [t for t in sim.service.tasks if t.replacing is not None]
+    assert len(replaced) == 1 and replaced[0].zone == replaced[0].replacing.zone
+    assert not any("AZ rebalancing" in e[3] for e in sim.events)

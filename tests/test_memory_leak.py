@@ -76,8 +76,8 @@ def test_memory_utilisation_climbs_at_the_leak_rate():
 
 
 def test_the_request_engine_counts_the_same_leak():
-    _, fluid = run(desired=2, duration="2h")
-    _, exact = run(desired=2, duration="2h", engine="requests")
+    _, fluid = run(desired=2, duration="2h", rps=10)
+    _, exact = run(desired=2, duration="2h", engine="requests", rps=10)
     np.testing.assert_allclose(exact.timeseries["memory_utilization"], fluid.timeseries["memory_utilization"],
                                atol=0.2)
 

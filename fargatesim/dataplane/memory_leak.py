@@ -22,10 +22,6 @@ class MemoryLeak:
         """The app of `slot` has leaked since time t (earlier than now for a task already running)."""
         self._since[slot] = float(t)
 
-    def leaked_mb(self, slot: int, t: float) -> float:
-        since = self._since.get(slot)
-        return 0.0 if since is None else self.rate * max(0.0, t - since)
-
     def mb(self, slots: np.ndarray, k0: int, n: int, tick: float) -> np.ndarray | float:
         """MiB leaked by the apps of `slots` together, at the middle of each tick of [k0, k0 + n)."""
         if not self.rate or not len(slots):

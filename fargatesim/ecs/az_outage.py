@@ -32,9 +32,11 @@ def install_az_outage(env, service, fault, record_event) -> None:
 
 
 def _zone_fails(env, service, zone: int, fault, record_event) -> None:
-    service.impaired_zones.add(zone)
-    cut_off = [t for t in service.tasks if t.zone == zone and t.state in (TaskState.RUNNING, TaskState.DEACTIVATING)]
-    starting = [t for t in service.tasks if t.zone == zone and t.state in _STARTING and not t.stop_requested]
+    # Outages of one zone may overlap: the zone is back when the last of them ends.
+    service.impaired_zones[zone] = service.impaired_zones.get(zone, 0) + 1
+    here = [t for t in service.active() if t.zone == zone]
+    cut_off = [t for t in here if t.state in CONTAINERS_UP and not t.unreachable]
+    starting = [t for t in here if t.state in _STARTING and not t.stop_requested]
     record_event(env.now, "fault", f"zone {zone + 1}",
                  f"az_outage: zone {zone + 1} unreachable for {fault.duration:g} s "
                  f"({len(cut_off)} tasks cut off, {len(starting)} starting)")
@@ -46,9 +48,14 @@ def _zone_fails(env, service, zone: int, fault, record_event) -> None:
 
 
 def _zone_returns(env, service, zone: int, record_event) -> None:
-    service.impaired_zones.discard(zone)
+    service.impaired_zones[zone] -= 1
+    if service.impaired_zones[zone]:
+        record_event(env.now, "fault", f"zone {zone + 1}",
+                     f"az_outage over: zone {zone + 1} still out (another outage of it goes on)")
+        return
+    del service.impaired_zones[zone]
     back = 0
-    for task in service.tasks:
+    for task in service.active():
         if task.zone == zone and task.unreachable:
             task.unreachable = False
             back += task.state in CONTAINERS_UP

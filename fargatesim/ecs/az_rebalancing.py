@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+from .placement import zone_for_new_task
 from .task import TaskState
 
 CHECK_INTERVAL_S = 60.0
@@ -44,7 +45,7 @@ def rebalance_once(env, service, record_event) -> int:
         if len(counts) < 2:
             break
         busiest = max(counts, key=lambda z: (counts[z], -z))
-        emptiest = min(counts, key=lambda z: (counts[z], z))
+        emptiest = zone_for_new_task(service.counted(), service.cfg.availability_zones, service.impaired_zones)
         if counts[busiest] - counts[emptiest] <= 1:
             break
         candidates = [t for t in service.counted() if t.zone == busiest and t.state is TaskState.RUNNING]

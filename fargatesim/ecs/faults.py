@@ -5,11 +5,12 @@ from __future__ import annotations
 from .task import TaskState
 
 
-def install_faults(env, service, faults, rng, record_event) -> None:
+def install_faults(env, service, faults, rng, record_event, *, leak_rng) -> None:
+    """`leak_rng`: the memory leak's own stream (its draws must not move the other faults')."""
     if service.dp.leak:
         # Every memory_leak fault is in the data plane's one rate; one watch per task kills.
         from .out_of_memory import install_memory_leak
-        install_memory_leak(env, service, rng, record_event)
+        install_memory_leak(env, service, leak_rng, record_event)
     for fault in faults:
         if fault.type == "task_crash" and fault.mtbf is not None:
             service.on_running.append(_crash_after_lifetime(env, service, fault.mtbf, rng, record_event))

@@ -16,10 +16,10 @@ from .capacity_providers import Strategy
 from .task import Task, TaskState
 
 
-def zone_for_new_task(live: list[Task], zones: int, out: set[int] = frozenset()) -> int:
-    """The zone with the fewest live tasks, among those not out (an az_outage); if every zone
+def zone_for_new_task(tasks: list[Task], zones: int, out=frozenset()) -> int:
+    """The zone with the fewest of `tasks`, among those not `out` (an az_outage); if every zone
     is out, the task goes where it would have gone and waits there with the others."""
-    counts = Counter(t.zone for t in live)
+    counts = Counter(t.zone for t in tasks)
     usable = [z for z in range(zones) if z not in out] or list(range(zones))
     return min(usable, key=lambda z: (counts[z], z))
 

@@ -59,7 +59,7 @@ class Service:
         self._names_provider = bool(self.cfg.capacity_provider_strategy)
         _check_spot_platform(scenario)
         self.cluster = _ec2_cluster(env, scenario, record_event) if self.cfg.launch_type == "EC2" else None
-        self.impaired_zones: set[int] = set()       # zones out (az_outage)
+        self.impaired_zones: dict[int, int] = {}    # zones out (az_outage): how many outages each
         self.rebalancing: set[Task] = set()         # tasks moving zone, until their replacement is healthy
         if self.cfg.availability_zone_rebalancing == "ENABLED" and self.cfg.availability_zones > 1:
             from .az_rebalancing import rebalance_process
@@ -69,6 +69,10 @@ class Service:
         return int(self.env.now / self.dp.tick + 1e-9)
 
     # ---------------------------------------------------------------- queries
+    def active(self) -> list[Task]:
+        """The tasks not STOPPED yet, in launch order."""
+        return list(self._active)
+
     def live(self) -> list[Task]:
         return [t for t in self._active if t.live]
 
@@ -141,7 +145,8 @@ class Service:
         provider = (EC2 if self.cluster is not None
                     else self.strategy.provider_for_new_task(Counter(t.capacity_provider for t in current)))
         if zone is None:
-            zone = zone_for_new_task(self.live(), self.cfg.availability_zones, self.impaired_zones)
+            # A task being replaced does not count: its replacement takes its zone's place.
+            zone = zone_for_new_task(self.counted(), self.cfg.availability_zones, self.impaired_zones)
         task = Task(slot=len(self.tasks), zone=zone, created_at=self.env.now, revision=self.revision,
                     capacity_provider=provider, unreachable=zone in self.impaired_zones)
         self.tasks.append(task)
