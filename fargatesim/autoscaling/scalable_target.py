@@ -131,7 +131,7 @@ class ScalableTarget:
             self.scale_in_cooldown_until = now + rec.scale_in_cooldown
             return
         for capacity, rec in wants:
-            if in_out_cooldown and rec.relative and rec.capacity > rec.base:
+            if self._counts_last_scale_out(rec, in_out_cooldown):
                 # The step was already taken by the scale-out that started the cooldown.
                 self._not_scaled(rec, "ScaleOutCooldown", capacity,
                                  f"wants {capacity} counting the last scale-out's tasks as there; "
@@ -140,10 +140,15 @@ class ScalableTarget:
             # A target tracking alarm asks for one direction only: AlarmHigh never removes.
             self._not_scaled(rec, "AlreadyAtDesiredCapacity", capacity, f"wants {capacity}")
 
+    @staticmethod
+    def _counts_last_scale_out(rec: Recommendation, in_out_cooldown: bool) -> bool:
+        """A step out inside a scale-out cooldown: the capacity added by the scale-out that
+        started the cooldown counts as there, so the step applies to the capacity before it
+        and a larger step adds only the difference."""
+        return in_out_cooldown and rec.relative and rec.capacity > rec.base
+
     def _candidate(self, rec: Recommendation, in_out_cooldown: bool) -> int:
-        if rec.relative and in_out_cooldown and rec.capacity > rec.base:
-            # The capacity added by the scale-out that started the cooldown counts as there:
-            # the step applies to the capacity before it, so a larger step adds the difference.
+        if self._counts_last_scale_out(rec, in_out_cooldown):
             return self.scale_out_base + (rec.capacity - rec.base)
         return rec.capacity
 

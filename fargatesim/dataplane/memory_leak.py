@@ -13,20 +13,23 @@ import numpy as np
 class MemoryLeak:
     def __init__(self, rate_mb_per_s: float):
         self.rate = float(rate_mb_per_s)
-        self._since: dict[int, float] = {}
+        self._since = np.full(0, np.nan)      # per slot; NaN: never leaked
 
     def __bool__(self) -> bool:
         return self.rate > 0
 
     def start(self, slot: int, t: float) -> None:
         """The app of `slot` has leaked since time t (earlier than now for a task already running)."""
+        if slot >= len(self._since):
+            self._since = np.concatenate([self._since, np.full(slot + 1 - len(self._since), np.nan)])
         self._since[slot] = float(t)
 
     def mb(self, slots: np.ndarray, k0: int, n: int, tick: float) -> np.ndarray | float:
         """MiB leaked by the apps of `slots` together, at the middle of each tick of [k0, k0 + n)."""
         if not self.rate or not len(slots):
             return 0.0
-        since = np.array([self._since.get(int(s), np.nan) for s in slots])
+        slots = np.asarray(slots)
+        since = self._since[slots[slots < len(self._since)]]
         since = since[np.isfinite(since)]
         if not len(since):
             return 0.0
