@@ -168,6 +168,38 @@ def test_several_target_tracking_policies_scale_in_only_when_all_agree():
     assert sim2.service.desired_count < 8
 
 
+DATA = Path(__file__).resolve().parent / "data"
+
+
+def test_cpu_and_memory_target_tracking_settle_at_the_largest_capacity():
+    # At 3 tasks CPU (40 %, AlarmLow in ALARM) still wants 3 and memory wants 2: the largest
+    # capacity holds the service at 3; it never goes to 2 and back (which it did every 30 minutes).
+    sim = Simulation(load_scenario(DATA / "cpu-and-memory-target-tracking.yaml")).run()
+    decisions = sim.scalable_target.decisions
+    changes = [(d.kind, d.old, d.new) for d in decisions if d.kind in ("scale-out", "scale-in")]
+    assert changes == [("scale-in", 4, 3)]
+    first_in = next(d.t for d in decisions if d.kind == "scale-in")
+    assert first_in < 3600
+    counts = [snap["desired_count"] for t, snap in sim.snapshots if t >= first_in]
+    assert set(counts) == {3}
+    # Memory's AlarmLow kept asking for fewer; each time CPU's 3 decided.
+    held = [d for d in decisions if d.policy == "memory-80" and d.kind == "not-scaled"]
+    assert held and all(d.wanted == 3 and d.reason == "AlreadyAtDesiredCapacity" for d in held)
+
+
+def test_two_step_policies_stop_at_the_larger_step_during_their_cooldown():
+    # +3 and +200 % on CPU >= 70 % from 10 tasks: 10 -> 30, then nothing more while the
+    # 20-minute cooldown runs, however many of the 30 tasks are running when the alarm repeats.
+    sim = Simulation(load_scenario(DATA / "two-step-policies-in-a-cooldown.yaml")).run()
+    decisions = sim.scalable_target.decisions
+    assert [(d.kind, d.old, d.new, d.policy) for d in decisions if d.kind == "scale-out"] == [
+        ("scale-out", 10, 30, "plus-200-percent")]
+    repeats = [d for d in decisions if d.kind == "not-scaled"]
+    assert repeats and {d.reason for d in repeats} == {"ScaleOutCooldown"}
+    assert max(snap["desired_count"] for _, snap in sim.snapshots) == 30
+    assert sim.service.running_count() == 30
+
+
 def test_scale_out_ends_a_running_scale_in_cooldown():
     s = scenario_from_dict(_base(
         [{"constant": {"rps": 10}}, {"steps": [{"at": 1800, "rps": 300}]}],

@@ -4,13 +4,17 @@ A simpy clock and a stand-in service let each rule be driven exactly: which reco
 arrives when, with how many tasks running. The engine-level properties of the same rules over
 random traffic are in test_autoscaling_engine.py.
 """
+import math
 from types import SimpleNamespace
 
+import numpy as np
 import simpy
+from hypothesis import given, settings, strategies as st
 
-from fargatesim.autoscaling.policies import StepScalingPolicy
+from fargatesim.autoscaling.policies import StepScalingPolicy, TargetTrackingPolicy
 from fargatesim.autoscaling.scalable_target import Recommendation, ScalableTarget
-from fargatesim.cloudwatch.alarms import MetricAlarm
+from fargatesim.autoscaling.target_tracking import metric_of, target_tracking_capacity
+from fargatesim.cloudwatch.alarms import AlarmEvaluator, MetricAlarm
 
 
 class Service:
@@ -38,9 +42,9 @@ def make_target(desired, *, running=None, min_capacity=1, max_capacity=20):
     return env, service, target, events
 
 
-def rec(capacity, base, *, policy="p", relative=False, direction="any", cooldown=300.0, holds=None):
+def rec(capacity, base, *, policy="p", relative=False, direction="any", cooldown=300.0, settle=None):
     return Recommendation(policy=policy, capacity=capacity, base=base, why="test", scale_out_cooldown=cooldown,
-                          scale_in_cooldown=cooldown, relative=relative, direction=direction, holds=holds)
+                          scale_in_cooldown=cooldown, relative=relative, direction=direction, settle=settle)
 
 
 def at(env, t, action):
@@ -54,13 +58,13 @@ def last_decision(target):
     return target.decisions[-1]
 
 
-def step_policy(target, service, adjustment_type, steps, cooldown=300):
+def step_policy(target, service, adjustment_type, steps, cooldown=300, *, name="step", min_adjustment_magnitude=None):
     cfg = SimpleNamespace(adjustment_type=adjustment_type, metric_aggregation_type="Average", cooldown=cooldown,
-                          min_adjustment_magnitude=None,
+                          min_adjustment_magnitude=min_adjustment_magnitude,
                           step_adjustments=[SimpleNamespace(metric_interval_lower_bound=lo,
                                                             metric_interval_upper_bound=hi, scaling_adjustment=adj)
                                             for lo, hi, adj in steps])
-    policy = SimpleNamespace(name="step", step_scaling_policy_configuration=cfg)
+    policy = SimpleNamespace(name=name, step_scaling_policy_configuration=cfg)
     return StepScalingPolicy(policy, target, service)
 
 
@@ -74,7 +78,7 @@ def alarm(threshold, operator, *values):
 
 # ---------------------------------------------------------------------- scale-out cooldown
 def test_a_larger_step_during_the_scale_out_cooldown_adds_only_the_difference():
-    # aws-behaviour.md 1.4: capacity added by the scale-out that started the cooldown counts as
+    # aws-behaviour.md 2.4: capacity added by the scale-out that started the cooldown counts as
     # already there. 4 tasks; +2 -> 6; the new tasks are still starting (4 running) when a +3
     # arrives: 4 + 3 = 7, one more, not 6 + 3.
     env, service, target, _ = make_target(4)
@@ -151,7 +155,7 @@ def test_scale_out_beats_scale_in_at_the_same_instant():
 
 def test_a_target_tracking_scale_in_waits_for_its_peers_and_says_so():
     env, service, target, events = make_target(10)
-    at(env, 0, lambda: target.recommend(rec(6, 10, direction="in", holds=lambda: False)))
+    at(env, 0, lambda: target.recommend(rec(6, 10, direction="in", settle=lambda: None)))
     env.run(until=1)
     assert service.desired_count == 10
     assert last_decision(target).reason == "OtherPoliciesNotReadyToScaleIn"
@@ -264,10 +268,6 @@ def test_disable_scale_in_keeps_alarm_low_from_removing_tasks():
 def test_an_alarm_in_alarm_invokes_its_actions_at_every_evaluation():
     # aws-behaviour.md 8: Application Auto Scaling's alarms repeat their action every period they
     # stay in ALARM (that is how a step policy keeps stepping), and stop when they leave it.
-    import numpy as np
-
-    from fargatesim.cloudwatch.alarms import AlarmEvaluator
-
     series = [10, 10, 80, 80, 80, 80, 10, 10]
     store = SimpleNamespace(datapoints=lambda ns, metric, period, stat, first, stop:
                             np.array(series[first:stop], dtype=float))
@@ -300,3 +300,186 @@ def test_a_step_out_during_chained_cooldowns_never_removes_tasks():
     env.run(until=121)
     assert [(d.kind, d.new) for d in target.decisions] == [("scale-out", 13), ("scale-out", 15), ("not-scaled", 15)]
     assert last_decision(target).reason == "ScaleOutCooldown" and service.desired_count == 15
+
+
+# ---------------------------------------------------------------------- percentage steps in a cooldown
+def two_step_policies(target, service):
+    """Issue 10's pair on one CPU >= 70 alarm: +3 tasks, and +200 %; cooldowns of 1,200 s."""
+    plus3 = step_policy(target, service, "ChangeInCapacity", [(0, None, 3)], cooldown=1200, name="plus-3")
+    triple = step_policy(target, service, "PercentChangeInCapacity", [(0, None, 200)], cooldown=1200,
+                         name="plus-200-percent")
+    return plus3, triple
+
+
+def test_a_percentage_step_inside_the_scale_out_cooldown_does_not_compound():
+    # 10 tasks: the first alarm minute takes 10 -> 30 (200 % wins over +3). The alarm stays in
+    # ALARM while the new tasks start; 200 % of the 10 before the cooldown's scale-out is 30,
+    # already there, so nothing more is added however many of the 30 are running by then.
+    env, service, target, _ = make_target(10, max_capacity=100)
+    policies = two_step_policies(target, service)
+    breach = alarm(70, "GreaterThanOrEqualToThreshold", 85.0)
+    for t, running in [(0, 10), (60, 10), (120, 22), (180, 30)]:
+        def act(running=running):
+            service.running = running
+            for policy in policies:
+                policy(breach, env.now)
+        at(env, t, act)
+    env.run(until=181)
+    assert [(d.kind, d.new) for d in target.decisions if d.kind != "not-scaled"] == [("scale-out", 30)]
+    assert service.desired_count == 30
+    assert {d.reason for d in target.decisions if d.kind == "not-scaled"} == {"ScaleOutCooldown"}
+
+
+def test_a_larger_percentage_step_inside_the_cooldown_adds_only_the_difference():
+    # The same alarm with a higher step: +400 % from 95 (offset 25). Of the 10 before the
+    # cooldown that is 50; 30 are there, so 20 more, not 400 % of the 30 running.
+    env, service, target, _ = make_target(10, max_capacity=200)
+    policy = step_policy(target, service, "PercentChangeInCapacity", [(0, 25, 200), (25, None, 400)],
+                         cooldown=1200)
+    at(env, 0, lambda: policy(alarm(70, "GreaterThanOrEqualToThreshold", 85.0), env.now))
+    def hotter():
+        service.running = 30
+        policy(alarm(70, "GreaterThanOrEqualToThreshold", 96.0), env.now)
+    at(env, 120, hotter)
+    env.run(until=121)
+    assert [(d.kind, d.old, d.new) for d in target.decisions] == [("scale-out", 10, 30), ("scale-out", 30, 50)]
+
+
+def test_min_adjustment_magnitude_inside_the_cooldown_counts_from_the_capacity_before_it():
+    # 10 % of 10 is 1, raised to 5: 15. With the 15 running, 10 % of 15 (1, raised to 5) would
+    # ask for 20; counted from the 10 before the cooldown it is 15 again, already there.
+    env, service, target, _ = make_target(10, max_capacity=100)
+    policy = step_policy(target, service, "PercentChangeInCapacity", [(0, None, 10)], cooldown=600,
+                         min_adjustment_magnitude=5)
+    at(env, 0, lambda: policy(alarm(70, "GreaterThanOrEqualToThreshold", 80.0), env.now))
+    def again():
+        service.running = 15
+        policy(alarm(70, "GreaterThanOrEqualToThreshold", 80.0), env.now)
+    at(env, 60, again)
+    at(env, 601, again)   # after the cooldown, 10 % of the 15 running, raised to 5: 20
+    env.run(until=602)
+    assert [(d.kind, d.new, d.reason if d.kind == "not-scaled" else "") for d in target.decisions] == [
+        ("scale-out", 15, ""), ("not-scaled", 15, "ScaleOutCooldown"), ("scale-out", 20, "")]
+
+
+# ---------------------------------------------------------------------- several target tracking policies
+# Predefined metric types by a short name: CPU and memory at 60 and 20 seconds, and requests.
+METRIC_TYPES = {"cpu": "ECSServiceAverageCPUUtilization", "memory": "ECSServiceAverageMemoryUtilization",
+                "cpu-20s": "ECSServiceAverageCPUUtilizationHighResolution",
+                "memory-20s": "ECSServiceAverageMemoryUtilizationHighResolution",
+                "requests": "ALBRequestCountPerTarget"}
+
+
+class MetricSeries:
+    """A metric store holding one drawn series of datapoints per policy (period index -> value);
+    the tasks behind a datapoint are unknown, so target tracking uses the running count."""
+
+    def __init__(self, series: dict[str, list[float]]):
+        self.series = {metric_of({"predefined_metric_specification": {"predefined_metric_type": METRIC_TYPES[k]}})
+                       [1:4:2]: v for k, v in series.items()}
+
+    def datapoints(self, namespace, metric, period, statistic, first, stop):
+        values = self.series[(metric, period)]
+        return np.array([values[i] if i < len(values) else np.nan for i in range(first, stop)], dtype=float)
+
+    def tasks_behind(self, namespace, metric, period, index):
+        return None
+
+
+def tt_config(name, target, *, disable_scale_in=False, low_datapoints=15, cooldown=0):
+    cfg = SimpleNamespace(target_value=target, alarm_low_ratio=0.9, alarm_high_datapoints=3,
+                          predefined_metric_specification=SimpleNamespace(predefined_metric_type=METRIC_TYPES[name]),
+                          alarm_low_datapoints=low_datapoints, capacity_basis="measured",
+                          disable_scale_in=disable_scale_in, scale_out_cooldown=cooldown, scale_in_cooldown=cooldown)
+    return SimpleNamespace(name=name, target_tracking_scaling_policy_configuration=cfg)
+
+
+def tracking_service(desired, series, configs, *, min_capacity=1, max_capacity=10):
+    """The scalable target with real target tracking policies on a simpy clock; the stand-in
+    service runs what it is asked for at once."""
+    env, service, target, events = make_target(desired, min_capacity=min_capacity, max_capacity=max_capacity)
+    service.set_desired = lambda value, cause, quiet=False: setattr(service, "running", value) or setattr(
+        service, "desired_count", value)
+    evaluator = AlarmEvaluator(env, MetricSeries(series), delay_of=lambda period: 0.0,
+                               record_event=lambda *e: events.append(e))
+    policies = [TargetTrackingPolicy(c, target, service, evaluator, resource_id="service/default/test")
+                for c in configs]
+    for p in policies:
+        p.peers = policies
+    return env, service, target, events
+
+
+def test_several_target_tracking_policies_scale_in_to_the_largest_capacity_among_them():
+    # Issue 10's service at 3 tasks: CPU 40 % (target 50, AlarmLow below 45, so in ALARM) wants
+    # ceil(3 x 40 / 50) = 3; memory 29 % (target 80) wants 2. Both are ready to scale in; the
+    # largest capacity, 3, decides: the service stays at 3.
+    env, service, target, events = tracking_service(
+        3, {"cpu": [40.0] * 40, "memory": [29.0] * 40}, [tt_config("cpu", 50), tt_config("memory", 80)])
+    env.run(until=40 * 60 + 1)
+    assert service.desired_count == 3
+    assert not [d for d in target.decisions if d.kind == "scale-in"]
+    held = [d for d in target.decisions if d.kind == "not-scaled" and d.policy == "memory"]
+    assert held and {d.reason for d in held} == {"AlreadyAtDesiredCapacity"} and held[0].wanted == 3
+    assert any("largest of the target tracking policies: cpu 3, memory 2" in e[3] for e in events)
+
+
+def test_the_scale_in_goes_to_the_largest_capacity_when_all_want_fewer():
+    # 10 tasks, CPU 30 % of 50 wants 6, memory 29 % of 80 wants 4: to 6, whichever alarm fires
+    # (the first instant both AlarmLows are in ALARM, 15 datapoints in).
+    env, service, target, _ = tracking_service(
+        10, {"cpu": [30.0] * 15, "memory": [29.0] * 15}, [tt_config("cpu", 50), tt_config("memory", 80)])
+    env.run(until=15 * 60 + 1)
+    assert [(d.kind, d.old, d.new) for d in target.decisions if d.kind != "not-scaled"] == [("scale-in", 10, 6)]
+
+
+def test_a_policy_on_another_period_holds_the_scale_in_with_its_latest_datapoint():
+    # A 20-second CPU policy and a 60-second memory policy alarm at different instants: when
+    # memory's AlarmLow asks for 2, CPU's latest datapoint (40 % of 50 at 3 tasks: 3) holds it.
+    env, service, target, _ = tracking_service(
+        3, {"cpu-20s": [40.0] * 120, "memory": [29.0] * 40},
+        [tt_config("cpu-20s", 50, low_datapoints=45), tt_config("memory", 80)])
+    env.run(until=40 * 60 + 1)
+    assert service.desired_count == 3
+    assert [d for d in target.decisions if d.policy == "memory"]     # memory did ask
+
+
+def test_a_policy_with_scale_in_disabled_need_not_be_ready_but_its_capacity_counts():
+    # CPU cannot scale in and sits at 44 % of 50 at 10 tasks (not below its AlarmLow's 45):
+    # memory may scale in alone (AWS: only policies with scale-in enabled must be ready), but
+    # not below CPU's ceil(10 x 44 / 50) = 9, which CPU's AlarmHigh would otherwise restore.
+    env, service, target, _ = tracking_service(
+        10, {"cpu": [44.0] * 15, "memory": [20.0] * 15},
+        [tt_config("cpu", 50, disable_scale_in=True), tt_config("memory", 80)])
+    env.run(until=15 * 60 + 1)
+    assert [(d.kind, d.new) for d in target.decisions if d.kind != "not-scaled"] == [("scale-in", 9)]
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.data(), desired=st.integers(1, 30),
+       names=st.lists(st.sampled_from(sorted(METRIC_TYPES)), min_size=1, max_size=4, unique=True))
+def test_no_target_tracking_scale_in_goes_below_what_any_policy_computes(data, desired, names):
+    """Any set of target tracking policies over any datapoints: every scale-in leaves at least
+    the capacity each policy's formula gives from its latest datapoint at that moment."""
+    minutes = 40
+    configs, series, periods = [], {}, {}
+    for name in names:
+        periods[name] = period = 20 if name.endswith("-20s") else 60
+        level = data.draw(st.floats(1, 100), label=f"{name} level")
+        n = minutes * 60 // period
+        series[name] = data.draw(st.lists(st.floats(0.5 * level, 1.1 * level), min_size=n, max_size=n),
+                                 label=f"{name} datapoints")
+        configs.append(tt_config(name, data.draw(st.sampled_from([20.0, 50.0, 80.0]), label=f"{name} target"),
+                                 disable_scale_in=data.draw(st.booleans(), label=f"{name} no scale-in"),
+                                 low_datapoints=data.draw(st.integers(1, 5), label=f"{name} AlarmLow datapoints"),
+                                 cooldown=data.draw(st.sampled_from([0, 60, 300]), label=f"{name} cooldown")))
+    env, service, target, _ = tracking_service(desired, series, configs, max_capacity=40)
+    env.run(until=minutes * 60 + 1)
+    scale_ins = [d for d in target.decisions if d.kind == "scale-in"]
+    for d in scale_ins:
+        for cfg in configs:
+            visible = int(math.floor(d.t / periods[cfg.name] + 1e-9))    # datapoints visible at once
+            if visible == 0:
+                continue
+            computed = target_tracking_capacity(cfg.target_tracking_scaling_policy_configuration, d.old,
+                                                series[cfg.name][visible - 1])
+            assert d.new >= computed, (d, cfg.name, computed)

@@ -288,3 +288,21 @@ def test_step_scaling_drops_fewer_connections_than_cpu_target_tracking_tuned_to_
     assert tt["connections"]["refused"] == step["connections"]["refused"] == 0
     assert step["connections"]["dropped"] <= 0.75 * tt["connections"]["dropped"]
     assert step["cost"]["usd"] < tt["cost"]["usd"]
+
+
+def test_the_step_policys_cooldown_waits_for_new_tasks_to_show_in_the_metric():
+    """The day starts above 2,500 connections per task. New tasks show in connections per task
+    about five minutes after the scale-out (a minute to start, then three before their minute's
+    datapoint is published), so with the scenario's cooldown (300 s) one scale-out does; with
+    120 s the alarm, still on the old ratio, applies its percentage again to the grown count."""
+    cooldown = "autoscaling.policies[0].step_scaling_policy_configuration.cooldown"
+    out = {}
+    for name, changes in (("as shipped", {}), ("120 s", {cooldown: 120})):
+        s = load_scenario(SCENARIOS / "websocket-step-scaling-connections.yaml",
+                          overrides={"duration": "1h", **changes})
+        r = run(s)[1]
+        ev = r.events
+        scale_outs = ev[(ev["kind"] == "scaling_activity") & ev["detail"].str.startswith("scale-out")]
+        out[name] = (len(scale_outs), int(r.timeseries["desired_count"].max()))
+    assert out["as shipped"][0] == 1, out
+    assert out["120 s"][0] >= 2 and out["120 s"][1] > out["as shipped"][1], out

@@ -42,10 +42,13 @@ class TargetTrackingPolicy:
     def ready_to_scale_in(self) -> bool:
         return self.low.state == "ALARM"
 
-    def _recommend(self, alarm: MetricAlarm, label: str, direction: str, holds=None) -> None:
+    def capacity(self, alarm: MetricAlarm | None = None) -> tuple[int, str] | None:
+        """What the policy's formula asks for from its latest datapoint, with the arithmetic;
+        None before its first datapoint."""
+        alarm = alarm or self.low
         metric, period_index = alarm.latest()
         if metric is None:
-            return
+            return None
         # Assumption (AWS documents no formula; key capacity_basis): the utilisation is
         # multiplied by the number of tasks it was measured over, so a datapoint published
         # minutes late is not applied to tasks added since (which would compound every
@@ -55,15 +58,20 @@ class TargetTrackingPolicy:
         if self.cfg.capacity_basis == "measured":
             behind = self.evaluator.store.tasks_behind(alarm.namespace, alarm.metric_name,
                                                        alarm.period, period_index)
-        running = self.service.running_count()
-        base = running if behind is None else behind
+        base = self.service.running_count() if behind is None else behind
         capacity = target_tracking_capacity(self.cfg, base, metric)
+        return capacity, f"ceil({base:.4g} x {metric:.4g} / {self.cfg.target_value:g}) = {capacity}"
+
+    def _recommend(self, alarm: MetricAlarm, label: str, direction: str, settle=None) -> None:
+        computed = self.capacity(alarm)
+        if computed is None:
+            return
+        capacity, arithmetic = computed
         self.target.recommend(Recommendation(
-            policy=self.name, capacity=capacity, base=running,
-            why=f"{label} in ALARM: {alarm.describe(alarm.last_values)}; "
-                f"ceil({base:.4g} x {metric:.4g} / {self.cfg.target_value:g}) = {capacity}",
+            policy=self.name, capacity=capacity, base=self.service.running_count(),
+            why=f"{label} in ALARM: {alarm.describe(alarm.last_values)}; {arithmetic}",
             scale_out_cooldown=self.cfg.scale_out_cooldown,
-            scale_in_cooldown=self.cfg.scale_in_cooldown, direction=direction, holds=holds))
+            scale_in_cooldown=self.cfg.scale_in_cooldown, direction=direction, settle=settle))
 
     def _on_high(self, alarm, now) -> None:
         self._recommend(alarm, "AlarmHigh", "out")
@@ -71,12 +79,24 @@ class TargetTrackingPolicy:
     def _on_low(self, alarm, now) -> None:
         if not self.scale_in_enabled:
             return
-        # Several target tracking policies: scale in only when all those that may scale in agree,
-        # judged once every alarm of this instant has been evaluated.
-        self._recommend(alarm, "AlarmLow", "in", holds=self._all_ready_to_scale_in)
+        # Judged once every alarm of this instant has been evaluated (aws-behaviour.md 1.6).
+        self._recommend(alarm, "AlarmLow", "in", settle=self._settle_scale_in)
 
-    def _all_ready_to_scale_in(self) -> bool:
-        return all(p.ready_to_scale_in() for p in self.peers if p.scale_in_enabled)
+    def _settle_scale_in(self) -> tuple[int, str] | None:
+        """Several target tracking policies scale in only when every one that may scale in is
+        ready to, and then to the largest capacity any of them computes: a policy whose own
+        formula still wants the current count holds the service there, and none is scaled in
+        below what it needs (which its AlarmHigh would only undo). A policy with scale-in
+        disabled does not have to be ready, but its capacity counts as well. None: not ready."""
+        if not all(p.ready_to_scale_in() for p in self.peers if p.scale_in_enabled):
+            return None
+        computed = [(p.name, p.capacity()) for p in self.peers]
+        computed = [(name, c[0]) for name, c in computed if c is not None]
+        largest = max(c for _, c in computed)
+        if len(computed) == 1:
+            return largest, ""
+        return largest, ("largest of the target tracking policies: "
+                         + ", ".join(f"{name} {c}" for name, c in computed))
 
 
 class StepScalingPolicy:
@@ -102,8 +122,14 @@ class StepScalingPolicy:
         relative = self.cfg.adjustment_type != "ExactCapacity"
         direction = ("any" if not relative else
                      "out" if capacity > running else "in" if capacity < running else "any")
+
+        def capacity_from(base: int) -> int:
+            return step_scaling_capacity(self.cfg, base, metric, alarm.threshold,
+                                         comparison_operator=alarm.comparison_operator)
+
         self.target.recommend(Recommendation(
             policy=self.name, capacity=capacity, base=running, relative=relative, direction=direction,
+            capacity_from=capacity_from if relative else None,
             why=f"{alarm.name} in ALARM: {alarm.describe(alarm.last_values)}; "
                 f"{self.cfg.metric_aggregation_type} {metric:.4g}, {self.cfg.adjustment_type} "
                 f"from {running} -> {capacity}",

@@ -6,11 +6,13 @@ a user's class); everything stateful happens here, in one place (aws-behaviour.m
 - Recommendations that arrive at the same instant are combined: if any asks for more than the
   desired count, the largest wins (scale-out); otherwise the largest of those asking for less
   wins (scale-in). Target tracking policies scale in only when every target tracking policy
-  with scale-in enabled is ready to (the policy checks that before recommending).
+  with scale-in enabled is ready to, and then to the largest capacity any of them computes
+  (the policy settles that once the instant's alarms are all evaluated).
 - Scale-out cooldown: while it runs, capacity the last scale-out added counts as already
   there: a step policy's adjustment is applied to the capacity before that scale-out, so a
-  larger step adds only the difference. Scale-in cooldown: no policy scales in until it ends;
-  a scale-out ends it at once. Scheduled actions ignore both.
+  larger step adds only the difference, and a percentage is a percentage of that capacity
+  (it does not compound on tasks the cooldown's scale-outs added). Scale-in cooldown: no
+  policy scales in until it ends; a scale-out ends it at once. Scheduled actions ignore both.
 - The result is clamped to [min, max]; a scale-out that starts below min goes to min first.
 - Scale-in is suspended during a deployment.
 Every decision carries a reason and lands in events.csv as a scaling_activity row; a reason
@@ -21,7 +23,7 @@ OtherPoliciesNotReadyToScaleIn where AWS logs no activity at all.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable
 
 
@@ -35,9 +37,13 @@ class Recommendation:
     scale_in_cooldown: float
     relative: bool = False     # step adjustments are relative to `base`
     direction: str = "any"     # "out": AlarmHigh may only add; "in": AlarmLow may only remove
-    # Checked when the instant's recommendations are combined (after every alarm of that
-    # instant was evaluated), e.g. "all target tracking policies are ready to scale in".
-    holds: Callable[[], bool] | None = None
+    # Called when the instant's recommendations are combined (after every alarm of that
+    # instant was evaluated): None when the recommendation no longer stands (another target
+    # tracking policy is not ready to scale in), else the capacity it stands for and why.
+    settle: Callable[[], tuple[int, str] | None] | None = None
+    # A relative step's capacity from another starting capacity (the scale-out cooldown's
+    # rule); None: `capacity - base` added to it.
+    capacity_from: Callable[[int], int] | None = None
 
 
 @dataclass
@@ -87,8 +93,13 @@ class ScalableTarget:
         recs, self._pending = self._pending, []
         ready = []
         for rec in recs:
-            if rec.holds is None or rec.holds():
+            settled = None if rec.settle is None else rec.settle()
+            if rec.settle is None:
                 ready.append(rec)
+            elif settled is not None:
+                capacity, why = settled
+                ready.append(replace(rec, capacity=capacity, settle=None,
+                                     why=f"{rec.why}; {why}" if why else rec.why))
             elif rec.capacity < self.desired:
                 self._not_scaled(rec, "OtherPoliciesNotReadyToScaleIn", rec.capacity,
                                  f"wants {rec.capacity}; every target tracking policy must agree")
@@ -149,6 +160,8 @@ class ScalableTarget:
 
     def _candidate(self, rec: Recommendation, in_out_cooldown: bool) -> int:
         if self._counts_last_scale_out(rec, in_out_cooldown):
+            if rec.capacity_from is not None:
+                return max(rec.capacity_from(self.scale_out_base), self.scale_out_base)
             return self.scale_out_base + (rec.capacity - rec.base)
         return rec.capacity
 
