@@ -17,7 +17,7 @@ _EXPORTS = {
     "ScenarioError": ".scenario",
     "load_scenario": ".scenario",
     "Simulation": ".engine",
-    "SimulationError": ".engine",
+    "SimulationError": ".errors",
     "simulate": ".engine",
     "compare": ".compare",
     "cost_comparison": ".cost_compare",

@@ -381,7 +381,8 @@ def _scaling_line(scaling: dict) -> str:
 
 
 def _run(args) -> int:
-    from .engine import SimulationError, Simulation
+    from .engine import Simulation
+    from .errors import SimulationError
     from .results import Result
     from .scenario import load_scenario
     scenario = load_scenario(args.scenario, overrides=_overrides(args))
@@ -403,7 +404,7 @@ def _run(args) -> int:
 
 def _compare(args) -> int:
     from .compare import DEFAULT_SEEDS, compare
-    from .engine import SimulationError
+    from .errors import SimulationError
     from .scenario import load_scenario
     common = parse_sets(args.sets)
     if args.duration is not None:
@@ -449,7 +450,7 @@ def _compare(args) -> int:
 
 def _cost(args) -> int:
     from .cost_compare import cost_comparison
-    from .engine import SimulationError
+    from .errors import SimulationError
     from .scenario import load_scenario
     overrides = parse_sets(args.sets)
     if args.duration is not None:

@@ -71,6 +71,8 @@ from typing import Any, Callable, Iterable, Sequence
 import numpy as np
 import pandas as pd
 
+from .slo import minutes_outside_slo
+
 __all__ = ["Comparison", "compare", "variant_labels", "DEFAULT_SEEDS"]
 
 DEFAULT_SEEDS = 5
@@ -410,28 +412,6 @@ def run_row(label: str, summary: dict, ts: pd.DataFrame, slo) -> dict:
 
 def _num(x) -> float:
     return float("nan") if x is None else float(x)
-
-
-def minutes_outside_slo(ts: pd.DataFrame, slo) -> tuple[np.ndarray, float]:
-    """Per row of the per-minute table: was it outside the SLO? And the row length in seconds.
-
-    Outside: p99 above slo.latency_p99_ms (when set; a minute without answers has no p99 and
-    is not outside on latency), or errors above slo.error_rate x requests of the minute (with
-    no error-rate SLO: any error).
-    """
-    n = len(ts)
-    t = ts["t_s"].to_numpy(dtype=float)
-    period = float(t[1] - t[0]) if n >= 2 else 60.0
-    bad = np.zeros(n, dtype=bool)
-    limit_ms = getattr(slo, "latency_p99_ms", None)
-    if limit_ms is not None:
-        p99 = ts["latency_p99_ms"].to_numpy(dtype=float)
-        bad |= np.nan_to_num(p99, nan=-np.inf) > limit_ms
-    rate = getattr(slo, "error_rate", None)
-    errors = ts["errors"].to_numpy(dtype=float)
-    requests = ts["requests"].to_numpy(dtype=float)
-    bad |= errors > (rate or 0.0) * requests
-    return bad, period
 
 
 def recovery_minutes(bad: np.ndarray, period: float = 60.0, merge_gap_min: float = MERGE_GAP_MIN) -> float:

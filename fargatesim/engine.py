@@ -18,6 +18,8 @@ from .cloudwatch.metrics import MetricStore
 from .dataplane.app_model import AppModel
 from .dataplane.fluid import FluidDataPlane
 from .dataplane.records import TickRecords
+from .errors import SimulationError
+from .snapshots import step_values
 from .ecs.actions import install_actions
 from .ecs.faults import install_faults
 from .ecs.service import Service
@@ -49,10 +51,6 @@ def make_dataplane(engine: str, *, websocket=None, sessions_rng=None, steady_sta
         from .dataplane.requests import RequestDataPlane
         return RequestDataPlane(**kwargs)
     return FluidDataPlane(**kwargs)
-
-
-class SimulationError(RuntimeError):
-    """The simulation itself failed (an invariant broke); exit code 1 on the command line."""
 
 
 def app_model(scenario) -> AppModel:
@@ -151,7 +149,6 @@ class Simulation:
         return float(cw.metric_delay if period >= 60 else cw.high_resolution_metric_delay)
 
     def _counts_at(self, times, key: str):
-        from .results import step_values
         return step_values(self.snapshots, times, key)
 
     def _health_response(self, slots):

@@ -26,6 +26,7 @@ from matplotlib.transforms import blended_transform_factory
 from . import plot_events
 from .plot_alarms import panel_alarm, step_alarm_metric
 from .plot_axes import latency_axis, si, time_axis
+from .slo import minutes_outside_slo
 
 __all__ = ["overview"]
 
@@ -230,7 +231,6 @@ def _outside_slo(ts: pd.DataFrame, scenario) -> np.ndarray | None:
         return None
     if not {"latency_p99_ms", "errors", "requests"} <= set(ts.columns):
         return None
-    from .compare import minutes_outside_slo
     return minutes_outside_slo(ts, slo)[0]
 
 

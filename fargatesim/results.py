@@ -9,9 +9,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .dataplane import latency as fluid_latency
-from .dataplane import request_latency
+# Exact per-request latencies where the request engine logged them, the fluid model's otherwise.
+from .dataplane import request_latency as latency
 from .dataplane.records import ERROR_KINDS
+from .snapshots import step_values
 
 PERIOD_S = 60.0
 COUNT_COLUMNS = ("desired_count", "running_count", "pending_count", "healthy_targets",
@@ -34,20 +35,6 @@ def _r(x, nd=3):
         return None
     x = float(x)
     return round(x, nd) if np.isfinite(x) else None
-
-
-def step_values(snapshots, times: np.ndarray, key: str) -> np.ndarray:
-    """Value of a control-plane count at each of `times` (the last snapshot at or before)."""
-    t = np.array([s[0] for s in snapshots])
-    v = np.array([np.nan if s[1][key] is None else s[1][key] for s in snapshots], dtype=float)
-    idx = np.searchsorted(t, times, side="right") - 1
-    return np.where(idx >= 0, v[np.maximum(idx, 0)], np.nan)
-
-
-def latency_model(rec):
-    """The latency functions of the engine that filled `rec`: exact per-request latencies from
-    the request engine, the fluid model's otherwise."""
-    return request_latency if getattr(rec, request_latency.ATTR, None) is not None else fluid_latency
 
 
 def _group_sum(values: np.ndarray, group: np.ndarray, n: int) -> np.ndarray:
@@ -170,7 +157,6 @@ def _timeseries(sim, period: float) -> pd.DataFrame:
     ends = np.minimum(starts + per * tick, n * tick)
     g = lambda a: _group_sum(a.astype(float), group, ng)
 
-    latency = latency_model(rec)
     if per == 1:
         pct = latency.tick_percentiles(rec, sim.app, quantiles=(0.5, 0.99))
     else:
@@ -224,7 +210,6 @@ def _summary(sim, ts: pd.DataFrame, events: pd.DataFrame) -> dict:
     from .cost.ec2 import cluster_cost
     from .cost.fargate import cost_by_capacity_provider
     s, rec, app = sim.scenario, sim.records, sim.app
-    latency = latency_model(rec)
     total = int(rec.arrivals.sum())
     errors = {k: int(getattr(rec, k).sum()) for k in ERROR_KINDS}
     n_err = sum(errors.values())

@@ -46,6 +46,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from ..errors import SimulationError
 from .scalable_target import Recommendation
 
 
@@ -120,7 +121,6 @@ class CustomPolicy:
             try:
                 wanted = self.obj.desired_capacity(obs)
             except Exception as e:  # the user's code failed: stop the run and say where
-                from ..engine import SimulationError
                 raise SimulationError(f"custom policy {self.name!r} raised {type(e).__name__}: {e} "
                                       f"at t = {env.now:g} s") from e
             if wanted is None:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from ..clock import until
 from .schedule import schedule_times
 
 
@@ -22,5 +23,5 @@ def install_scheduled_actions(env, target, actions, *, start, duration: float) -
 def _fire(env, target, action, offsets):
     bounds = action.scalable_target_action
     for t in offsets:
-        yield env.timeout(max(0.0, t - env.now))
+        yield until(env, t)
         target.set_bounds(action.name, bounds.min_capacity, bounds.max_capacity)

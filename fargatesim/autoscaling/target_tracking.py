@@ -16,16 +16,10 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from ..scenario.metric_catalogue import ECS
+from ..scenario.metric_catalogue import PREDEFINED_METRIC_TYPES as PREDEFINED
 from .config import REQUIRED, get
 
-# predefined metric type -> (namespace, metric name, statistic, period in seconds)
-PREDEFINED: dict[str, tuple[str, str, str, int]] = {
-    "ECSServiceAverageCPUUtilization": ("AWS/ECS", "CPUUtilization", "Average", 60),
-    "ECSServiceAverageMemoryUtilization": ("AWS/ECS", "MemoryUtilization", "Average", 60),
-    "ECSServiceAverageCPUUtilizationHighResolution": ("AWS/ECS", "CPUUtilization", "Average", 20),
-    "ECSServiceAverageMemoryUtilizationHighResolution": ("AWS/ECS", "MemoryUtilization", "Average", 20),
-    "ALBRequestCountPerTarget": ("AWS/ApplicationELB", "RequestCountPerTarget", "Sum", 60),
-}
 DEFAULT_ALARM_LOW_RATIO = 0.9
 _EPSILON = 1e-9  # relative; absorbs float noise such as 3 * 70 / 70 landing a hair above 3
 
@@ -86,7 +80,9 @@ def metric_of(config: Any) -> tuple[str, str, str, int]:
     if predefined is not None:
         kind = _get(predefined, "predefined_metric_type")
         if kind not in PREDEFINED:
-            raise ValueError(f"expected predefined_metric_type one of {', '.join(PREDEFINED)}; got {kind!r}")
+            # ECS's own types before the load balancer's, the order this message has always had
+            expected = sorted(PREDEFINED, key=lambda k: PREDEFINED[k][0] != ECS)
+            raise ValueError(f"expected predefined_metric_type one of {', '.join(expected)}; got {kind!r}")
         return PREDEFINED[kind]
     custom = _get(config, "customized_metric_specification", None)
     if custom is None:

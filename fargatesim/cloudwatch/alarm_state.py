@@ -7,26 +7,24 @@ range and its two example tables) and "Avoiding premature transitions to alarm s
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Sequence
+
+from ..scenario.metric_catalogue import COMPARISON_OPERATORS
 
 OK, ALARM, INSUFFICIENT_DATA = "OK", "ALARM", "INSUFFICIENT_DATA"
 STATES = (OK, ALARM, INSUFFICIENT_DATA)
 TREATMENTS = ("missing", "ignore", "breaching", "notBreaching")
-_OPERATORS = {
-    "GreaterThanOrEqualToThreshold": lambda v, t: v >= t,
-    "GreaterThanThreshold": lambda v, t: v > t,
-    "LessThanThreshold": lambda v, t: v < t,
-    "LessThanOrEqualToThreshold": lambda v, t: v <= t,
-}
+_COMPARE = {">=": operator.ge, ">": operator.gt, "<": operator.lt, "<=": operator.le}
 
 
 def breaches(value: float, threshold: float, comparison_operator: str) -> bool:
     """Whether one datapoint breaches: ``value <op> threshold``, the statistic being the first
     operand (API Reference, PutMetricAlarm ComparisonOperator)."""
     try:
-        compare = _OPERATORS[comparison_operator]
+        compare = _COMPARE[COMPARISON_OPERATORS[comparison_operator]]
     except KeyError:
-        expected = ", ".join(_OPERATORS)
+        expected = ", ".join(COMPARISON_OPERATORS)
         raise ValueError(f"expected comparison_operator one of {expected}; got {comparison_operator!r}") from None
     return bool(compare(value, threshold))
 

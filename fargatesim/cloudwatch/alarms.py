@@ -13,6 +13,7 @@ from typing import Callable
 
 import numpy as np
 
+from ..scenario.metric_catalogue import COMPARISON_OPERATORS
 from . import metric_math
 from .alarm_state import alarm_state, breaches
 from .metrics import MetricStore
@@ -20,9 +21,6 @@ from .metrics import MetricStore
 # CloudWatch fetches more datapoints than evaluation_periods (the evaluation range) so that it
 # can look past missing ones.
 EXTRA_RANGE = 2
-
-_SYMBOL = {"GreaterThanOrEqualToThreshold": ">=", "GreaterThanThreshold": ">",
-           "LessThanThreshold": "<", "LessThanOrEqualToThreshold": "<="}
 
 
 @dataclass(eq=False)
@@ -56,7 +54,7 @@ class MetricAlarm:
 
     def describe(self, values) -> str:
         shown = ", ".join("-" if v is None else f"{v:.4g}" for v in values[-self.evaluation_periods:])
-        return (f"{self.label or self.metric_name} [{shown}] {_SYMBOL[self.comparison_operator]} "
+        return (f"{self.label or self.metric_name} [{shown}] {COMPARISON_OPERATORS[self.comparison_operator]} "
                 f"{self.threshold:g}, {self.datapoints_to_alarm} of {self.evaluation_periods}")
 
     def datapoints(self, store: MetricStore, first: int, stop: int) -> np.ndarray:

@@ -26,19 +26,16 @@ from __future__ import annotations
 
 import numpy as np
 
-ECS, ELB, INSIGHTS = "AWS/ECS", "AWS/ApplicationELB", "ECS/ContainerInsights"
-PUBLISHED = {
-    ECS: ("CPUUtilization", "MemoryUtilization"),
-    ELB: ("RequestCount", "RequestCountPerTarget", "TargetResponseTime", "HTTPCode_ELB_5XX_Count",
-          "HTTPCode_Target_5XX_Count", "HealthyHostCount", "UnHealthyHostCount",
-          "ActiveConnectionCount", "NewConnectionCount"),
-    INSIGHTS: ("RunningTaskCount", "PendingTaskCount", "DesiredTaskCount"),
-}
+# Exact per-request latencies where the request engine logged them, the fluid model's otherwise.
+from ..dataplane import request_latency
+# The scenario accepts exactly the metrics computed here: both read the one catalogue.
+from ..scenario.metric_catalogue import ECS, STATISTICS
+from ..scenario.metric_catalogue import PUBLISHED_METRICS as PUBLISHED
+
 # The control-plane count (engine snapshots) behind each sampled metric.
 SAMPLED = {"HealthyHostCount": "healthy_targets", "UnHealthyHostCount": "unhealthy_targets",
            "RunningTaskCount": "running_count", "PendingTaskCount": "pending_count",
            "DesiredTaskCount": "desired_count"}
-STATISTICS = ("Average", "Sum", "Minimum", "Maximum", "SampleCount")
 
 
 class MetricStore:
@@ -84,9 +81,8 @@ class MetricStore:
             with np.errstate(invalid="ignore", divide="ignore"):
                 return np.where(targets > 0, requests / np.maximum(targets, 1e-12), requests)
         if metric == "TargetResponseTime":
-            from ..results import latency_model
             return np.where(no_requests, np.nan,
-                            latency_model(r).mean_latency_by_group(r, self._app, t0, per, n))
+                            request_latency.mean_latency_by_group(r, self._app, t0, per, n))
         if metric == "HTTPCode_ELB_5XX_Count":
             elb = block(r.elb_503) + block(r.elb_502) + block(r.timeout_504) + block(r.reset_on_stop)
             return np.where(no_requests, np.nan, elb.sum(axis=1))

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from .deployment import rolling_update
-from .faults import at
+from ..clock import at, until
 
 
 def install_actions(env, service, actions, record_event) -> None:
@@ -14,5 +14,5 @@ def install_actions(env, service, actions, record_event) -> None:
 
 
 def _after(env, t, process):
-    yield env.timeout(max(0.0, t - env.now))
+    yield until(env, t)
     yield env.process(process())

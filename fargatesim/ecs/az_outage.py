@@ -19,7 +19,7 @@ from the documented pieces, and each assumption is named here once:
 """
 from __future__ import annotations
 
-from .faults import at
+from ..clock import at
 from .task import CONTAINERS_UP, TaskState
 
 _STARTING = (TaskState.PROVISIONING, TaskState.PENDING, TaskState.ACTIVATING)

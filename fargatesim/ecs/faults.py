@@ -2,6 +2,10 @@
 zone outages (az_outage.py), memory leaks (out_of_memory.py)."""
 from __future__ import annotations
 
+from ..clock import at
+from .az_outage import install_az_outage
+from .out_of_memory import install_memory_leak
+from .spot import install_spot_interruptions
 from .task import TaskState
 
 
@@ -9,7 +13,6 @@ def install_faults(env, service, faults, rng, record_event, *, leak_rng) -> None
     """`leak_rng`: the memory leak's own stream (its draws must not move the other faults')."""
     if service.dp.leak:
         # Every memory_leak fault is in the data plane's one rate; one watch per task kills.
-        from .out_of_memory import install_memory_leak
         install_memory_leak(env, service, leak_rng, record_event)
     for fault in faults:
         if fault.type == "task_crash" and fault.mtbf is not None:
@@ -19,17 +22,9 @@ def install_faults(env, service, faults, rng, record_event, *, leak_rng) -> None
         elif fault.type == "task_unhealthy":
             env.process(at(env, fault.at, lambda f=fault: _break_health(env, service, f.count, rng, record_event)))
         elif fault.type == "az_outage":
-            from .az_outage import install_az_outage
             install_az_outage(env, service, fault, record_event)
         elif fault.type == "spot_interruption":
-            from .spot import install_spot_interruptions   # spot.py uses `at` from here
             install_spot_interruptions(env, service, fault, rng, record_event)
-
-
-def at(env, t, fn):
-    """A process that calls fn() at simulated time t."""
-    yield env.timeout(max(0.0, t - env.now))
-    fn()
 
 
 def _running(service):

@@ -15,6 +15,7 @@ Assumptions, named once:
 """
 from __future__ import annotations
 
+from ..clock import until
 from .task import TaskState
 
 OOM_REASON = "OutOfMemoryError: Container killed due to memory usage"
@@ -32,7 +33,7 @@ def install_memory_leak(env, service, rng, record_event) -> None:
         env.process(_kill_when_full(task, since + lifetime))
 
     def _kill_when_full(task, at):
-        yield env.timeout(max(0.0, at - env.now))
+        yield until(env, at)
         if task.state in (TaskState.RUNNING, TaskState.DEACTIVATING) and not task.stop_code:
             record_event(env.now, "fault", task.id,
                          f"memory_leak: out of memory ({app.task_memory_mb:g} MiB) after "

@@ -13,7 +13,7 @@ Spot capacity itself is taken as always available: replacements on FARGATE_SPOT 
 """
 from __future__ import annotations
 
-from .faults import at
+from ..clock import at
 from .task import TaskState
 
 WARNING_S = 120.0    # from the warning until AWS reclaims the capacity

@@ -10,7 +10,8 @@ its key, durations are float seconds and random quantities are Distribution obje
 from .distributions import Distribution, parse_distribution
 from .errors import ScenarioError
 from .jobs import Job, LambdaSettings
-from .loader import apply_overrides, load_scenario, scenario_from_dict
+from .loader import load_scenario, scenario_from_dict
+from .overrides import apply_overrides
 from .schedules import Schedule, parse_schedule
 from .schema import *  # noqa: F403 - every model class
 from .schema import __all__ as _models

@@ -13,11 +13,13 @@ from pydantic import Field, ValidationInfo, model_serializer, model_validator
 from ..cloudwatch.metric_math import ExpressionError, names, parse
 from .errors import Invalid
 from .fields import Model, PositiveInt, seconds
+from .metric_catalogue import COMPARISON_OPERATORS
 from .metrics import PUBLISHED_METRICS, Dimension, Statistic, check_published
 
 __all__ = ["Alarm", "MetricQuery", "PUBLISHED_METRICS"]
 
 Period = seconds(ge=10)
+ComparisonOperator = Literal[tuple(COMPARISON_OPERATORS)]
 SINGLE_METRIC_KEYS = ("namespace", "metric_name", "statistic", "period", "dimensions")
 
 
@@ -72,9 +74,7 @@ class Alarm(Model):
     metrics: tuple[MetricQuery, ...] | None = None
     evaluation_periods: PositiveInt = 1
     datapoints_to_alarm: PositiveInt = 1  # when not given: evaluation_periods
-    comparison_operator: Literal[
-        "GreaterThanOrEqualToThreshold", "GreaterThanThreshold", "LessThanThreshold", "LessThanOrEqualToThreshold"
-    ]
+    comparison_operator: ComparisonOperator
     threshold: float
     treat_missing_data: Literal["missing", "notBreaching", "breaching", "ignore"] = "missing"
     alarm_actions: tuple[str, ...] = ()  # names of StepScaling policies

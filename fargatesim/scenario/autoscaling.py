@@ -11,28 +11,20 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from .errors import Invalid
 from .fields import Model, NonNegativeInt, PositiveFloat, PositiveInt, TimeZone, UtcDatetime, choice, number, seconds
+from .metric_catalogue import PREDEFINED_METRIC_TYPES
 from .metrics import Dimension, Statistic, check_published
 from .schedules import Schedule, parse_schedule
 
-# predefined metric type -> the CloudWatch metric behind it (namespace, metric name)
+PredefinedMetricType = Literal[tuple(PREDEFINED_METRIC_TYPES)]
+# predefined metric type -> (namespace, metric name), as fargatesim.scenario exports it
 PREDEFINED_METRICS: dict[str, tuple[str, str]] = {
-    "ECSServiceAverageCPUUtilization": ("AWS/ECS", "CPUUtilization"),
-    "ECSServiceAverageMemoryUtilization": ("AWS/ECS", "MemoryUtilization"),
-    "ALBRequestCountPerTarget": ("AWS/ApplicationELB", "RequestCountPerTarget"),
-    "ECSServiceAverageCPUUtilizationHighResolution": ("AWS/ECS", "CPUUtilization"),
-    "ECSServiceAverageMemoryUtilizationHighResolution": ("AWS/ECS", "MemoryUtilization"),
+    kind: (namespace, metric_name) for kind, (namespace, metric_name, _, _) in PREDEFINED_METRIC_TYPES.items()
 }
 
 
 # ---------------------------------------------------------------------- target tracking
 class PredefinedMetricSpecification(Model):
-    predefined_metric_type: Literal[
-        "ECSServiceAverageCPUUtilization",
-        "ECSServiceAverageMemoryUtilization",
-        "ALBRequestCountPerTarget",
-        "ECSServiceAverageCPUUtilizationHighResolution",
-        "ECSServiceAverageMemoryUtilizationHighResolution",
-    ]
+    predefined_metric_type: PredefinedMetricType
     resource_label: str | None = None
 
 
@@ -88,7 +80,7 @@ class TargetTrackingConfig(Model):
     @property
     def high_resolution(self) -> bool:
         spec = self.predefined_metric_specification
-        return spec is not None and spec.predefined_metric_type.endswith("HighResolution")
+        return spec is not None and PREDEFINED_METRIC_TYPES[spec.predefined_metric_type][3] < 60
 
 
 # ---------------------------------------------------------------------- step scaling

@@ -1,16 +1,14 @@
 """Scenario files in, validated Scenario objects out; every failure is one ScenarioError."""
 
-import copy
 import re
 from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import ValidationError
 
 from .errors import ScenarioError
-from .messages import scenario_error
-from .schema import Scenario
+from .overrides import apply_overrides
+from .schema import Scenario, scenario_from_dict
 
 _INT = "tag:yaml.org,2002:int"
 _FLOAT = "tag:yaml.org,2002:float"
@@ -76,22 +74,6 @@ def load_scenario(source: str | Path | dict, *, overrides: dict[str, Any] | None
     return scenario_from_dict(data, source=file, base_dir=base_dir)
 
 
-def scenario_from_dict(data: Any, *, source: str | None = None, base_dir: str | Path | None = None) -> Scenario:
-    """Validate plain data (as read from YAML); relative trace files are read from `base_dir`."""
-    if not isinstance(data, dict):
-        raise ScenarioError(
-            f"expected a mapping of scenario keys (name, traffic, workload, task_definition, ...) at the top level; "
-            f"got {type(data).__name__}",
-            file=source,
-        )
-    base = Path(base_dir).resolve() if base_dir is not None else Path.cwd()
-    context = {"user_input": True, "source": source, "base_dir": base}
-    try:
-        return Scenario.model_validate(data, context=context)
-    except ValidationError as exc:
-        raise scenario_error(exc, source) from None
-
-
 def _read_yaml(path: Path, file: str) -> Any:
     try:
         text = path.read_text(encoding="utf-8")
@@ -122,60 +104,3 @@ def _yaml_problem(exc: yaml.MarkedYAMLError) -> str:
     problem = exc.problem or "malformed"
     context = f" ({exc.context} on line {exc.context_mark.line + 1})" if exc.context and exc.context_mark else ""
     return f"invalid YAML{where}: {problem}{context}"
-
-
-# ---------------------------------------------------------------------- overrides
-_PATH_PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
-
-
-def _split_path(key: str) -> list[str | int]:
-    parts: list[str | int] = []
-    pos = 0
-    for m in _PATH_PART.finditer(key):
-        gap = key[pos : m.start()]
-        if gap not in ("", "."):
-            break
-        parts.append(m.group(1) if m.group(1) is not None else int(m.group(2)))
-        pos = m.end()
-    if not parts or pos != len(key):
-        raise ValueError("expected a key path such as 'service.desired_count' or 'traffic[0].spike.peak_rps'")
-    return parts
-
-
-def apply_overrides(data: Any, overrides: dict[str, Any], *, file: str | None = None) -> Any:
-    """A copy of `data` with each override applied; mappings given as values are merged in."""
-    result = copy.deepcopy(data)
-    for key, value in overrides.items():
-        try:
-            parts = _split_path(key)
-            if not isinstance(result, dict):
-                raise ValueError("the scenario's top level is not a mapping")
-            _set(result, parts, copy.deepcopy(value))
-        except ValueError as exc:
-            raise ScenarioError(f"cannot apply override: {exc}", file=file, path=key) from None
-    return result
-
-
-def _set(target: Any, parts: list[str | int], value: Any) -> None:
-    for i, part in enumerate(parts):
-        last = i == len(parts) - 1
-        if isinstance(part, int):
-            if not isinstance(target, list) or part >= len(target):
-                size = len(target) if isinstance(target, list) else "no"
-                raise ValueError(f"there is no item [{part}] here ({size} items)")
-        elif not isinstance(target, dict):
-            raise ValueError(f"{part!r} is below a value that is not a mapping")
-        if last:
-            current = target[part] if isinstance(part, int) or part in target else None
-            target[part] = _merge(current, value) if isinstance(current, dict) and isinstance(value, dict) else value
-            return
-        if isinstance(part, str) and not isinstance(target.get(part), (dict, list)):
-            target[part] = {}
-        target = target[part]
-
-
-def _merge(base: dict, extra: dict) -> dict:
-    merged = dict(base)
-    for key, value in extra.items():
-        merged[key] = _merge(merged[key], value) if isinstance(merged.get(key), dict) and isinstance(value, dict) else value
-    return merged

@@ -1,27 +1,13 @@
-"""The CloudWatch metrics the simulator publishes, which are all that alarms and policies can use."""
+"""Alarms and policies may use only the CloudWatch metrics the simulator publishes (their
+names are in metric_catalogue); the delay before a period's datapoint is visible to them."""
 
 from typing import Literal
 
 from .errors import Invalid, did_you_mean
 from .fields import Duration, Model
+from .metric_catalogue import PUBLISHED_METRICS, STATISTICS
 
-PUBLISHED_METRICS: dict[str, tuple[str, ...]] = {
-    "AWS/ECS": ("CPUUtilization", "MemoryUtilization"),
-    "AWS/ApplicationELB": (
-        "RequestCount",
-        "RequestCountPerTarget",
-        "TargetResponseTime",
-        "HTTPCode_ELB_5XX_Count",
-        "HTTPCode_Target_5XX_Count",
-        "HealthyHostCount",
-        "UnHealthyHostCount",
-        "ActiveConnectionCount",
-        "NewConnectionCount",
-    ),
-    "ECS/ContainerInsights": ("RunningTaskCount", "PendingTaskCount", "DesiredTaskCount"),
-}
-
-Statistic = Literal["Average", "Sum", "Minimum", "Maximum", "SampleCount"]
+Statistic = Literal[STATISTICS]
 
 
 class Dimension(Model):

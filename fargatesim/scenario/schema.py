@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import AfterValidator, Field, ValidationInfo, model_validator
+from pydantic import AfterValidator, Field, ValidationError, ValidationInfo, model_validator
 
 from .actions import ACTION_TYPES, Action, SetDesiredCountAction
 from .alarms import Alarm
@@ -26,7 +26,7 @@ from .autoscaling import (
     StepScalingConfig,
     TargetTrackingConfig,
 )
-from .errors import Invalid, did_you_mean
+from .errors import Invalid, ScenarioError, did_you_mean
 from .faults import FAULT_TYPES, Fault, TaskCrashFault, TaskUnhealthyFault
 from .fields import (
     Fraction,
@@ -40,7 +40,9 @@ from .fields import (
     duration,
 )
 from .jobs import Job, check_jobs
+from .messages import scenario_error
 from .metrics import PUBLISHED_METRICS, CloudWatchSettings, Dimension
+from .overrides import apply_overrides
 from .service import (
     Ec2Capacity,
     Service,
@@ -231,7 +233,6 @@ class Scenario(Model):
         The changes apply to the scenario as loaded, where defaults derived from other keys are
         already filled in: changing ``name`` does not rename ``service.name``.
         """
-        from .loader import apply_overrides, scenario_from_dict  # the loader imports this module
         if not changes:
             return self
         data = apply_overrides(self.to_dict(), dict(changes), file=self.source)
@@ -254,3 +255,19 @@ __all__ = [
     "TargetGroup", "TargetGroupHealthCheck", "TargetTrackingConfig", "TaskCrashFault", "TaskDefinition",
     "TaskUnhealthyFault", "TraceTraffic", "TrafficComponent", "Workload",
 ]
+
+
+def scenario_from_dict(data: Any, *, source: str | None = None, base_dir: str | Path | None = None) -> Scenario:
+    """Validate plain data (as read from YAML); relative trace files are read from `base_dir`."""
+    if not isinstance(data, dict):
+        raise ScenarioError(
+            f"expected a mapping of scenario keys (name, traffic, workload, task_definition, ...) at the top level; "
+            f"got {type(data).__name__}",
+            file=source,
+        )
+    base = Path(base_dir).resolve() if base_dir is not None else Path.cwd()
+    context = {"user_input": True, "source": source, "base_dir": base}
+    try:
+        return Scenario.model_validate(data, context=context)
+    except ValidationError as exc:
+        raise scenario_error(exc, source) from None

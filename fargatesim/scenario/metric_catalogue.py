@@ -1,0 +1,50 @@
+"""The CloudWatch metrics the simulator publishes, the statistics and comparison operators
+alarms read them with, and the metric behind each predefined target tracking metric type.
+
+The scenario checks a file against these names, cloudwatch/ computes the metrics and evaluates
+the alarms, and autoscaling/ builds a target tracking policy's alarms; all three must agree.
+They live in the lowest layer the scenario may import, as plain data that imports nothing, so
+every layer above reads the same table and none of them can close an import loop through it.
+"""
+
+ECS, ELB, INSIGHTS = "AWS/ECS", "AWS/ApplicationELB", "ECS/ContainerInsights"
+
+# namespace -> metric names.  cloudwatch/metrics.py computes these and no others, so an alarm
+# or policy on any other metric could never act.
+PUBLISHED_METRICS: dict[str, tuple[str, ...]] = {
+    ECS: ("CPUUtilization", "MemoryUtilization"),
+    ELB: (
+        "RequestCount",
+        "RequestCountPerTarget",
+        "TargetResponseTime",
+        "HTTPCode_ELB_5XX_Count",
+        "HTTPCode_Target_5XX_Count",
+        "HealthyHostCount",
+        "UnHealthyHostCount",
+        "ActiveConnectionCount",
+        "NewConnectionCount",
+    ),
+    INSIGHTS: ("RunningTaskCount", "PendingTaskCount", "DesiredTaskCount"),
+}
+
+STATISTICS = ("Average", "Sum", "Minimum", "Maximum", "SampleCount")
+
+# PutMetricAlarm ComparisonOperator -> how a datapoint breaches: ``value <symbol> threshold``,
+# the statistic being the first operand (API Reference, PutMetricAlarm).
+COMPARISON_OPERATORS: dict[str, str] = {
+    "GreaterThanOrEqualToThreshold": ">=",
+    "GreaterThanThreshold": ">",
+    "LessThanThreshold": "<",
+    "LessThanOrEqualToThreshold": "<=",
+}
+
+# predefined metric type -> (namespace, metric name, statistic, period in seconds), as in the
+# Application Auto Scaling User Guide ("Monitoring with CloudWatch", predefined metric table);
+# the HighResolution types read 20-second periods (API Reference, PredefinedMetricType).
+PREDEFINED_METRIC_TYPES: dict[str, tuple[str, str, str, int]] = {
+    "ECSServiceAverageCPUUtilization": (ECS, "CPUUtilization", "Average", 60),
+    "ECSServiceAverageMemoryUtilization": (ECS, "MemoryUtilization", "Average", 60),
+    "ALBRequestCountPerTarget": (ELB, "RequestCountPerTarget", "Sum", 60),
+    "ECSServiceAverageCPUUtilizationHighResolution": (ECS, "CPUUtilization", "Average", 20),
+    "ECSServiceAverageMemoryUtilizationHighResolution": (ECS, "MemoryUtilization", "Average", 20),
+}
