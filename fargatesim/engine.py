@@ -18,12 +18,12 @@ from .cloudwatch.metrics import MetricStore
 from .dataplane.app_model import AppModel
 from .dataplane.fluid import FluidDataPlane
 from .dataplane.records import TickRecords
-from .errors import SimulationError
-from .snapshots import step_values
 from .ecs.actions import install_actions
 from .ecs.faults import install_faults
 from .ecs.service import Service
 from .elb.target_group import TargetGroup
+from .errors import SimulationError
+from .snapshots import step_values
 from .traffic import rate_curve, sample_arrivals
 
 # One independent random stream per component, in a fixed order: adding a component at the

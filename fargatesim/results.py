@@ -85,11 +85,11 @@ class Result:
         """
         if self._simulation is None:
             raise ValueError("metrics are only available in the process that ran the simulation")
-        from .cloudwatch.metrics import PUBLISHED
+        from .metric_catalogue import PUBLISHED_METRICS
         sim = self._simulation
         n = sim.n_ticks // sim.metrics.ticks_per_period(period)
         data = {"t_s": np.arange(n) * float(period)}
-        for namespace, names in PUBLISHED.items():
+        for namespace, names in PUBLISHED_METRICS.items():
             for name in names:
                 stat = "Sum" if name.startswith(("RequestCount", "HTTPCode")) else "Average"
                 data[f"{namespace}/{name}"] = sim.metrics.datapoints(namespace, name, period, stat, 0, n)

@@ -47,13 +47,13 @@ def main(argv=None) -> int:
             print(f"{path.name}: not simulated ({e})")
             continue
         with tempfile.TemporaryDirectory() as tmp:
-            resolutions = ("period", "tick") if args.tick else ("period",)
-            for resolution in resolutions:
-                out = Path(tmp) / resolution
-                result.save(out, resolution=resolution, plot=False)
-                for name in FILES if resolution == "period" else ("timeseries.csv",):
-                    label = name if resolution == "period" else f"timeseries.csv (tick)"
-                    print(f"{path.name:<48} {label:<24} {digest(out / name)}")
+            result.save(tmp, plot=False)
+            files = [(name, Path(tmp) / name) for name in FILES]
+            if args.tick:
+                result.save(Path(tmp) / "tick", resolution="tick", plot=False)
+                files.append(("timeseries.csv (tick)", Path(tmp) / "tick" / "timeseries.csv"))
+            for label, file in files:
+                print(f"{path.name:<48} {label:<24} {digest(file)}")
         print(f"{path.name}: {time.perf_counter() - start:.1f} s", file=sys.stderr)
     return 0
 

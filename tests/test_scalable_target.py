@@ -43,8 +43,10 @@ def make_target(desired, *, running=None, min_capacity=1, max_capacity=20):
 
 
 def rec(capacity, base, *, policy="p", relative=False, direction="any", cooldown=300.0, settle=None):
+    """`relative`: a ChangeInCapacity step of capacity - base."""
+    step = (lambda start: start + capacity - base) if relative else None
     return Recommendation(policy=policy, capacity=capacity, base=base, why="test", scale_out_cooldown=cooldown,
-                          scale_in_cooldown=cooldown, relative=relative, direction=direction, settle=settle)
+                          scale_in_cooldown=cooldown, direction=direction, settle=settle, capacity_from=step)
 
 
 def at(env, t, action):
@@ -66,6 +68,17 @@ def step_policy(target, service, adjustment_type, steps, cooldown=300, *, name="
                                             for lo, hi, adj in steps])
     policy = SimpleNamespace(name=name, step_scaling_policy_configuration=cfg)
     return StepScalingPolicy(policy, target, service)
+
+
+def cpu_high_at(env, t, service, policies, value, *, running=None):
+    """At t (with `running` tasks running by then, if given), a CPU >= 70 % alarm at `value`
+    invokes each of the step policies."""
+    def invoke():
+        if running is not None:
+            service.running = running
+        for policy in policies:
+            policy(alarm(70, "GreaterThanOrEqualToThreshold", value), env.now)
+    at(env, t, invoke)
 
 
 def alarm(threshold, operator, *values):
@@ -291,12 +304,9 @@ def test_a_step_out_during_chained_cooldowns_never_removes_tasks():
     # counts from 10: 13, below the desired 15. It is not scaled, and it is not a scale-in.
     env, service, target, _ = make_target(10)
     policy = step_policy(target, service, "ChangeInCapacity", [(0, 20, 3), (20, None, 5)], cooldown=300)
-    at(env, 0, lambda: policy(alarm(70, "GreaterThanOrEqualToThreshold", 80.0), env.now))
-    at(env, 60, lambda: policy(alarm(70, "GreaterThanOrEqualToThreshold", 95.0), env.now))
-    def later():
-        service.running = 15
-        policy(alarm(70, "GreaterThanOrEqualToThreshold", 80.0), env.now)
-    at(env, 120, later)
+    cpu_high_at(env, 0, service, [policy], 80.0)
+    cpu_high_at(env, 60, service, [policy], 95.0)
+    cpu_high_at(env, 120, service, [policy], 80.0, running=15)
     env.run(until=121)
     assert [(d.kind, d.new) for d in target.decisions] == [("scale-out", 13), ("scale-out", 15), ("not-scaled", 15)]
     assert last_decision(target).reason == "ScaleOutCooldown" and service.desired_count == 15
@@ -317,13 +327,8 @@ def test_a_percentage_step_inside_the_scale_out_cooldown_does_not_compound():
     # already there, so nothing more is added however many of the 30 are running by then.
     env, service, target, _ = make_target(10, max_capacity=100)
     policies = two_step_policies(target, service)
-    breach = alarm(70, "GreaterThanOrEqualToThreshold", 85.0)
     for t, running in [(0, 10), (60, 10), (120, 22), (180, 30)]:
-        def act(running=running):
-            service.running = running
-            for policy in policies:
-                policy(breach, env.now)
-        at(env, t, act)
+        cpu_high_at(env, t, service, policies, 85.0, running=running)
     env.run(until=181)
     assert [(d.kind, d.new) for d in target.decisions if d.kind != "not-scaled"] == [("scale-out", 30)]
     assert service.desired_count == 30
@@ -336,11 +341,8 @@ def test_a_larger_percentage_step_inside_the_cooldown_adds_only_the_difference()
     env, service, target, _ = make_target(10, max_capacity=200)
     policy = step_policy(target, service, "PercentChangeInCapacity", [(0, 25, 200), (25, None, 400)],
                          cooldown=1200)
-    at(env, 0, lambda: policy(alarm(70, "GreaterThanOrEqualToThreshold", 85.0), env.now))
-    def hotter():
-        service.running = 30
-        policy(alarm(70, "GreaterThanOrEqualToThreshold", 96.0), env.now)
-    at(env, 120, hotter)
+    cpu_high_at(env, 0, service, [policy], 85.0)
+    cpu_high_at(env, 120, service, [policy], 96.0, running=30)
     env.run(until=121)
     assert [(d.kind, d.old, d.new) for d in target.decisions] == [("scale-out", 10, 30), ("scale-out", 30, 50)]
 
@@ -351,12 +353,9 @@ def test_min_adjustment_magnitude_inside_the_cooldown_counts_from_the_capacity_b
     env, service, target, _ = make_target(10, max_capacity=100)
     policy = step_policy(target, service, "PercentChangeInCapacity", [(0, None, 10)], cooldown=600,
                          min_adjustment_magnitude=5)
-    at(env, 0, lambda: policy(alarm(70, "GreaterThanOrEqualToThreshold", 80.0), env.now))
-    def again():
-        service.running = 15
-        policy(alarm(70, "GreaterThanOrEqualToThreshold", 80.0), env.now)
-    at(env, 60, again)
-    at(env, 601, again)   # after the cooldown, 10 % of the 15 running, raised to 5: 20
+    cpu_high_at(env, 0, service, [policy], 80.0)
+    cpu_high_at(env, 60, service, [policy], 80.0, running=15)
+    cpu_high_at(env, 601, service, [policy], 80.0)   # after the cooldown, 10 % of 15, raised to 5: 20
     env.run(until=602)
     assert [(d.kind, d.new, d.reason if d.kind == "not-scaled" else "") for d in target.decisions] == [
         ("scale-out", 15, ""), ("not-scaled", 15, "ScaleOutCooldown"), ("scale-out", 20, "")]

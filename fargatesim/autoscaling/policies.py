@@ -90,13 +90,12 @@ class TargetTrackingPolicy:
         disabled does not have to be ready, but its capacity counts as well. None: not ready."""
         if not all(p.ready_to_scale_in() for p in self.peers if p.scale_in_enabled):
             return None
-        computed = [(p.name, p.capacity()) for p in self.peers]
-        computed = [(name, c[0]) for name, c in computed if c is not None]
-        largest = max(c for _, c in computed)
+        computed = {p.name: c[0] for p in self.peers if (c := p.capacity()) is not None}
+        largest = max(computed.values())
         if len(computed) == 1:
             return largest, ""
         return largest, ("largest of the target tracking policies: "
-                         + ", ".join(f"{name} {c}" for name, c in computed))
+                         + ", ".join(f"{name} {c}" for name, c in computed.items()))
 
 
 class StepScalingPolicy:
@@ -128,7 +127,7 @@ class StepScalingPolicy:
                                          comparison_operator=alarm.comparison_operator)
 
         self.target.recommend(Recommendation(
-            policy=self.name, capacity=capacity, base=running, relative=relative, direction=direction,
+            policy=self.name, capacity=capacity, base=running, direction=direction,
             capacity_from=capacity_from if relative else None,
             why=f"{alarm.name} in ALARM: {alarm.describe(alarm.last_values)}; "
                 f"{self.cfg.metric_aggregation_type} {metric:.4g}, {self.cfg.adjustment_type} "

@@ -35,14 +35,14 @@ class Recommendation:
     why: str                   # e.g. "AlarmHigh in ALARM: CPUUtilization [..] > 60"
     scale_out_cooldown: float
     scale_in_cooldown: float
-    relative: bool = False     # step adjustments are relative to `base`
     direction: str = "any"     # "out": AlarmHigh may only add; "in": AlarmLow may only remove
     # Called when the instant's recommendations are combined (after every alarm of that
     # instant was evaluated): None when the recommendation no longer stands (another target
     # tracking policy is not ready to scale in), else the capacity it stands for and why.
     settle: Callable[[], tuple[int, str] | None] | None = None
-    # A relative step's capacity from another starting capacity (the scale-out cooldown's
-    # rule); None: `capacity - base` added to it.
+    # A step adjustment (relative to `base`): the capacity it gives from another starting
+    # capacity (the scale-out cooldown's rule). None: not an adjustment (ExactCapacity, target
+    # tracking, a user's policy).
     capacity_from: Callable[[int], int] | None = None
 
 
@@ -93,10 +93,11 @@ class ScalableTarget:
         recs, self._pending = self._pending, []
         ready = []
         for rec in recs:
-            settled = None if rec.settle is None else rec.settle()
             if rec.settle is None:
                 ready.append(rec)
-            elif settled is not None:
+                continue
+            settled = rec.settle()
+            if settled is not None:
                 capacity, why = settled
                 ready.append(replace(rec, capacity=capacity, settle=None,
                                      why=f"{rec.why}; {why}" if why else rec.why))
@@ -156,13 +157,11 @@ class ScalableTarget:
         """A step out inside a scale-out cooldown: the capacity added by the scale-out that
         started the cooldown counts as there, so the step applies to the capacity before it
         and a larger step adds only the difference."""
-        return in_out_cooldown and rec.relative and rec.capacity > rec.base
+        return in_out_cooldown and rec.capacity_from is not None and rec.capacity > rec.base
 
     def _candidate(self, rec: Recommendation, in_out_cooldown: bool) -> int:
         if self._counts_last_scale_out(rec, in_out_cooldown):
-            if rec.capacity_from is not None:
-                return max(rec.capacity_from(self.scale_out_base), self.scale_out_base)
-            return self.scale_out_base + (rec.capacity - rec.base)
+            return rec.capacity_from(self.scale_out_base)
         return rec.capacity
 
     def _apply(self, rec: Recommendation, kind: str, old: int, new: int, wanted: int) -> None:

@@ -16,8 +16,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ..scenario.metric_catalogue import ECS
-from ..scenario.metric_catalogue import PREDEFINED_METRIC_TYPES as PREDEFINED
+from ..metric_catalogue import PREDEFINED_METRIC_TYPES
 from .config import REQUIRED, get
 
 DEFAULT_ALARM_LOW_RATIO = 0.9
@@ -79,11 +78,10 @@ def metric_of(config: Any) -> tuple[str, str, str, int]:
     predefined = _get(config, "predefined_metric_specification", None)
     if predefined is not None:
         kind = _get(predefined, "predefined_metric_type")
-        if kind not in PREDEFINED:
-            # ECS's own types before the load balancer's, the order this message has always had
-            expected = sorted(PREDEFINED, key=lambda k: PREDEFINED[k][0] != ECS)
-            raise ValueError(f"expected predefined_metric_type one of {', '.join(expected)}; got {kind!r}")
-        return PREDEFINED[kind]
+        if kind not in PREDEFINED_METRIC_TYPES:
+            raise ValueError(f"expected predefined_metric_type one of {', '.join(PREDEFINED_METRIC_TYPES)}; "
+                             f"got {kind!r}")
+        return PREDEFINED_METRIC_TYPES[kind]
     custom = _get(config, "customized_metric_specification", None)
     if custom is None:
         raise ValueError("expected predefined_metric_specification or customized_metric_specification; got neither")

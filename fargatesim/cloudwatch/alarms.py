@@ -13,7 +13,8 @@ from typing import Callable
 
 import numpy as np
 
-from ..scenario.metric_catalogue import COMPARISON_OPERATORS
+from ..clock import until
+from ..metric_catalogue import COMPARISON_OPERATORS
 from . import metric_math
 from .alarm_state import alarm_state, breaches
 from .metrics import MetricStore
@@ -114,7 +115,7 @@ class AlarmEvaluator:
         j = 0  # the next period whose datapoint is to become visible
         while True:
             at = (j + 1) * period + delay
-            yield self.env.timeout(max(0.0, at - self.env.now))
+            yield until(self.env, at)
             for alarm in self._groups[(period, delay)]:
                 self.evaluate(alarm, j + 1)
             j += 1

@@ -29,8 +29,7 @@ import numpy as np
 # Exact per-request latencies where the request engine logged them, the fluid model's otherwise.
 from ..dataplane import request_latency
 # The scenario accepts exactly the metrics computed here: both read the one catalogue.
-from ..scenario.metric_catalogue import ECS, STATISTICS
-from ..scenario.metric_catalogue import PUBLISHED_METRICS as PUBLISHED
+from ..metric_catalogue import ECS, PUBLISHED_METRICS, STATISTICS
 
 # The control-plane count (engine snapshots) behind each sampled metric.
 SAMPLED = {"HealthyHostCount": "healthy_targets", "UnHealthyHostCount": "unhealthy_targets",
@@ -56,7 +55,7 @@ class MetricStore:
     def datapoints(self, namespace: str, metric: str, period: float, statistic: str,
                    first: int, stop: int) -> np.ndarray:
         """Values of periods first..stop-1 (period i covers [i, i+1) x period; NaN = none)."""
-        if metric not in PUBLISHED.get(namespace, ()):
+        if metric not in PUBLISHED_METRICS.get(namespace, ()):
             raise KeyError(f"{namespace} {metric} is not published by the simulator")
         per = self.ticks_per_period(period)
         n = max(0, stop - first)

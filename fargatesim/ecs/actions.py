@@ -1,8 +1,8 @@
 """Operator actions on the service: changing the desired count, deploying a new revision."""
 from __future__ import annotations
 
-from .deployment import rolling_update
 from ..clock import at, until
+from .deployment import rolling_update
 
 
 def install_actions(env, service, actions, record_event) -> None:

@@ -11,9 +11,9 @@ from typing import Literal
 from pydantic import Field, ValidationInfo, model_serializer, model_validator
 
 from ..cloudwatch.metric_math import ExpressionError, names, parse
+from ..metric_catalogue import COMPARISON_OPERATORS
 from .errors import Invalid
 from .fields import Model, PositiveInt, seconds
-from .metric_catalogue import COMPARISON_OPERATORS
 from .metrics import PUBLISHED_METRICS, Dimension, Statistic, check_published
 
 __all__ = ["Alarm", "MetricQuery", "PUBLISHED_METRICS"]

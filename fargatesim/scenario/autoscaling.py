@@ -9,9 +9,9 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
+from ..metric_catalogue import PREDEFINED_METRIC_TYPES
 from .errors import Invalid
 from .fields import Model, NonNegativeInt, PositiveFloat, PositiveInt, TimeZone, UtcDatetime, choice, number, seconds
-from .metric_catalogue import PREDEFINED_METRIC_TYPES
 from .metrics import Dimension, Statistic, check_published
 from .schedules import Schedule, parse_schedule
 

@@ -1,11 +1,11 @@
 """Alarms and policies may use only the CloudWatch metrics the simulator publishes (their
-names are in metric_catalogue); the delay before a period's datapoint is visible to them."""
+names are in fargatesim/metric_catalogue.py); the delay before a period's datapoint is visible to them."""
 
 from typing import Literal
 
+from ..metric_catalogue import PUBLISHED_METRICS, STATISTICS
 from .errors import Invalid, did_you_mean
 from .fields import Duration, Model
-from .metric_catalogue import PUBLISHED_METRICS, STATISTICS
 
 Statistic = Literal[STATISTICS]
 

@@ -3,8 +3,8 @@ alarms read them with, and the metric behind each predefined target tracking met
 
 The scenario checks a file against these names, cloudwatch/ computes the metrics and evaluates
 the alarms, and autoscaling/ builds a target tracking policy's alarms; all three must agree.
-They live in the lowest layer the scenario may import, as plain data that imports nothing, so
-every layer above reads the same table and none of them can close an import loop through it.
+They live in the lowest layer, as plain data that imports nothing, so every layer above reads
+the same table, none can close an import loop through it, and reading it loads nothing else.
 """
 
 ECS, ELB, INSIGHTS = "AWS/ECS", "AWS/ApplicationELB", "ECS/ContainerInsights"
