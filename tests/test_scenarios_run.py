@@ -108,3 +108,26 @@ def test_the_readme_lists_every_scenario_with_its_question():
     listed = " ".join(rows)
     missing = [p.name for p in SCENARIOS if f"`{p.name}`" not in listed]
     assert not missing, f"README's scenario table leaves out {missing}"
+
+
+@pytest.mark.parametrize("seed", [42, 1, 2])
+def test_checkout_api_misses_its_slo_only_in_its_flash_crowd_and_its_faults(seed):
+    """`make run`'s scenario is about the flash crowd: outside the crowd (and its recovery) and
+    the few minutes after a crash or a failing health check, every minute meets the SLO."""
+    scenario = load_scenario(Path(__file__).parent.parent / "scenarios" / "checkout-api.yaml",
+                             overrides={"seed": seed})
+    result = Result.from_simulation(Simulation(scenario).run())
+    ts, ev = result.timeseries, result.events
+    limit = scenario.slo.latency_p99_ms
+    over = ts.loc[ts["latency_p99_ms"] > limit, "t_s"].to_numpy()
+    spike = next(c for c in scenario.traffic if c.kind == "spike")
+    crowd = (spike.at, spike.at + spike.rise + spike.hold + spike.decay + 15 * 60)   # 15 min to recover
+    faults = ev.loc[ev["kind"] == "fault", "t_s"].to_numpy()
+    after_fault = [(t >= faults - 60) & (t <= faults + 5 * 60) for t in over]
+    unexplained = [t for t, near in zip(over, after_fault) if not (crowd[0] <= t < crowd[1] or near.any())]
+    shown = ", ".join(f"{int(t) // 3600:02d}:{int(t) % 3600 // 60:02d}" for t in unexplained[:10])
+    assert not unexplained, (f"{len(unexplained)} minutes over {limit:g} ms outside the crowd and the "
+                             f"faults, from {shown}")
+    in_crowd = ((over >= crowd[0]) & (over < crowd[1])).sum()
+    assert in_crowd >= 10, f"the crowd should cost minutes over the SLO; {in_crowd} did"
+    assert len(over) <= 0.03 * len(ts), f"{len(over)} of {len(ts)} minutes over the SLO"
