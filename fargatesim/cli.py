@@ -61,7 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--duration", metavar="D", help='override the simulated time, e.g. "6h", "90m", 3600')
     run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="sets",
                      help="change one key of the scenario, e.g. --set autoscaling.min_capacity=4 "
-                          "or --set 'traffic[0].constant.rps=250' (VALUE is read as YAML; repeatable)")
+                          "or --set 'traffic[0].diurnal.mean_rps=250' (VALUE is read as YAML; repeatable)")
     run.add_argument("--json", action="store_true", help="print summary.json to stdout instead of the short summary")
     run.add_argument("--resolution", choices=("period", "tick"), default="period",
                      help="rows of timeseries.csv: one per 60 s period (default) or one per tick")
