@@ -17,8 +17,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import numpy as np  # noqa: E402
-
 import fargatesim  # noqa: E402
 from fargatesim.engine import Simulation  # noqa: E402
 from fargatesim.results import Result  # noqa: E402

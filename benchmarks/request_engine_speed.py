@@ -77,25 +77,17 @@ def dataplane_alone(simulated_s: float, discipline: str, seed: int = 1) -> tuple
 
 
 def whole_simulator(simulated_s: float, discipline: str) -> tuple[float, int, float]:
-    import fargatesim.engine as eng
     from fargatesim.dataplane.requests import RequestDataPlane
+    from fargatesim.engine import Simulation
     s = scenario(simulated_s)
 
-    def factory(*_engine, **kw):      # the request engine, however engine.py builds its data plane
+    def factory(engine, *, websocket=None, sessions_rng=None, steady_start=True, **kw):
         return RequestDataPlane(**kw, discipline=discipline)
 
-    names = [n for n in ("make_dataplane", "FluidDataPlane") if hasattr(eng, n)]
-    saved = {n: getattr(eng, n) for n in names}
-    for n in names:
-        setattr(eng, n, factory)
-    try:
-        eng.Simulation(scenario(60)).run()               # compiled (or loaded from the cache)
-        t0 = time.perf_counter()
-        sim = eng.Simulation(s).run()
-        wall = time.perf_counter() - t0
-    finally:
-        for n, value in saved.items():
-            setattr(eng, n, value)
+    Simulation(scenario(60), dataplane=factory).run()   # compiled (or loaded from the cache)
+    t0 = time.perf_counter()
+    sim = Simulation(s, dataplane=factory).run()
+    wall = time.perf_counter() - t0
     assert isinstance(sim.dataplane, RequestDataPlane)
     done = int(sim.records.arrivals.sum())
     return done / wall, done, float(sim.dataplane.latencies.latencies.astype(float).mean())

@@ -1,7 +1,7 @@
 """Time from a sudden load step to the first scale-out, against AWS's own benchmark.
 
 AWS measured 363 s with 60-second metrics and 86 s with 20-second metrics
-(aws/containers-roadmap#2113); see fargatesim/validation.py for the experiment.
+(aws/containers-roadmap#2113); see fargatesim/studies/validation.py for the experiment.
 
     .venv/bin/python benchmarks/scale_out_timing.py [--steps 20]
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import statistics
 
-from fargatesim.validation import AWS_SCALE_OUT_SECONDS, scale_out_delays
+from fargatesim.studies.validation import AWS_SCALE_OUT_SECONDS, scale_out_delays
 
 
 def main() -> None:

@@ -19,8 +19,8 @@ _EXPORTS = {
     "Simulation": ".engine",
     "SimulationError": ".errors",
     "simulate": ".engine",
-    "compare": ".compare",
-    "cost_comparison": ".cost_compare",
+    "compare": ".studies.compare",
+    "cost_comparison": ".studies.cost",
 }
 __all__ = sorted(_EXPORTS)
 

@@ -140,7 +140,7 @@ def _add_run_options(parser, output_help: str, figure: str) -> None:
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
 
-DEFAULT_SPOT_RATE = 0.02   # fargatesim.cost_compare.DEFAULT_SPOT_RATE, without importing pandas for --help
+DEFAULT_SPOT_RATE = 0.02   # fargatesim.studies.cost.DEFAULT_SPOT_RATE, without importing pandas for --help
 
 COST_DESCRIPTION = """\
 Run SCENARIO's service, on the same traffic and seeds, on each platform it could run on, and
@@ -403,7 +403,7 @@ def _run(args) -> int:
 
 
 def _compare(args) -> int:
-    from .compare import DEFAULT_SEEDS, compare
+    from .studies.compare import DEFAULT_SEEDS, compare
     from .errors import SimulationError
     from .scenario import load_scenario
     common = parse_sets(args.sets)
@@ -449,7 +449,7 @@ def _compare(args) -> int:
 
 
 def _cost(args) -> int:
-    from .cost_compare import cost_comparison
+    from .studies.cost import cost_comparison
     from .errors import SimulationError
     from .scenario import load_scenario
     overrides = parse_sets(args.sets)

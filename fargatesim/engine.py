@@ -15,10 +15,11 @@ import numpy as np
 import simpy
 
 from .cloudwatch.metrics import MetricStore
+from .dataplane import DataPlaneFactory, make_dataplane
 from .dataplane.app_model import AppModel
-from .dataplane.fluid import FluidDataPlane
 from .dataplane.records import TickRecords
 from .ecs.actions import install_actions
+from .ecs.ec2_cluster import cluster_for
 from .ecs.faults import install_faults
 from .ecs.service import Service
 from .elb.target_group import TargetGroup
@@ -40,19 +41,6 @@ ADAPTIVE_LOOKAHEAD = True    # False: always LOOKAHEAD_S (benchmarks/churn_speed
 SHORTEST_LOOKAHEAD_S = 30.0  # below this, the cost of a stretch is its overhead, not its ticks
 
 
-def make_dataplane(engine: str, *, websocket=None, sessions_rng=None, steady_start=True, **kwargs):
-    """The data plane of `engine` (or of a websocket workload); the request engine (and numba)
-    load only when asked for."""
-    if websocket is not None:
-        from .dataplane.websocket import WebsocketDataPlane
-        return WebsocketDataPlane(websocket=websocket, sessions_rng=sessions_rng, steady_start=steady_start,
-                                  **kwargs)
-    if engine == "requests":
-        from .dataplane.requests import RequestDataPlane
-        return RequestDataPlane(**kwargs)
-    return FluidDataPlane(**kwargs)
-
-
 def app_model(scenario) -> AppModel:
     td, wl = scenario.task_definition, scenario.workload
     app = td.app_container
@@ -72,8 +60,10 @@ def app_model(scenario) -> AppModel:
 
 
 class Simulation:
-    def __init__(self, scenario, policies=()):
-        """`policies`: extra custom policy objects (see autoscaling/custom.py)."""
+    def __init__(self, scenario, policies=(), *, dataplane: DataPlaneFactory = make_dataplane):
+        """`policies`: extra custom policy objects (see autoscaling/custom.py); `dataplane`:
+        what builds the data plane, called as make_dataplane is (a test passes its own to run
+        an engine with options a scenario cannot set)."""
         self.scenario = s = scenario
         self.tick = float(s.tick)
         self.n_ticks = int(math.ceil(s.duration / self.tick - 1e-9))
@@ -91,7 +81,7 @@ class Simulation:
         self._view = None
 
         self.env = simpy.Environment()
-        self.dataplane = make_dataplane(
+        self.dataplane = dataplane(
             s.engine, app=self.app, tick=self.tick, arrivals=self.arrivals, rates=self.rates,
             algorithm=s.target_group.load_balancing_algorithm_type,
             rng=self.rng["routing"], records=self.records,
@@ -99,14 +89,18 @@ class Simulation:
                 "steady_start": not s.service.cold_start} if s.workload.is_websocket else {}))
         self.target_group = TargetGroup(self.env, s.target_group, tick=self.tick,
                                         on_change=self._target_changed, record_event=self.event)
-        self.service = Service(self.env, s, target_group=self.target_group, dataplane=self.dataplane,
-                               rng=self.rng["startup"], record_event=self.event, touch=self.touch)
+        cluster = cluster_for(self.env, s.service, s.task_definition, s.pricing, seed=s.seed,
+                              record_event=self.event)
+        self.service = Service(self.env, s.service, s.task_definition, target_group=self.target_group,
+                               dataplane=self.dataplane, rng=self.rng["startup"], record_event=self.event,
+                               touch=self.touch, cluster=cluster)
         install_faults(self.env, self.service, s.faults, self.rng["faults"], self.event,
                        leak_rng=self.rng["memory_leak"])
         install_actions(self.env, self.service, s.actions, self.event)
         self.env.process(self.target_group.health_checks(self._health_response))
         self.metrics = MetricStore(self.records, self.tick, self.app, self._counts_at)
         self.alarms = self.scalable_target = None
+        self.scheduled: list[tuple[float, str]] = []
         if s.autoscaling is not None or policies or s.alarms:
             self._install_alarms_and_scaling(policies)
         initial = s.service.desired_count
@@ -125,10 +119,18 @@ class Simulation:
         from .cloudwatch.alarms import AlarmEvaluator, MetricAlarm
         self.alarms = AlarmEvaluator(self.env, self.metrics, delay_of=self.metric_delay,
                                      record_event=self.event)
+        s = self.scenario
         step_policies = {}
-        if self.scenario.autoscaling is not None or policies:
-            self.scalable_target, step_policies = install_autoscaling(self, policies)
-        for cfg in self.scenario.alarms:
+        if s.autoscaling is not None or policies:
+            scaling = install_autoscaling(
+                self.env, s.autoscaling, service=self.service, alarms=self.alarms,
+                metric_delay=self.metric_delay, record_event=self.event, touch=self.touch,
+                start=s.start, duration=self.n_ticks * self.tick,
+                resource_id=f"service/default/{s.service.name}", extra_policies=policies,
+                source=s.source, base_dir=s.base_dir)
+            self.scalable_target, step_policies, self.scheduled = (
+                scaling.target, scaling.step_policies, scaling.scheduled)
+        for cfg in s.alarms:
             alarm = MetricAlarm.from_config(cfg)
             alarm.actions = [step_policies[n] for n in cfg.alarm_actions if n in step_policies]
             self.alarms.add(alarm)
@@ -182,7 +184,7 @@ class Simulation:
     # ---------------------------------------------------------------- run
     def run(self, progress: Callable[[float], None] | None = None) -> "Simulation":
         env, dp, end = self.env, self.dataplane, self.n_ticks * self.tick
-        ahead = getattr(dp, "lookahead_s", None) or LOOKAHEAD_S
+        ahead = dp.lookahead_s or LOOKAHEAD_S
         longest = max(1, int(min(ahead, LOOKAHEAD_S) / self.tick))
         shortest = min(longest, max(1, int(SHORTEST_LOOKAHEAD_S / self.tick)))
         lookahead = longest

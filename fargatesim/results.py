@@ -95,6 +95,37 @@ class Result:
                 data[f"{namespace}/{name}"] = sim.metrics.datapoints(namespace, name, period, stat, 0, n)
         return pd.DataFrame(data)
 
+    @property
+    def in_process(self) -> bool:
+        """Whether this Result still holds its run (it was run in this process): only then are
+        the per-tick table, the CloudWatch metrics, the alarm datapoints and the exact count
+        changes available. A Result sent from another process (compare --jobs) has the tables only."""
+        return self._simulation is not None
+
+    def alarm_datapoints(self, alarm_name: str) -> np.ndarray:
+        """The datapoints the scenario's alarm `alarm_name` evaluated, one per alarm period from
+        the start of the run (NaN where CloudWatch would have had none)."""
+        if self._simulation is None:
+            raise ValueError("alarm datapoints are only available in the process that ran the simulation")
+        from .cloudwatch.alarms import MetricAlarm
+        configs = {a.alarm_name: a for a in self.scenario.alarms}
+        if alarm_name not in configs:
+            raise KeyError(f"no alarm {alarm_name!r}; the scenario's alarms: {', '.join(configs) or 'none'}")
+        sim = self._simulation
+        alarm = MetricAlarm.from_config(configs[alarm_name])
+        n = sim.n_ticks // sim.metrics.ticks_per_period(alarm.period)
+        return np.asarray(alarm.datapoints(sim.metrics, 0, n), dtype=float)
+
+    def counts_over_time(self) -> list[tuple[float, float, dict]]:
+        """The task, target and capacity counts exactly, each state with its span:
+        (from_s, to_s, counts), one row per change, covering the run end to end."""
+        if self._simulation is None:
+            raise ValueError("the exact counts over time are only available in the process that ran the simulation")
+        sim = self._simulation
+        snaps, end = sim.snapshots, sim.n_ticks * sim.tick
+        return [(t, snaps[i + 1][0] if i + 1 < len(snaps) else end, dict(counts))
+                for i, (t, counts) in enumerate(snaps)]
+
     # ---------------------------------------------------------------- output
     def save(self, directory, *, resolution: str = "period", plot: bool = True) -> Path:
         out = Path(directory)
@@ -111,7 +142,7 @@ class Result:
         return json.dumps(self.summary, indent=2, sort_keys=False)
 
     def plot(self, path=None):
-        from .plots import overview
+        from .plots.overview import overview
         return overview(self, path)
 
     def _repr_html_(self) -> str:

@@ -59,6 +59,8 @@ import re
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
+from .metric_catalogue import PREDEFINED_METRIC_TYPES
+
 try:
     from hypothesis import strategies as st
     from hypothesis.errors import InvalidArgument
@@ -212,11 +214,13 @@ _COMPONENT_DRAWS: dict[str, Callable] = {
 
 
 # ================================================================== policies
+# The predefined types the strategy draws, simplest first (hypothesis shrinks towards the first).
 _TT_METRICS = ("ECSServiceAverageCPUUtilization", "ALBRequestCountPerTarget",
                "ECSServiceAverageCPUUtilizationHighResolution", "ECSServiceAverageMemoryUtilization")
-_TT_SHORT = {"ECSServiceAverageCPUUtilization": "cpu", "ALBRequestCountPerTarget": "requests",
-             "ECSServiceAverageCPUUtilizationHighResolution": "cpu-hires",
-             "ECSServiceAverageMemoryUtilization": "memory"}
+# A policy's name from what its type tracks: tt-cpu, tt-requests, tt-memory-hires, ...
+_TT_SHORT = {kind: {"CPUUtilization": "cpu", "MemoryUtilization": "memory",
+                    "RequestCountPerTarget": "requests"}[name] + ("-hires" if period < 60 else "")
+             for kind, (_, name, _, period) in PREDEFINED_METRIC_TYPES.items()}
 _COOLDOWNS = (60, 0, 300)
 
 
@@ -480,11 +484,9 @@ def _states(result) -> list[tuple[float, float, dict]]:
     change at its instant; otherwise the timeseries' values at the end of each minute, each
     standing for the minute before it.
     """
-    sim = getattr(result, "_simulation", None)
-    if sim is not None and getattr(sim, "snapshots", None):
-        snaps = sim.snapshots
-        end = sim.n_ticks * sim.tick
-        return [(t, snaps[i + 1][0] if i + 1 < len(snaps) else end, s) for i, (t, s) in enumerate(snaps)]
+    states = result.counts_over_time() if getattr(result, "in_process", False) else None
+    if states:
+        return states
     ts = result.timeseries
     out, previous = [], 0.0
     for row in ts.itertuples(index=False):
@@ -554,7 +556,7 @@ def scaling_explained(result) -> None:
         if m:
             moves.append((float(t), int(m.group(1)), int(m.group(2)), f"{kind} {subject}: {detail}"))
     scenario = result.scenario
-    exact = getattr(result, "_simulation", None) is not None
+    exact = getattr(result, "in_process", False)
     previous = None
     if scenario is not None:
         previous = scenario.service.desired_count

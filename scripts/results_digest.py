@@ -9,9 +9,10 @@ as it was. Run it before and after, and compare:
     diff before.txt after.txt
 
 Each scenario runs for its whole length with its own seed; summary.json, timeseries.csv and
-events.csv are hashed (the figure is left out: its bytes depend on matplotlib's version and
-fonts, not on the simulation). Scenarios of jobs only (no service to simulate) are skipped
-with a note. `--tick` also hashes the per-tick timeseries.
+events.csv are hashed. Scenarios of jobs only (no service to simulate) are skipped with a
+note. `--tick` also hashes the per-tick timeseries; `--figures` also hashes overview.png, whose
+bytes depend on matplotlib's version and fonts as well as on the run: compare its lines only
+between runs on the same installation.
 """
 from __future__ import annotations
 
@@ -36,6 +37,8 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("scenarios", nargs="*", type=Path, help="scenario files (default: every example)")
     parser.add_argument("--tick", action="store_true", help="also hash the per-tick timeseries")
+    parser.add_argument("--figures", action="store_true",
+                        help="also hash overview.png (same installation only: matplotlib draws it)")
     args = parser.parse_args(argv)
     paths = args.scenarios or sorted(SCENARIOS.glob("*.yaml"))
     for path in paths:
@@ -47,8 +50,8 @@ def main(argv=None) -> int:
             print(f"{path.name}: not simulated ({e})")
             continue
         with tempfile.TemporaryDirectory() as tmp:
-            result.save(tmp, plot=False)
-            files = [(name, Path(tmp) / name) for name in FILES]
+            result.save(tmp, plot=args.figures)
+            files = [(name, Path(tmp) / name) for name in FILES + (("overview.png",) if args.figures else ())]
             if args.tick:
                 result.save(Path(tmp) / "tick", resolution="tick", plot=False)
                 files.append(("timeseries.csv (tick)", Path(tmp) / "tick" / "timeseries.csv"))

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, Phase, given, settings, strategies as st
 
 from fargatesim.engine import Simulation
 from fargatesim.scenario import load_scenario, scenario_from_dict
-from fargatesim.validation import (AWS_SCALE_OUT_SECONDS, first_scale_out_delay,
+from fargatesim.studies.validation import (AWS_SCALE_OUT_SECONDS, first_scale_out_delay,
                                    scale_out_delays)
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"

@@ -145,7 +145,7 @@ def test_bad_outages_are_refused_with_the_key(change, where, words):
 def test_the_overview_marks_the_outage_its_end_and_the_rebalancing():
     import pandas as pd
 
-    from fargatesim.plot_events import AZ_REBALANCING, FAULTS, classify
+    from fargatesim.plots.events import AZ_REBALANCING, FAULTS, classify
     sim = run()
     events = pd.DataFrame(sim.events, columns=["t_s", "kind", "subject", "detail"])
     marks = {mark.label: list(times) for mark, times in classify(events)}

@@ -12,10 +12,11 @@ from matplotlib.figure import Figure
 
 import fargatesim
 from fargatesim.cli import main
-from fargatesim.compare import (METRICS, RUN_COLUMNS, TABLE_COLUMNS, compare, minutes_outside_slo,
-                                recovery_minutes, variant_labels)
-from fargatesim.compare_plots import comparison_figure
+from fargatesim.plots.comparison import comparison_figure
 from fargatesim.scenario import ScenarioError, load_scenario
+from fargatesim.slo import minutes_outside_slo
+from fargatesim.studies.compare import (METRICS, RUN_COLUMNS, TABLE_COLUMNS, compare, recovery_minutes,
+                                        variant_labels)
 
 REPO = Path(__file__).parent.parent
 STANDARD = REPO / "scenarios" / "spike-5x-standard-metrics.yaml"
@@ -263,9 +264,9 @@ def test_compare_takes_paths_changes_and_labels():
         compare([STANDARD, HIGH_RES], seeds=1, labels=["same", "same"])
 
 
-def test_fargatesim_compare_is_callable_before_and_after_import():
-    import fargatesim.compare as module
-    assert callable(fargatesim.compare) and callable(module)
+def test_fargatesim_compare_is_the_function_even_after_its_module_is_imported():
+    import fargatesim.studies.compare as module
+    assert fargatesim.compare is module.compare
     c = fargatesim.compare([{**load_scenario(STANDARD).to_dict(), "duration": 300}], seeds=1)
     assert len(c.runs) == 1
 
@@ -392,7 +393,7 @@ def test_cli_shows_progress_on_a_terminal(tmp_path, capsys, monkeypatch):
 
 def test_cli_binds_each_set_to_the_file_before_it():
     from fargatesim.cli import build_parser
-    from fargatesim.compare import DEFAULT_SEEDS
+    from fargatesim.studies.compare import DEFAULT_SEEDS
     args = build_parser().parse_args(
         ["compare", "--set", "duration=5m", "a.yaml", "--seeds", "4", "b.yaml", "--set=x=1",
          "-j", "2", "--set", "y=[1, 2]", "c.yaml", "-o", "out", "--", "-odd.yaml"])
@@ -407,7 +408,7 @@ def test_cli_binds_each_set_to_the_file_before_it():
 
 def test_figure_of_a_variant_whose_runs_cost_exactly_the_same(tmp_path):
     # A fixed fleet costs the same on every seed; the mean of equal floats may round past them.
-    from fargatesim.compare import compare
+    from fargatesim.studies.compare import compare
     nasa = Path(__file__).resolve().parent.parent / "scenarios" / "nasa-1995-trace-replay.yaml"
     c = compare([nasa], seeds=3, changes={"duration": "20m"})
     assert c.runs.cost_usd.nunique() == 1

@@ -14,7 +14,7 @@ import pytest
 
 from fargatesim.cli import main
 from fargatesim.cost import PriceTable
-from fargatesim.cost_compare import DEFAULT_SPOT_RATE, ec2_candidates, service_variants
+from fargatesim.studies.cost import DEFAULT_SPOT_RATE, ec2_candidates, service_variants
 from fargatesim.scenario import ScenarioError, load_scenario
 
 REPO = Path(__file__).parent.parent

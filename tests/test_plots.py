@@ -12,10 +12,10 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
-from fargatesim.plot_axes import MAX_LOG_TICKS
-from fargatesim.plot_events import MAX_EVENT_LINES
-from fargatesim.compare_plots import comparison_figure
-from fargatesim.plots import overview
+from fargatesim.plots.axes import MAX_LOG_TICKS
+from fargatesim.plots.comparison import comparison_figure
+from fargatesim.plots.events import MAX_EVENT_LINES
+from fargatesim.plots.overview import overview
 
 ERROR_KINDS = ("elb_503", "elb_502", "target_503", "timeout_504", "reset_on_stop")
 COLUMNS = (

@@ -18,7 +18,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import fargatesim.engine as engine_module
 from fargatesim.dataplane.queueing import erlang_c, mmc_mean_wait
 from fargatesim.dataplane.requests import RequestDataPlane
 from fargatesim.engine import Simulation
@@ -47,19 +46,11 @@ def queue(servers: int, rho: float, requests: float, discipline: str, seed: int 
             {"name": "app", "port_mappings": [{"container_port": 8080}]}]},
         "service": {"desired_count": 1},
     })
-    # Put the request engine in, with FCFS or PS, however engine.py builds its data plane.
-    def factory(*_engine, **kw):
+    # The request engine, with FCFS or PS: a discipline no scenario key sets.
+    def factory(engine, **kw):
         return RequestDataPlane(**kw, discipline=discipline, keep_waits=True)
 
-    names = [n for n in ("make_dataplane", "FluidDataPlane") if hasattr(engine_module, n)]
-    saved = {n: getattr(engine_module, n) for n in names}
-    for n in names:
-        setattr(engine_module, n, factory)
-    try:
-        sim = Simulation(scenario).run()
-    finally:
-        for n, value in saved.items():
-            setattr(engine_module, n, value)
+    sim = Simulation(scenario, dataplane=factory).run()
     assert isinstance(sim.dataplane, RequestDataPlane)
     rec = sim.records
     assert rec.errors().sum() == 0          # nothing refused, nothing timed out

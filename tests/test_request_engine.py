@@ -1,15 +1,14 @@
 """The request-level data plane (engine: requests): exact small cases, conservation, look-ahead
 exactness, and agreement with the fluid engine on a diurnal half-day with target tracking.
 
-The tests put the request engine in through `request_engine()`, which replaces the engine
-module's data-plane factory (so that options such as discipline="fcfs" reach it); scenarios here
-say engine: fluid and run either engine.
+The tests put the request engine in through `request_engine()`, a data-plane factory given to
+Simulation (so that options such as discipline="fcfs" reach it); scenarios here say engine:
+fluid and run either engine.
 
     python tests/test_request_engine.py --figure docs/engine-agreement.png   # the doc's figure
 """
 from __future__ import annotations
 
-import contextlib
 import math
 import sys
 
@@ -18,11 +17,10 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 
 import fargatesim.engine as engine_module
-import fargatesim.results as results_module
-from fargatesim.dataplane import request_latency
+from fargatesim.dataplane import make_dataplane, request_latency
 from fargatesim.dataplane.app_model import AppModel
 from fargatesim.dataplane.records import TickRecords
-from fargatesim.dataplane.requests import RequestDataPlane, make_dataplane
+from fargatesim.dataplane.requests import RequestDataPlane
 from fargatesim.elb.target_group import RoutingView
 from fargatesim.engine import Simulation
 from fargatesim.results import Result
@@ -30,30 +28,12 @@ from fargatesim.scenario import load_scenario, scenario_from_dict
 from fargatesim.scenario.distributions import Distribution as D
 
 
-@contextlib.contextmanager
 def request_engine(**options):
-    """Simulations built inside use the request engine (options go to RequestDataPlane),
-    whether engine.py builds its data plane with make_dataplane(scenario.engine, ...) or, as
-    before the request engine was wired in, with FluidDataPlane(...)."""
-    def factory(*_engine, **kw):
+    """A data-plane factory for Simulation: the request engine whatever the scenario's engine,
+    with `options` (such as discipline) that RequestDataPlane takes and a scenario cannot set."""
+    def factory(engine, **kw):
         return RequestDataPlane(**kw, **options)
-
-    saved = {name: getattr(engine_module, name) for name in ("make_dataplane", "FluidDataPlane")
-             if hasattr(engine_module, name)}
-    for name in saved:
-        setattr(engine_module, name, factory)
-    # Results that read latency through a module named `latency` (before the wiring) read it
-    # through request_latency, which serves both engines.
-    saved_latency = getattr(results_module, "latency", None)
-    if saved_latency is not None:
-        results_module.latency = request_latency
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            setattr(engine_module, name, value)
-        if saved_latency is not None:
-            results_module.latency = saved_latency
+    return factory
 
 
 def run(scenario, engine="requests", lookahead=None, **options):
@@ -66,10 +46,9 @@ def run(scenario, engine="requests", lookahead=None, **options):
             sim = Simulation(scenario).run()         # the scenarios here say engine: fluid
             assert not isinstance(sim.dataplane, RequestDataPlane)
             return sim, Result.from_simulation(sim)
-        with request_engine(**options):
-            sim = Simulation(scenario).run()
-            assert isinstance(sim.dataplane, RequestDataPlane)
-            return sim, Result.from_simulation(sim)
+        sim = Simulation(scenario, dataplane=request_engine(**options)).run()
+        assert isinstance(sim.dataplane, RequestDataPlane)
+        return sim, Result.from_simulation(sim)
     finally:
         engine_module.LOOKAHEAD_S, RequestDataPlane.lookahead_s = saved
 

@@ -86,3 +86,75 @@ def test_error_and_unhealthy_host_metrics_follow_an_overload_and_an_empty_servic
     assert unhealthy.iloc[:5].eq(0).all() and unhealthy.iloc[5:15].max() > 0
     assert any("Target.FailedHealthChecks" in d for d in r.events.detail)
     assert not any(e == "fault" for e in r.events.kind)      # no fault: the overload did it
+
+
+# ---------------------------------------------------------------- alarm datapoints, exact counts
+def alarmed_run():
+    return fargatesim.simulate(scenario_from_dict({
+        "name": "alarmed", "duration": "30m", "seed": 3,
+        "traffic": [{"steps": [{"at": 0, "rps": 40}, {"at": 900, "rps": 160}]}],
+        "workload": {"cpu_ms": 20, "timeout": "30s"},
+        "task_definition": {"cpu": 512, "memory": 1024,
+                            "container_definitions": [{"name": "app", "port_mappings": [{"container_port": 80}]}]},
+        "service": {"desired_count": 2},
+        "autoscaling": {"min_capacity": 2, "max_capacity": 6, "policies": [{
+            "name": "out", "policy_type": "StepScaling", "step_scaling_policy_configuration": {
+                "adjustment_type": "ChangeInCapacity", "cooldown": 60,
+                "step_adjustments": [{"metric_interval_lower_bound": 0, "scaling_adjustment": 1}]}}]},
+        "alarms": [
+            {"alarm_name": "busy", "namespace": "AWS/ApplicationELB", "metric_name": "RequestCount",
+             "statistic": "Sum", "period": 60, "evaluation_periods": 1, "threshold": 6000,
+             "comparison_operator": "GreaterThanThreshold", "alarm_actions": ["out"]},
+            {"alarm_name": "cpu-5min", "namespace": "AWS/ECS", "metric_name": "CPUUtilization",
+             "statistic": "Maximum", "period": 300, "evaluation_periods": 1, "threshold": 95,
+             "comparison_operator": "GreaterThanThreshold"}],
+    }))
+
+
+def test_alarm_datapoints_are_the_metric_the_alarm_reads_one_per_its_period():
+    r = alarmed_run()
+    busy = r.alarm_datapoints("busy")
+    assert busy.shape == (30,)
+    np.testing.assert_array_equal(busy, r.metrics(60)["AWS/ApplicationELB/RequestCount"].to_numpy())
+    five = r.alarm_datapoints("cpu-5min")
+    assert five.shape == (6,)
+    # Maximum over five minutes of the one-minute averages' underlying 20 s samples is at least
+    # the largest minute average in it.
+    minute = r.metrics(60)["AWS/ECS/CPUUtilization"].to_numpy().reshape(6, 5)
+    assert (five >= minute.max(axis=1) - 1e-9).all()
+
+
+def test_alarm_datapoints_name_the_alarms_when_asked_for_an_unknown_one():
+    r = alarmed_run()
+    try:
+        r.alarm_datapoints("bussy")
+    except KeyError as e:
+        assert "busy" in str(e) and "cpu-5min" in str(e)
+    else:
+        raise AssertionError("an unknown alarm was accepted")
+
+
+def test_counts_over_time_cover_the_run_and_agree_with_the_timeseries():
+    r = alarmed_run()
+    states = r.counts_over_time()
+    assert states[0][0] == 0.0 and states[-1][1] == 1800.0
+    assert all(a[1] == b[0] for a, b in zip(states, states[1:]))        # end to end, no gap
+    assert all(t0 < t1 for t0, t1, _ in states)
+    assert len({c["desired_count"] for _, _, c in states}) > 1         # the alarm scaled it out
+    for row in r.timeseries.itertuples(index=False):                    # each minute's end
+        end = float(row.t_s) + 60.0
+        counts = next(c for t0, t1, c in states if t0 < end <= t1)
+        assert counts["desired_count"] == row.desired_count
+
+
+def test_a_result_from_another_process_says_so_and_keeps_its_tables():
+    import pickle
+    r = pickle.loads(pickle.dumps(alarmed_run()))
+    assert not r.in_process and len(r.timeseries) == 30
+    for read in (lambda: r.alarm_datapoints("busy"), r.counts_over_time, r.metrics):
+        try:
+            read()
+        except ValueError as e:
+            assert "process" in str(e)
+        else:
+            raise AssertionError("a Result without its simulation answered")

@@ -3,7 +3,6 @@ and the README's "Test your own policy" example runs."""
 from __future__ import annotations
 
 import copy
-import math
 import re
 import subprocess
 import sys

@@ -50,6 +50,9 @@ QUEUE_RELAXATION_S = 10.0
 
 
 class FluidDataPlane:
+    # A stretch costs the same whatever its length, so the engine's own look-ahead suits it.
+    lookahead_s = None
+
     def __init__(self, *, app: AppModel, tick: float, arrivals: np.ndarray, rates: np.ndarray,
                  algorithm: str, rng: np.random.Generator, records: TickRecords):
         self.app = app
@@ -192,7 +195,7 @@ class FluidDataPlane:
         if n <= 0:
             return
         self._checkpoint(k_end, view)
-        rec, app = self.rec, self.app
+        rec = self.rec
         sl = slice(k0, k_end)
         arrivals, rates = self.arrivals[sl], self.rates[sl]
         rec.arrivals[sl] += arrivals

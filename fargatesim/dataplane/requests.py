@@ -1,8 +1,7 @@
 """The request-level data plane (`engine: requests`): every request an individual.
 
-Same interface as the fluid data plane (`fluid.FluidDataPlane`), so the whole control plane is
-shared: `ensure_slot`, `advance(k_end, view)`, `truncate(k)`, `kill(slot, k)`, `drain_time`,
-`health_responses_at`, `health_response_at`, `in_flight_total`, and the same `TickRecords`.
+The same protocol as the fluid data plane (protocol.DataPlane), so the whole control plane is
+shared, and the same `TickRecords`.
 
 The model (docs/request-engine.md):
 - The per-tick arrival COUNTS are the ones the fluid engine uses (`arrivals`, sampled once per
@@ -72,17 +71,6 @@ _STATE = _SLOT + _HEAP + _POOL + _RING + ("sc", "fl")
 _NEG = ("qhead", "qtail", "hrow", "p_rid", "p_next")      # arrays whose empty value is -1
 # The per-task arrays in the order run_ticks takes them.
 _KERNEL_TASK_STATE = ("n_cpu", "held", "outst", "V", "tl", "hsize", "hkey", "hval", "qhead", "qtail")
-
-
-def make_dataplane(engine: str, **kwargs):
-    """The data plane of `engine` ("fluid" or "requests"), built from the Simulation's arguments
-    (app, tick, arrivals, rates, algorithm, rng, records)."""
-    if engine == "fluid":
-        from .fluid import FluidDataPlane
-        return FluidDataPlane(**kwargs)
-    if engine == "requests":
-        return RequestDataPlane(**kwargs)
-    raise ValueError(f"unknown engine {engine!r}; allowed: fluid, requests")
 
 
 class RequestDataPlane:

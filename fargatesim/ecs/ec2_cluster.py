@@ -295,3 +295,18 @@ def _percent(m: int, n: int) -> str:
     if n == 0:
         return "above 100 % (no instance)" if m else "100 %"
     return f"{100 * m / n:.0f} %"
+
+
+def cluster_for(env: simpy.Environment, service_cfg, task_definition, pricing, *, seed: int,
+                record_event) -> Ec2Cluster | None:
+    """The cluster a launch_type EC2 service runs on, None for one on Fargate.
+
+    The instance type's size comes from the region's price table, the one the run bills it by.
+    """
+    if service_cfg.launch_type != "EC2":
+        return None
+    from ..cost.prices import PriceTable   # prices are data; loaded only when EC2 is asked for
+    cfg = service_cfg.ec2
+    instance_type = PriceTable.load(pricing.region, pricing).ec2_instance(cfg.instance_type)
+    size = Capacity(task_definition.cpu, task_definition.memory)
+    return Ec2Cluster(env, cfg, instance_type, size, seed=seed, record_event=record_event)

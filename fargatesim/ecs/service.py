@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import simpy
 
@@ -31,13 +31,19 @@ from .placement import tasks_to_stop, zone_for_new_task
 from .task import CONTAINERS_UP, Task, TaskState
 from ..elb.target import Target, TargetState
 
+if TYPE_CHECKING:
+    from .ec2_cluster import Ec2Cluster
+
 
 class Service:
-    def __init__(self, env: simpy.Environment, scenario, *, target_group, dataplane, rng,
-                 record_event: Callable[[float, str, str, str], None], touch: Callable[[], None]):
+    def __init__(self, env: simpy.Environment, cfg, task_definition, *, target_group, dataplane, rng,
+                 record_event: Callable[[float, str, str, str], None], touch: Callable[[], None],
+                 cluster: Ec2Cluster | None = None):
+        """`cfg`: the scenario's service section; `cluster`: the EC2 instances its tasks run on
+        (ec2_cluster.cluster_for), None on Fargate."""
         self.env = env
-        self.cfg = scenario.service
-        self.task_def = scenario.task_definition
+        self.cfg = cfg
+        self.task_def = task_definition
         self.tg = target_group
         self.dp = dataplane
         self.rng = rng
@@ -57,8 +63,7 @@ class Service:
         self.strategy = Strategy.of_service(self.cfg)
         # Events name the provider only when the scenario chose one; other runs read as before.
         self._names_provider = bool(self.cfg.capacity_provider_strategy)
-        _check_spot_platform(scenario)
-        self.cluster = _ec2_cluster(env, scenario, record_event) if self.cfg.launch_type == "EC2" else None
+        self.cluster = cluster
         self.impaired_zones: dict[int, int] = {}    # zones out (az_outage): how many outages each
         self.rebalancing: set[Task] = set()         # tasks moving zone, until their replacement is healthy
         if self.cfg.availability_zone_rebalancing == "ENABLED" and self.cfg.availability_zones > 1:
@@ -359,27 +364,3 @@ class Service:
         target = self.tg.targets.get(task)
         if target is not None and target.state is TargetState.UNHEALTHY:
             self._unhealthy(task)
-
-
-def _ec2_cluster(env, scenario, record_event):
-    from ..cost.prices import PriceTable
-    from .bin_packing import Capacity
-    from .ec2_cluster import Ec2Cluster
-    cfg = scenario.service.ec2
-    instance_type = PriceTable.load(scenario.pricing.region, scenario.pricing).ec2_instance(cfg.instance_type)
-    size = Capacity(scenario.task_definition.cpu, scenario.task_definition.memory)
-    return Ec2Cluster(env, cfg, instance_type, size, seed=scenario.seed, record_event=record_event)
-
-
-def _check_spot_platform(scenario) -> None:
-    """Refuse a Spot strategy for a platform Fargate Spot does not run, before anything runs.
-
-    Belongs with the scenario's cross-section checks (the loader's); until it is wired there, a
-    run stops here with the same message.
-    """
-    from ..scenario.errors import ScenarioError
-    from ..scenario.messages import format_path
-    from ..scenario.service import spot_platform_problem
-    problem = spot_platform_problem(scenario.service, scenario.task_definition, scenario.pricing)
-    if problem is not None:
-        raise ScenarioError(problem.message, file=scenario.source, path=format_path(list(problem.where)))

@@ -5,7 +5,7 @@ from typing import Callable
 
 import numpy as np
 
-from ..ecs.task import CONTAINERS_UP, Task
+from ..ecs.task import Task
 from . import slow_start
 from .health_checks import check_passes, next_state
 from .target import CHECKED, Target, TargetState

@@ -1,7 +1,5 @@
 """What one unit of work costs the service: an HTTP request, or a websocket connection."""
 
-from typing import ClassVar
-
 from pydantic import ValidationInfo, field_validator, model_serializer
 
 from .distributions import Distribution

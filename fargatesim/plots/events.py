@@ -98,7 +98,7 @@ def job_runs(scenario, span_s: float) -> list[tuple[Mark, np.ndarray]]:
     jobs = getattr(scenario, "jobs", None) or ()
     if not jobs:
         return []
-    from .jobs.runs import firing_times
+    from ..jobs.runs import firing_times
     t = np.sort(np.concatenate([np.repeat(firing_times(job, start=scenario.start, duration=span_s),
                                           job.count) for job in jobs]))
     return [(JOBS, t)] if len(t) else []

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .engine import Simulation
-from .scenario import scenario_from_dict
+from ..engine import Simulation
+from ..scenario import scenario_from_dict
 
 AWS_SCALE_OUT_SECONDS = {"ECSServiceAverageCPUUtilization": 363.0,
                          "ECSServiceAverageCPUUtilizationHighResolution": 86.0}

@@ -5,7 +5,7 @@ import math
 
 import pandas as pd
 
-from .compare import _fmt, _seed_range
+from ..formatting import dollars, duration, hours, number, seed_range
 
 HEADS = ("cost (USD)", "compute", "p99 (ms)", "error rate", "SLO", "outside SLO")
 JOB_HEADS = ("cost (USD)", "runs", "billed", "start delay", "")
@@ -52,32 +52,23 @@ def cost_text(comparison) -> str:
         for job in dict.fromkeys(jobs["job"]):
             lines.append(_job_verdict(jobs[jobs["job"] == job]))
     if multi:
-        lines.append(f"mean (min-max cost) over {len(c.seeds)} seeds ({_seed_range(c.seeds)}), "
+        lines.append(f"mean (min-max cost) over {len(c.seeds)} seeds ({seed_range(c.seeds)}), "
                      "the same traffic for every platform")
     return "\n".join(lines)
 
 
 def _title(c) -> str:
     s = c.scenario
-    from .cost.prices import PriceTable
+    from ..cost.prices import PriceTable
     prices = PriceTable.load(s.pricing.region, s.pricing)
-    seeds = f"seed {c.seeds[0]}" if len(c.seeds) == 1 else f"seeds {_seed_range(c.seeds)}"
+    seeds = f"seed {c.seeds[0]}" if len(c.seeds) == 1 else f"seeds {seed_range(c.seeds)}"
     slo = []
     if s.slo.latency_p99_ms is not None:
         slo.append(f"p99 <= {s.slo.latency_p99_ms:g} ms")
     if s.slo.error_rate is not None:
         slo.append(f"error rate <= {100 * s.slo.error_rate:g} %")
-    return (f"{s.name}: {_duration(s.duration)} simulated from {s.start:%Y-%m-%d %H:%M} UTC, {seeds}; "
+    return (f"{s.name}: {duration(s.duration)} simulated from {s.start:%Y-%m-%d %H:%M} UTC, {seeds}; "
             f"SLO {', '.join(slo) or 'none'}; {prices.region} on-demand list prices")
-
-
-def _duration(seconds: float) -> str:
-    if seconds % 86400 == 0:
-        days = int(seconds // 86400)
-        return f"{days} day{'s' if days != 1 else ''}"
-    if seconds >= 3600:
-        return f"{seconds / 3600:.3g} h"
-    return f"{seconds / 60:.3g} min"
 
 
 def _label(row) -> str:
@@ -87,29 +78,29 @@ def _label(row) -> str:
 def _cells(row, multi: bool) -> tuple[str, ...]:
     if not row["feasible"]:
         return ("n/a", "", "", "", "", "")
-    cost = _usd(row["cost_usd"])
+    cost = dollars(row["cost_usd"])
     if multi:
-        cost += f" ({_usd(row['cost_usd_min'])}-{_usd(row['cost_usd_max'])})"
+        cost += f" ({dollars(row['cost_usd_min'])}-{dollars(row['cost_usd_max'])})"
     if row["platform"] == "EC2":
-        compute = f"{_hours(row['instance_hours'])} instance-h"
+        compute = f"{hours(row['instance_hours'])} instance-h"
     else:
-        compute = f"{_hours(row['task_hours'])} task-h"
+        compute = f"{hours(row['task_hours'])} task-h"
     seeds, met = int(row["seeds"]), int(row["slo_met_runs"])
     slo = "met" if met == seeds else ("MISSED" if met == 0 else f"met {met}/{seeds}")
-    return (cost, compute, _fmt(row["p99_ms"], "ms"), _fmt(row["error_rate"], "pct"), slo,
-            f"{_fmt(row['slo_violation_min'], 'min')} min")
+    return (cost, compute, number(row["p99_ms"], "ms"), number(row["error_rate"], "pct"), slo,
+            f"{number(row['slo_violation_min'], 'min')} min")
 
 
 def _job_cells(row, multi: bool) -> tuple[str, ...]:
     runs = f"{int(row['runs']):,}"
     if not row["feasible"]:
         return ("n/a", runs, "", "", "cannot run it (below)")
-    cost = _usd(row["cost_usd"])
+    cost = dollars(row["cost_usd"])
     if multi:
-        cost += f" ({_usd(row['cost_usd_min'])}-{_usd(row['cost_usd_max'])})"
-    hours = row["task_hours"] if row["platform"] == "fargate" else row["invocation_hours"]
+        cost += f" ({dollars(row['cost_usd_min'])}-{dollars(row['cost_usd_max'])})"
+    billed = row["task_hours"] if row["platform"] == "fargate" else row["invocation_hours"]
     kind = "task-h" if row["platform"] == "fargate" else "invocation-h"
-    return (cost, runs, f"{_hours(hours)} {kind}", f"{row['start_delay_s']:,.1f} s", "")
+    return (cost, runs, f"{hours(billed)} {kind}", f"{row['start_delay_s']:,.1f} s", "")
 
 
 def _verdict(c) -> str:
@@ -123,11 +114,11 @@ def _verdict(c) -> str:
     fargate = table[(table["section"] == "service") & (table["platform"] == "FARGATE")].iloc[0]
     name = f"EC2 {winner['instance_type']}" if winner["platform"] == "EC2" else winner["label"]
     head = "cheapest that met the SLO" if met else "cheapest (none met the SLO)"
-    text = f"{head}: {name} at {_usd(winner['cost_usd'])}"
+    text = f"{head}: {name} at {dollars(winner['cost_usd'])}"
     if winner["label"] != fargate["label"] and fargate["cost_usd"] > 0:
-        text += f", {_against(winner['cost_usd'], fargate['cost_usd'])} FARGATE ({_usd(fargate['cost_usd'])})"
+        text += f", {_against(winner['cost_usd'], fargate['cost_usd'])} FARGATE ({dollars(fargate['cost_usd'])})"
     if best_ec2 is not None and winner["platform"] != "EC2" and fargate["cost_usd"] > 0:
-        text += (f"; EC2 at best {_usd(best_ec2['cost_usd'])} ({best_ec2['instance_type']}), "
+        text += (f"; EC2 at best {dollars(best_ec2['cost_usd'])} ({best_ec2['instance_type']}), "
                  f"{_against(best_ec2['cost_usd'], fargate['cost_usd'])} FARGATE")
     return text
 
@@ -151,7 +142,7 @@ def _job_verdict(rows: pd.DataFrame) -> str:
         ordered = ok.sort_values("cost_usd", kind="stable")
         cheap, dear = ordered.iloc[0], ordered.iloc[-1]
         ratio = dear["cost_usd"] / cheap["cost_usd"] if cheap["cost_usd"] > 0 else math.inf
-        parts.append(f"{cheap['platform']} is cheaper: {_usd(cheap['cost_usd'])} against {_usd(dear['cost_usd'])} "
+        parts.append(f"{cheap['platform']} is cheaper: {dollars(cheap['cost_usd'])} against {dollars(dear['cost_usd'])} "
                      f"on {dear['platform']} ({ratio:.1f} x)")
     for _, row in bad.iterrows():
         parts.append(f"{row['platform']} cannot run it: {row['reason']}")
@@ -165,17 +156,3 @@ def _grid(title: str, heads, rows) -> list[str]:
     for label, cells in rows:
         lines.append((label.ljust(label_w) + "".join("   " + c.rjust(w) for c, w in zip(cells, widths))).rstrip())
     return lines
-
-
-def _usd(x) -> str:
-    x = float(x)
-    if math.isnan(x):
-        return "n/a"
-    return "$" + (f"{x:,.2f}" if x >= 1 else f"{x:.4f}" if x >= 0.0001 else f"{x:.2g}")
-
-
-def _hours(x) -> str:
-    x = float(x)
-    if math.isnan(x):
-        return "n/a"
-    return f"{x:,.0f}" if x >= 100 else f"{x:,.1f}" if x >= 1 else f"{x:.3f}"

@@ -1,8 +1,7 @@
 """What the same workload costs on each platform, with the SLO outcome beside each price.
 
     import fargatesim
-    from fargatesim.cost_compare import cost_comparison
-    c = cost_comparison(fargatesim.load_scenario("scenarios/steady-high-traffic.yaml"), seeds=1)
+    c = fargatesim.cost_comparison(fargatesim.load_scenario("scenarios/steady-high-traffic.yaml"), seeds=1)
     print(c.text())          # the table `fargatesim cost` prints
     c.table                  # one row per service platform, EC2 instance type and job platform
     c.save("results/cost")   # cost.csv and cost.png
@@ -77,7 +76,7 @@ class CostComparison:
 
     # ---------------------------------------------------------------- output
     def text(self) -> str:
-        from .cost_compare_text import cost_text
+        from .cost_text import cost_text
         return cost_text(self)
 
     def __str__(self) -> str:
@@ -100,7 +99,7 @@ class CostComparison:
                 f'<img src="data:image/png;base64,{png}" alt="cost per platform"/>')
 
     def plot(self, path=None):
-        from .cost_compare_plots import cost_figure
+        from ..plots.cost import cost_figure
         return cost_figure(self, path)
 
     def save(self, directory, *, plot: bool = True) -> Path:
@@ -129,8 +128,8 @@ def cost_comparison(scenario, *, seeds: int = 1, jobs: int | None = 1, spot_rate
     Lambda; see the module's docstring. `instance_types`: the EC2 types to try (default: every
     priced type that fits, burstable ones left out)."""
     from .compare import compare
-    from .cost.prices import PriceTable
-    from .scenario import Scenario, ScenarioError, load_scenario
+    from ..cost.prices import PriceTable
+    from ..scenario import Scenario, ScenarioError, load_scenario
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
     if isinstance(seeds, bool) or not isinstance(seeds, (int, np.integer)) or seeds < 1:
@@ -201,9 +200,9 @@ def service_variants(scenario, prices, *, spot_rate: float | None = None,
 
 def ec2_candidates(scenario, prices, instance_types: list[str] | None = None) -> tuple[list[str], list[str]]:
     """EC2 instance types to run the service on, and a note for each group left out."""
-    from .scenario import ScenarioError
-    from .scenario.errors import did_you_mean
-    from .scenario.service import ec2_capacity_problem
+    from ..scenario import ScenarioError
+    from ..scenario.errors import did_you_mean
+    from ..scenario.service import ec2_capacity_problem
     if instance_types is not None:
         for name in instance_types:
             if name not in prices.ec2_instances:
@@ -234,7 +233,7 @@ def ec2_candidates(scenario, prices, instance_types: list[str] | None = None) ->
 
 
 def _as_ec2(service, instance_type: str):
-    from .scenario.service import Ec2Capacity
+    from ..scenario.service import Ec2Capacity
     ec2 = service.ec2 if service.ec2 is not None else Ec2Capacity()
     return service.model_copy(update={"launch_type": "EC2", "ec2": ec2.model_copy(update={"instance_type": instance_type})})
 
@@ -279,8 +278,8 @@ def _service_row(variant: Variant, comparison) -> dict:
 
 
 def _tasks_per_instance(comparison, variant: Variant) -> int:
-    from .ecs.bin_packing import Capacity, registered_capacity
-    from .cost.prices import PriceTable
+    from ..ecs.bin_packing import Capacity, registered_capacity
+    from ..cost.prices import PriceTable
     scenario = comparison.scenarios[comparison.variants.index(variant.label)]
     prices = PriceTable.load(scenario.pricing.region, scenario.pricing)
     it, ec2 = prices.ec2_instance(variant.instance_type), scenario.service.ec2
@@ -290,7 +289,7 @@ def _tasks_per_instance(comparison, variant: Variant) -> int:
 
 
 def _job_rows(scenario, prices, seeds: list[int]) -> list[dict]:
-    from .jobs import compare_jobs
+    from ..jobs import compare_jobs
     if not scenario.jobs:
         return []
     tables = [compare_jobs(scenario.jobs, prices, start=scenario.start, duration=scenario.duration, seed=s).table

@@ -1,6 +1,6 @@
 """The cost comparison at a glance: what each platform costs, coloured by whether it met the SLO.
 
-    from fargatesim.cost_compare_plots import cost_figure
+    from fargatesim.plots.cost import cost_figure
     cost_figure(comparison, "cost.png")
 
 Left: one bar per way of running the service (Fargate, the Spot mix, every EC2 instance type),
@@ -9,7 +9,7 @@ SLO on every seed, red when it missed it on any, with p99 and the minutes outsid
 written beside it. Right, when the scenario has jobs: each job's cost on Fargate and on Lambda,
 and why Lambda cannot run a job that it cannot.
 
-Built with ``matplotlib.figure.Figure`` and the Agg canvas, never pyplot (as plots.py).
+Built with ``matplotlib.figure.Figure`` and the Agg canvas, never pyplot (as overview.py).
 """
 from __future__ import annotations
 
@@ -20,9 +20,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from .compare import _fmt
-from .compare_plots import ComparisonFigure
-from .cost_compare_text import _duration, _usd
+from ..formatting import dollars, duration, number
+from .comparison import ComparisonFigure
 
 DPI = 110
 C_MET = "#2ca02c"
@@ -43,7 +42,7 @@ def cost_figure(comparison, path=None):
         ax, ax_jobs = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.25, 1.0]})
     else:
         ax, ax_jobs = fig.subplots(1, 1), None
-    span = _duration(comparison.scenario.duration)
+    span = duration(comparison.scenario.duration)
     _service_panel(ax, service, span, len(comparison.seeds))
     if ax_jobs is not None:
         _jobs_panel(ax_jobs, jobs, span)
@@ -72,8 +71,8 @@ def _service_panel(ax, rows, span: str, n_seeds: int) -> None:
         hi.append(max(0.0, float(row["cost_usd_max"] - row["cost_usd"])))
         met = row["slo_met_runs"] == row["seeds"]
         colours.append(C_MET if met else C_MISSED)
-        notes.append(f"{_usd(row['cost_usd'])}   p99 {_fmt(row['p99_ms'], 'ms')} ms, "
-                     f"{_fmt(row['slo_violation_min'], 'min')} min outside SLO")
+        notes.append(f"{dollars(row['cost_usd'])}   p99 {number(row['p99_ms'], 'ms')} ms, "
+                     f"{number(row['slo_violation_min'], 'min')} min outside SLO")
     y = np.arange(len(labels))[::-1]
     ax.barh(y, costs, color=colours, alpha=0.85, height=0.62,
             xerr=[lo, hi] if n_seeds > 1 else None, error_kw={"ecolor": "#333333", "capsize": 3})
@@ -103,7 +102,7 @@ def _jobs_panel(ax, rows, span: str) -> None:
         costs.append(float(row["cost_usd"]) if feasible else 0.0)
         colours.append((C_FARGATE if row["platform"] == "fargate" else C_LAMBDA) if feasible else C_NONE)
         runs = int(row["runs"])
-        notes.append(f"{_usd(row['cost_usd'])}, {runs:,} run{'s' if runs != 1 else ''}" if feasible
+        notes.append(f"{dollars(row['cost_usd'])}, {runs:,} run{'s' if runs != 1 else ''}" if feasible
                      else f"cannot run: {_short(row['reason'])}")
     y = np.arange(len(labels))[::-1]
     ax.barh(y, costs, color=colours, alpha=0.85, height=0.62)

@@ -56,14 +56,11 @@ from __future__ import annotations
 
 import base64
 import html
-import inspect
 import io
 import json
 import math
 import os
 import shutil
-import sys
-import types
 from concurrent.futures import FIRST_COMPLETED, Executor, ProcessPoolExecutor, wait
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
@@ -71,7 +68,8 @@ from typing import Any, Callable, Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from .slo import minutes_outside_slo
+from ..formatting import number, seed_range
+from ..slo import minutes_outside_slo
 
 __all__ = ["Comparison", "compare", "variant_labels", "DEFAULT_SEEDS"]
 
@@ -129,7 +127,7 @@ class Comparison:
     # ---------------------------------------------------------------- output
     def plot(self, path=None, *, y: str = "slo_violation_min"):
         """The comparison figure (a matplotlib Figure); with `path`, also saved as a PNG."""
-        from .compare_plots import comparison_figure
+        from ..plots.comparison import comparison_figure
         return comparison_figure(self, path, y=y)
 
     def save(self, directory, *, plot: bool = True) -> Path:
@@ -163,7 +161,7 @@ class Comparison:
             lines.append(label.ljust(label_w)
                          + "".join("   " + cells[v][i].rjust(w) for v, w in zip(self.variants, col_w)))
         n = len(self.seeds)
-        note = (f"mean (min-max) over {n} seeds ({_seed_range(self.seeds)}), the same traffic for each seed"
+        note = (f"mean (min-max) over {n} seeds ({seed_range(self.seeds)}), the same traffic for each seed"
                 if n > 1 else f"seed {self.seeds[0]}")
         if np.isinf(self.runs["recovery_min"].to_numpy(dtype=float)).any():
             note += "; never: still outside the SLO when the run ended"
@@ -185,9 +183,9 @@ class Comparison:
             cells = []
             for m, _, kind in METRICS:
                 mean, lo, hi = (row[f"{m}_{s}"] for s in STATS)
-                text = _fmt(mean, kind)
+                text = number(mean, kind)
                 if multi:
-                    text += f" ({_fmt(lo, kind, unit=False)}-{_fmt(hi, kind)})"
+                    text += f" ({number(lo, kind, unit=False)}-{number(hi, kind)})"
                 cells.append(text)
             out[v] = cells
         return out
@@ -201,7 +199,7 @@ class Comparison:
         fig.savefig(buf, format="png", dpi=90, bbox_inches="tight", facecolor="white")
         png = base64.b64encode(buf.getvalue()).decode("ascii")
         n = len(self.seeds)
-        caption = (f"mean (min-max) over {n} seeds ({_seed_range(self.seeds)}), the same traffic for each seed"
+        caption = (f"mean (min-max) over {n} seeds ({seed_range(self.seeds)}), the same traffic for each seed"
                    if n > 1 else f"seed {self.seeds[0]}")
         return (f"<h4>{html.escape(repr(self)[1:-1])}</h4>{frame.to_html(escape=True)}"
                 f"<p><small>{html.escape(caption)}</small></p>"
@@ -215,32 +213,6 @@ def _letter(i: int) -> str:
         i, r = divmod(i - 1, 26)
         s = chr(65 + r) + s
     return s
-
-
-def _seed_range(seeds: Sequence[int]) -> str:
-    if list(seeds) == list(range(seeds[0], seeds[0] + len(seeds))) and len(seeds) > 2:
-        return f"{seeds[0]}..{seeds[-1]}"
-    return ", ".join(str(s) for s in seeds)
-
-
-def _fmt(x, kind: str, unit: bool = True) -> str:
-    """A figure as the printed table shows it; `unit=False` leaves out a trailing unit."""
-    x = float(x)
-    if math.isnan(x):
-        return "n/a"
-    if math.isinf(x):
-        return "never"
-    if kind == "pct":
-        p = 100 * x
-        text = "0" if p == 0 else f"{p:.0f}" if p >= 99.5 else f"{p:#.3g}" if p >= 0.001 else f"{p:.1g}"
-        return text + (" %" if unit else "")
-    if kind == "usd":
-        return "$" + (f"{x:,.2f}" if x >= 1 else f"{x:#.3g}")
-    if kind in ("count", "min"):
-        return f"{x:,.0f}" if x == round(x) else f"{x:,.1f}"
-    if kind == "ms":
-        return f"{x:,.0f}" if x >= 100 else f"{x:#.3g}"
-    return f"{x:,.1f}" if x >= 100 else f"{x:#.3g}"
 
 
 # ------------------------------------------------------------------------ running
@@ -262,7 +234,7 @@ def compare(scenarios: Sequence, *, seeds: int | Iterable[int] = DEFAULT_SEEDS,
     Dask ``distributed.Client``, whose workers need fargatesim installed: a cluster when one
     machine is not enough); `jobs` is then ignored, and the results are again the same.
     """
-    from .scenario import Scenario, load_scenario
+    from ..scenario import Scenario, load_scenario
     loaded = []
     for item in scenarios:
         s = item if isinstance(item, Scenario) else load_scenario(item)
@@ -326,8 +298,8 @@ def _jobs(jobs) -> int:
 def run_one(scenario) -> tuple[dict, pd.DataFrame]:
     """One run (in a worker process with jobs > 1): its summary and the per-minute columns
     the comparison needs. Everything returned pickles; the simulation stays behind."""
-    from .engine import Simulation
-    from .results import Result
+    from ..engine import Simulation
+    from ..results import Result
     result = Result.from_simulation(Simulation(scenario).run())
     return result.summary, result.timeseries[list(SERIES_COLUMNS)].reset_index(drop=True)
 
@@ -529,17 +501,3 @@ def _value_text(v) -> str:
     else:
         text = json.dumps(v, separators=(",", ":"), default=str)
     return text if len(text) <= 30 else text[:29] + "…"
-
-
-# ------------------------------------------------------------------------ the callable module
-class _CallableModule(types.ModuleType):
-    """`fargatesim.compare` is this module once it is imported (Python sets the submodule as
-    the package's attribute); calling it calls compare(), so `fargatesim.compare([...])` works
-    either way."""
-
-    def __call__(self, *args, **kwargs) -> Comparison:
-        return compare(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule
-__signature__ = inspect.signature(compare)

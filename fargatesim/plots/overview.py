@@ -1,6 +1,6 @@
 """The run at a glance: stacked panels sharing a clock-time axis, with the run's events marked.
 
-    from fargatesim.plots import overview
+    from fargatesim.plots.overview import overview
     fig = overview(result)                  # a matplotlib Figure (shown inline in Jupyter)
     overview(result, "overview.png")        # also saved as a PNG
 
@@ -23,10 +23,11 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator, NullFormatter
 from matplotlib.transforms import blended_transform_factory
 
-from . import plot_events
-from .plot_alarms import panel_alarm, step_alarm_metric
-from .plot_axes import latency_axis, si, time_axis
-from .slo import minutes_outside_slo
+from ..metric_catalogue import PREDEFINED_METRIC_TYPES
+from ..slo import minutes_outside_slo
+from . import events
+from .alarms import panel_alarm, step_alarm_metric
+from .axes import latency_axis, si, time_axis
 
 __all__ = ["overview"]
 
@@ -71,9 +72,8 @@ C_P99 = "#ff7f0e"
 C_SLO = "#d62728"
 C_OK = "#2ca02c"
 
-CPU_METRICS = ("ECSServiceAverageCPUUtilization", "ECSServiceAverageCPUUtilizationHighResolution")
-MEMORY_METRICS = ("ECSServiceAverageMemoryUtilization",
-                  "ECSServiceAverageMemoryUtilizationHighResolution")
+# The panel that draws a target tracking policy's target, by the metric its type tracks.
+TARGET_PANEL = {"CPUUtilization": "cpu", "MemoryUtilization": "memory"}
 
 
 class OverviewFigure(Figure):
@@ -109,13 +109,13 @@ def overview(result, path=None) -> Figure:
     span_s = float(ts["t_s"].max() + period) if len(ts) else period
     x_lo, x_hi = t0, t0 + max(span_s, period) / 86400.0
 
-    groups = plot_events.classify(result.events) + plot_events.job_runs(scenario, span_s)
+    groups = events.classify(result.events) + events.job_runs(scenario, span_s)
     alarm = step_alarm_metric(result)
     error_kinds = _error_kinds(ts)
     bad = _outside_slo(ts, scenario)
     names = ((["events"] if groups else []) + ["load", "tasks"] + (["alarm"] if alarm else [])
              + ["utilisation", "latency"] + (["errors"] if error_kinds else []))
-    lane_rows = len(plot_events.lane_rows(groups))
+    lane_rows = len(events.lane_rows(groups))
     heights = [LANE_IN[0] + LANE_IN[1] * lane_rows if n == "events" else PANEL_IN[n] for n in names]
 
     fig = OverviewFigure(figsize=(WIDTH, CHROME_IN + sum(heights)), dpi=DPI, layout="constrained")
@@ -139,8 +139,8 @@ def overview(result, path=None) -> Figure:
                            gid="no_errors")
 
     if groups:
-        plot_events.draw_lane(ax["events"], groups, t0, span_s)
-        plot_events.draw_lines(panels, groups, t0)
+        events.draw_lane(ax["events"], groups, t0, span_s)
+        events.draw_lines(panels, groups, t0)
 
     for name, a in ax.items():
         a.set_xlim(x_lo, x_hi)
@@ -163,7 +163,7 @@ def overview(result, path=None) -> Figure:
         axes[0].set_title(subtitle, loc="left", fontsize=10, color="#333333", pad=8,
                           linespacing=1.5)
     if groups:
-        handles = plot_events.legend_handles(groups)
+        handles = events.legend_handles(groups)
         fig.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), 6),
                    fontsize=9, frameon=False, title="events", title_fontsize=9)
 
@@ -253,7 +253,7 @@ def _tracking_targets(scenario) -> dict:
         value = getattr(config, "target_value", None)
         if value is None or metric is None:
             continue
-        key = "cpu" if metric in CPU_METRICS else "memory" if metric in MEMORY_METRICS else None
+        key = TARGET_PANEL.get(PREDEFINED_METRIC_TYPES.get(metric, ("", ""))[1])
         if key is not None and key not in out:
             out[key] = float(value)
     return out

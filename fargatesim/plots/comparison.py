@@ -1,6 +1,6 @@
 """The comparison at a glance: the variants over time on one seed, and cost against SLO per seed.
 
-    from fargatesim.compare_plots import comparison_figure
+    from fargatesim.plots.comparison import comparison_figure
     fig = comparison_figure(comparison)               # a matplotlib Figure
     comparison_figure(comparison, "compare.png")      # also saved as a PNG
 
@@ -9,7 +9,7 @@ of each variant, all on the same seed (Comparison.figure_seed: the median seed b
 the same traffic. Right: one point per variant and seed, cost (USD) against minutes outside
 the SLO (or the error rate), with each variant's mean and its min-max range as a cross.
 
-Built with ``matplotlib.figure.Figure`` and the Agg canvas, never pyplot (as plots.py).
+Built with ``matplotlib.figure.Figure`` and the Agg canvas, never pyplot (as overview.py).
 """
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 from matplotlib.transforms import offset_copy
 
-from .plot_axes import latency_axis, si, time_axis
+from .axes import latency_axis, si, time_axis
 
 __all__ = ["comparison_figure"]
 

@@ -1,8 +1,8 @@
 """The metric that step scaling's alarms watch, with their thresholds: why the service scaled.
 
-The values are the datapoints the alarms evaluated, recomputed from the run's CloudWatch metric
-store. Only the Result of a run made in this process still holds that store (a Result sent
-from another process, as `compare --jobs` does, has none), so only such a Result gets the panel.
+The values are the datapoints the alarms evaluated (Result.alarm_datapoints). Only the Result
+of a run made in this process still holds its metric store (a Result sent from another
+process, as `compare --jobs` does, has none), so only such a Result gets the panel.
 """
 from __future__ import annotations
 
@@ -11,13 +11,14 @@ from dataclasses import dataclass
 import numpy as np
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from .plot_axes import si
+from ..metric_catalogue import COMPARISON_OPERATORS
+from .axes import si
 
 C_METRIC = "#3b3b3b"
 C_HIGH = "#d62728"
 C_LOW = "#1f77b4"
-SYMBOL = {"GreaterThanOrEqualToThreshold": "≥", "GreaterThanThreshold": ">",
-          "LessThanThreshold": "<", "LessThanOrEqualToThreshold": "≤"}
+# The catalogue's operators, typeset.
+SYMBOL = {op: sign.replace(">=", "≥").replace("<=", "≤") for op, sign in COMPARISON_OPERATORS.items()}
 
 
 @dataclass
@@ -32,26 +33,23 @@ def step_alarm_metric(result) -> AlarmMetric | None:
     """The metric of the first alarm that invokes a step scaling policy, with the thresholds
     of every alarm on that metric; None without such an alarm or without the metric store."""
     scenario = getattr(result, "scenario", None)
-    sim = getattr(result, "_simulation", None)
     configs = getattr(scenario, "alarms", None) or ()
-    if sim is None or not configs:
+    if not getattr(result, "in_process", False) or not configs:
         return None
     policies = getattr(getattr(scenario, "autoscaling", None), "policies", None) or ()
     step = {p.name for p in policies if getattr(p, "policy_type", None) == "StepScaling"}
     alarms = [a for a in configs if step & set(a.alarm_actions)]
     if not alarms:
         return None
-    from .cloudwatch.alarms import MetricAlarm
-    watched = _watched(alarms[0])
+    first = alarms[0]
+    watched = _watched(first)
     same = [a for a in configs if _watched(a) == watched]
-    alarm = MetricAlarm.from_config(alarms[0])
-    n = sim.n_ticks // sim.metrics.ticks_per_period(alarm.period)
-    values = np.asarray(alarm.datapoints(sim.metrics, 0, n), dtype=float)
-    if alarm.queries:
-        ylabel = f"{alarm.label}\n(per {alarm.period:g} s)"
+    values = result.alarm_datapoints(first.alarm_name)
+    if first.metrics:
+        ylabel = f"{first.watched}\n(per {first.period:g} s)"
     else:
-        ylabel = f"{alarm.metric_name}\n({alarm.statistic}, {alarm.period:g} s)"
-    return AlarmMetric(ylabel, float(alarm.period), values,
+        ylabel = f"{first.metric_name}\n({first.statistic}, {first.period:g} s)"
+    return AlarmMetric(ylabel, float(first.period), values,
                        [(a.alarm_name, a.comparison_operator, float(a.threshold)) for a in same])
 
 
