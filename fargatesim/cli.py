@@ -3,8 +3,11 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
+import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
@@ -23,12 +26,24 @@ examples:
   fargatesim cost scenarios/steady-high-traffic.yaml -o results/steady-cost
   fargatesim validate my-service.yaml
 
-exit codes: 0 ok, 1 the simulation failed, 2 bad input (one message on stderr).
+exit codes: 0 ok, 1 the simulation failed or its results could not be written, 2 bad input
+(one message on stderr), 130 / 143 / 129 interrupted by SIGINT (Ctrl-C) / SIGTERM / SIGHUP.
 """
+# How long --dask waits for its scheduler: to connect, and for it to say it is one.
+DASK_TIMEOUT_S = 10.0
 
 
 class InputError(ValueError):
     """Bad input that is not in a scenario file (an option's value): exit code 2, one line."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """SIGINT, SIGTERM or SIGHUP arrived: the command unwinds (temporary files removed, worker
+    processes ended) and exits with 128 + the signal's number, as a shell reports it."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
 
 
 class _Parser(argparse.ArgumentParser):
@@ -52,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
                                      "target, fault and scaling event with its time.",
                          epilog=RUN_EXAMPLES)
     run.add_argument("scenario", metavar="SCENARIO", help="scenario file (YAML)")
+    _add_trust_option(run)
     run.add_argument("-o", "--output", metavar="DIR",
                      help="where to write the results (default: results/<scenario name>)")
     run.add_argument("--seed", type=int, help="override the scenario's seed")
@@ -72,6 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
                          description="Load SCENARIO, fill in defaults and check every key; "
                                      "exit 0 when it is valid, 2 with one clear message when not.")
     val.add_argument("scenario", metavar="SCENARIO", help="scenario file (YAML)")
+    _add_trust_option(val)
 
     cmp_ = sub.add_parser(
         "compare", help="run scenarios over many seeds on the same traffic and compare them",
@@ -80,6 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
     cmp_.__class__ = _CompareParser          # add_parser makes a _Parser; this one orders arguments
     cmp_.add_argument("scenarios", nargs="+", metavar="SCENARIO",
                       help="scenario files (YAML); the same file may be given more than once")
+    _add_trust_option(cmp_)
     cmp_.add_argument("--seeds", type=_positive_int, default=None, metavar="N",
                       help="runs per scenario, with seeds FIRST..FIRST+N-1 (default 5)")
     cmp_.add_argument("--first-seed", type=_non_negative_int, default=0, metavar="FIRST",
@@ -101,6 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
         "cost", help="price the same workload on Fargate, Fargate Spot, EC2 and Lambda, with the SLO beside each",
         formatter_class=argparse.RawDescriptionHelpFormatter, description=COST_DESCRIPTION, allow_abbrev=False)
     cost.add_argument("scenario", metavar="SCENARIO", help="scenario file (YAML)")
+    _add_trust_option(cost)
     cost.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="sets",
                       help="change one key of the scenario first (VALUE is read as YAML; repeatable)")
     cost.add_argument("--seeds", type=_positive_int, default=1, metavar="N",
@@ -124,10 +143,67 @@ def _dask_client(address: str):
     except ImportError:
         raise InputError(f"--dask {address}: needs the distributed package "
                          "(pip install 'fargatesim[dask]')") from None
+    _check_dask_scheduler(address)
     try:
-        return Client(address, timeout="10s")
+        return Client(address, timeout=f"{DASK_TIMEOUT_S:g}s")
     except (OSError, TimeoutError, ValueError) as e:
         raise InputError(f"--dask {address}: cannot reach a Dask scheduler there ({e})") from None
+
+
+def _check_dask_scheduler(address: str) -> None:
+    """Ask `address` what it is, all within DASK_TIMEOUT_S. distributed's Client waits for the
+    handshake without end when a server accepts the connection and says nothing, and an HTTP
+    server or a Dask worker is no scheduler either: each is bad input, said in one line."""
+    import asyncio
+
+    from distributed.comm import connect
+    from distributed.security import Security
+
+    async def identity():
+        # connect() gives up on an address that refuses after its timeout, with its own
+        # message; the second past it catches a server that accepts and never answers.
+        deadline = time.monotonic() + DASK_TIMEOUT_S + 1
+        comm = await asyncio.wait_for(connect(address, timeout=DASK_TIMEOUT_S,
+                                              **Security().get_connection_args("client")),
+                                      DASK_TIMEOUT_S + 1)
+        try:
+            await comm.write({"op": "identity", "reply": True})
+            return await asyncio.wait_for(comm.read(), max(1.0, deadline - time.monotonic()))
+        finally:
+            comm.abort()
+
+    try:
+        reply = asyncio.run(identity())
+    except TimeoutError:
+        raise InputError(f"--dask {address}: expected a Dask scheduler there; nothing answered as one "
+                         f"within {DASK_TIMEOUT_S:g} s") from None
+    except (OSError, ValueError, TypeError) as e:
+        raise InputError(f"--dask {address}: cannot reach a Dask scheduler there ({e})") from None
+    except Exception:
+        # What answered speaks another protocol: its first bytes read as a Dask frame's length
+        # ask for exabytes (MemoryError) or fail to decode.
+        raise InputError(f"--dask {address}: expected a Dask scheduler there; got an answer in "
+                         "another protocol") from None
+    kind = reply.get("type") if isinstance(reply, dict) else None
+    if kind != "Scheduler":
+        got = f"a Dask {kind}" if isinstance(kind, str) else "an answer that is not a Dask scheduler's"
+        raise InputError(f"--dask {address}: expected a Dask scheduler there; got {got}")
+
+
+def _add_trust_option(parser) -> None:
+    parser.add_argument("--trust-module", action="append", default=[], metavar="MODULE", dest="trusted_modules",
+                        type=_module_name,
+                        help="let custom policies name MODULE (and its submodules) from the current folder, "
+                             "the standard library or an installed package; by default a custom policy's class "
+                             "must be in a Python file in the scenario's folder (repeatable)")
+
+
+def _module_name(text: str) -> str:
+    from .autoscaling.policy_files import trusted_names
+    try:
+        return trusted_names([text])[0]
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def _add_run_options(parser, output_help: str, figure: str) -> None:
@@ -289,42 +365,123 @@ def _non_negative_int(text: str) -> int:
 
 
 def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
-    from .scenario import ScenarioError
+    handlers = _interrupt_on_signals()
     try:
-        if args.command == "validate":
-            return _validate(args)
-        if args.command == "compare":
-            return _compare(args)
-        if args.command == "cost":
-            return _cost(args)
-        return _run(args)
-    except (ScenarioError, InputError) as e:
-        print(f"fargatesim: {e}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except KeyboardInterrupt:
-        print("fargatesim: interrupted", file=sys.stderr)
-        return EXIT_FAILED
-    except BrokenPipeError:
-        # The reader went away (`fargatesim run ... | head`): not an error of ours.
-        sys.stdout = open(os.devnull, "w")
-        return EXIT_OK
+        args = build_parser().parse_args(argv)
+        from .output import DestinationError, WriteError
+        from .scenario import ScenarioError
+        try:
+            with _scenario_warnings_as_lines():
+                if args.command == "validate":
+                    return _validate(args)
+                if args.command == "compare":
+                    return _compare(args)
+                if args.command == "cost":
+                    return _cost(args)
+                return _run(args)
+        except (ScenarioError, InputError, DestinationError) as e:
+            print(f"fargatesim: {e}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        except WriteError as e:
+            # The simulation ran; the folder keeps what it held (fargatesim.output).
+            print(f"fargatesim: results not saved: {e}", file=sys.stderr)
+            return EXIT_FAILED
+        except BrokenPipeError:
+            # The reader went away (`fargatesim run ... | head`): not an error of ours.
+            sys.stdout = open(os.devnull, "w")
+            return EXIT_OK
+    except KeyboardInterrupt as e:
+        signum = e.signum if isinstance(e, Interrupted) else signal.SIGINT
+        Progress.end_line()
+        print(f"fargatesim: interrupted by {signal.Signals(signum).name}", file=sys.stderr)
+        return 128 + signum
+    finally:
+        _restore_signals(handlers)
+
+
+@contextmanager
+def _scenario_warnings_as_lines():
+    """A scenario's warning is one line about the user's file ("fargatesim: warning: FILE: KEY:
+    what"), not a pointer into our code; other warnings keep Python's format."""
+    import warnings
+    from .scenario import ScenarioWarning
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", ScenarioWarning)
+        shown = warnings.showwarning
+
+        def show(message, category, filename, lineno, file=None, line=None):
+            if issubclass(category, ScenarioWarning):
+                print(f"fargatesim: warning: {message}", file=file or sys.stderr)
+            else:
+                shown(message, category, filename, lineno, file, line)
+        warnings.showwarning = show
+        yield
+
+
+INTERRUPT_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
+# After the first signal, the command has this long to unwind before another one interrupts
+# the unwinding itself (its steps are bounded: ending workers, closing a Dask client).
+UNWIND_S = 10.0
+
+
+def _interrupt_on_signals() -> dict:
+    """SIGINT, SIGTERM and SIGHUP raise Interrupted, so that the command unwinds: by default
+    SIGTERM and SIGHUP end the process at once, leaving temporary files and worker processes.
+    A signal that is ignored (nohup, a background job of a script) stays ignored."""
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+    first: list[float] = []
+
+    def interrupt(signum, frame):
+        if first and time.monotonic() - first[0] < UNWIND_S:
+            return
+        first[:] = [time.monotonic()]
+        raise Interrupted(signum)
+
+    handlers = {}
+    for signum in INTERRUPT_SIGNALS:
+        handler = signal.getsignal(signum)
+        if handler is None or handler == signal.SIG_IGN:
+            continue
+        handlers[signum] = handler
+        signal.signal(signum, interrupt)
+    return handlers
+
+
+def _restore_signals(handlers: dict) -> None:
+    for signum, handler in handlers.items():
+        signal.signal(signum, handler)
 
 
 def parse_sets(items) -> dict:
-    """--set KEY=VALUE pairs as loader overrides; VALUE is read as YAML (numbers, lists, ...)."""
-    import yaml
-    from .scenario import ScenarioError
+    """--set KEY=VALUE pairs as loader overrides; VALUE is read as a scenario file's value is
+    ("14:00" a time of day, "010" ten), by the same reader."""
+    from .scenario import ScenarioError, read_value
     out = {}
     for item in items:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
             raise ScenarioError(f"expected KEY=VALUE, e.g. autoscaling.min_capacity=4; got {item!r}", path="--set")
-        try:
-            out[key.strip()] = yaml.safe_load(value) if value.strip() else None
-        except yaml.YAMLError as e:
-            raise ScenarioError(f"VALUE is not valid YAML: {e}", path=f"--set {key.strip()}") from None
+        out[key.strip()] = read_value(value, key=key.strip())
     return out
+
+
+def _check(scenario, args, *, at_once: int = 1, spot_mix: bool = False) -> None:
+    """Everything that can be known before a run: where custom policies come from (nothing of
+    theirs runs here), whether the runs fit in memory, and what probably is not meant."""
+    from .autoscaling import check_autoscaling
+    from .scenario import check_memory, warn_about
+    check_autoscaling(scenario, trusted_modules=args.trusted_modules)
+    check_memory(scenario, at_once=at_once)
+    warn_about(scenario, spot_mix=spot_mix)
+
+
+def _at_once(args) -> int:
+    """How many runs share this machine's memory at once (on Dask, the cluster's workers hold
+    them, not this machine)."""
+    if getattr(args, "dask", None):
+        return 1
+    return args.jobs or os.cpu_count() or 1
 
 
 def _overrides(args) -> dict:
@@ -341,6 +498,7 @@ def _overrides(args) -> dict:
 def _validate(args) -> int:
     from .scenario import load_scenario
     s = load_scenario(args.scenario)
+    _check(s, args)
     print(f"{args.scenario}: ok ({s.name}: {len(s.traffic)} traffic component(s), "
           f"{s.duration:g} s simulated, tick {s.tick:g} s)")
     return EXIT_OK
@@ -348,6 +506,14 @@ def _validate(args) -> int:
 
 class Progress:
     """A one-line progress bar on stderr, shown only for runs that take a while."""
+
+    open_line = False       # a bar is drawn and its line not ended: a message goes below it
+
+    @classmethod
+    def end_line(cls) -> None:
+        if cls.open_line:
+            sys.stderr.write("\n")
+            cls.open_line = False
 
     def __init__(self, enabled: bool, label: str):
         self.enabled = enabled and sys.stderr.isatty()
@@ -369,6 +535,7 @@ class Progress:
         sys.stderr.write(f"\r{self.label} [{bar:<30}] {fraction:5.1%} {elapsed:5.1f}s elapsed, {left} ")
         sys.stderr.flush()
         self.shown = True
+        Progress.open_line = fraction < 1.0
         if fraction >= 1.0:
             sys.stderr.write("\n")
 
@@ -383,27 +550,58 @@ def _scaling_line(scaling: dict) -> str:
 def _run(args) -> int:
     from .engine import Simulation
     from .errors import SimulationError
-    from .results import Result
+    from .results import RESULT_FILES, Result
     from .scenario import load_scenario
     scenario = load_scenario(args.scenario, overrides=_overrides(args))
-    out = Path(args.output) if args.output else Path("results") / scenario.name
+    _check(scenario, args)
+    out = _output_folder(args, scenario, scenario.name)
+    created = _prepare_output(args, out, RESULT_FILES)
     progress = Progress(not args.quiet and not args.json, f"simulating {scenario.name}")
     try:
-        sim = Simulation(scenario).run(progress)
-    except SimulationError as e:
-        print(f"fargatesim: simulation failed: {e}", file=sys.stderr)
-        return EXIT_FAILED
-    result = Result.from_simulation(sim)
-    result.save(out, resolution=args.resolution, plot=not args.no_plot)
+        try:
+            sim = Simulation(scenario, trusted_modules=args.trusted_modules).run(progress)
+        except SimulationError as e:
+            print(f"fargatesim: simulation failed: {e}", file=sys.stderr)
+            return EXIT_FAILED
+        result = Result.from_simulation(sim)
+        result.save(out, resolution=args.resolution, plot=not args.no_plot)
+    finally:
+        _remove_if_unused(created)
     if args.json:
         print(result.summary_json())
     else:
-        print(human_summary(result, out))
+        print(human_summary(result, out, written=[n for n in RESULT_FILES if n != "overview.png" or not args.no_plot]))
     return EXIT_OK
 
 
+def _output_folder(args, scenario, default: str) -> Path:
+    """-o DIR, or results/<default>: a folder inside results/, whatever the scenario's name."""
+    from .output import is_plain_name
+    from .scenario import ScenarioError
+    if args.output:
+        return Path(args.output)
+    if not is_plain_name(default):
+        raise ScenarioError(f"expected a name that is one plain folder name (no '/' or '\\', not '.' or '..'): "
+                            f"it names the default output folder results/{default}; got {scenario.name!r} "
+                            "(or give -o DIR)", file=scenario.source, path="name")
+    return Path("results") / default
+
+
+def _prepare_output(args, out: Path, names) -> list[Path]:
+    """The destination checked before anything runs: one message and exit 2 if it cannot be
+    written, rather than a traceback after the simulation. The folders it had to create."""
+    from .output import prepare_folder
+    return prepare_folder(out, names, label=f"-o {args.output}" if args.output else f"output folder {out}")
+
+
+def _remove_if_unused(created: list[Path]) -> None:
+    """Folders made for results that never came (a failed or interrupted run) go again."""
+    from .output import remove_created
+    remove_created(created)
+
+
 def _compare(args) -> int:
-    from .studies.compare import DEFAULT_SEEDS, compare
+    from .studies.compare import COMPARE_FILES, DEFAULT_SEEDS, compare
     from .errors import SimulationError
     from .scenario import load_scenario
     common = parse_sets(args.sets)
@@ -415,9 +613,12 @@ def _compare(args) -> int:
         own.setdefault(int(index), []).append(value)
     scenarios = [load_scenario(path, overrides={**common, **parse_sets(own.get(i, []))})
                  for i, path in enumerate(args.scenarios)]
+    for s in scenarios:
+        _check(s, args, at_once=_at_once(args))
     n = args.seeds if args.seeds is not None else DEFAULT_SEEDS
     seeds = range(args.first_seed, args.first_seed + n)
     out = Path(args.output) if args.output else Path("results") / "compare"
+    created = _prepare_output(args, out, COMPARE_FILES)
     total = len(scenarios) * n
     bar = Progress(not args.quiet, f"comparing: 0/{total} runs")
 
@@ -425,16 +626,20 @@ def _compare(args) -> int:
         bar.label = f"comparing: {done}/{total} runs"
         bar(done / total)
 
-    client = _dask_client(args.dask) if args.dask else None
     try:
-        comparison = compare(scenarios, seeds=seeds, jobs=args.jobs, progress=progress, executor=client)
-    except SimulationError as e:
-        print(f"fargatesim: simulation failed: {e}", file=sys.stderr)
-        return EXIT_FAILED
+        client = _dask_client(args.dask) if args.dask else None
+        try:
+            comparison = compare(scenarios, seeds=seeds, jobs=args.jobs, progress=progress, executor=client,
+                                 trusted_modules=args.trusted_modules)
+        except SimulationError as e:
+            print(f"fargatesim: simulation failed: {e}", file=sys.stderr)
+            return EXIT_FAILED
+        finally:
+            if client is not None:
+                client.close(timeout=DASK_TIMEOUT_S)
+        comparison.save(out, plot=not args.no_plot)
     finally:
-        if client is not None:
-            client.close()
-    comparison.save(out, plot=not args.no_plot)
+        _remove_if_unused(created)
     if own:
         # Say which file and which changes each variant is, when files got changes of their own.
         width = max(len(v) for v in comparison.variants)
@@ -449,14 +654,16 @@ def _compare(args) -> int:
 
 
 def _cost(args) -> int:
-    from .studies.cost import cost_comparison
+    from .studies.cost import COST_FILES, cost_comparison
     from .errors import SimulationError
     from .scenario import load_scenario
     overrides = parse_sets(args.sets)
     if args.duration is not None:
         overrides["duration"] = args.duration
     scenario = load_scenario(args.scenario, overrides=overrides)
-    out = Path(args.output) if args.output else Path("results") / f"{scenario.name}-cost"
+    _check(scenario, args, at_once=_at_once(args), spot_mix=True)
+    out = _output_folder(args, scenario, f"{scenario.name}-cost")
+    created = _prepare_output(args, out, COST_FILES)
     bar = Progress(not args.quiet, "pricing: 0 runs")
 
     def progress(done: int, total: int) -> None:
@@ -464,13 +671,16 @@ def _cost(args) -> int:
         bar(done / total)
 
     try:
-        comparison = cost_comparison(scenario, seeds=args.seeds, jobs=args.jobs,
-                                     spot_rate=args.spot_interruptions, instance_types=args.instance_types,
-                                     progress=progress)
-    except SimulationError as e:
-        print(f"fargatesim: simulation failed: {e}", file=sys.stderr)
-        return EXIT_FAILED
-    comparison.save(out, plot=not args.no_plot)
+        try:
+            comparison = cost_comparison(scenario, seeds=args.seeds, jobs=args.jobs,
+                                         spot_rate=args.spot_interruptions, instance_types=args.instance_types,
+                                         progress=progress, trusted_modules=args.trusted_modules)
+        except SimulationError as e:
+            print(f"fargatesim: simulation failed: {e}", file=sys.stderr)
+            return EXIT_FAILED
+        comparison.save(out, plot=not args.no_plot)
+    finally:
+        _remove_if_unused(created)
     print(comparison.text())
     print(f"written {out}/cost.csv" + (", cost.png" if not args.no_plot else ""))
     return EXIT_OK
@@ -484,7 +694,7 @@ def _ec2_note(cost: dict) -> str:
             f"at most {ec2['peak_instances']} at once)")
 
 
-def human_summary(result, out: Path | None = None) -> str:
+def human_summary(result, out: Path | None = None, written: list[str] | None = None) -> str:
     s = result.summary
     req, lat, t = s["requests"], s["latency_ms"], s["tasks"]
     errors = ", ".join(f"{k} {v:,}" for k, v in req["errors"].items() if v) or "none"
@@ -512,8 +722,10 @@ def human_summary(result, out: Path | None = None) -> str:
         names = ", ".join(j.name for j in jobs)
         lines.append(f"  jobs      {names}: not run here; `fargatesim cost` prices them on Fargate and Lambda")
     if out is not None:
-        lines.append(f"  written   {out}/summary.json, timeseries.csv, events.csv"
-                     + (", overview.png" if (out / 'overview.png').exists() else ""))
+        if written is None:
+            written = [n for n in ("summary.json", "timeseries.csv", "events.csv", "overview.png")
+                       if (out / n).exists()]
+        lines.append(f"  written   {out}/{', '.join(written)}")
     return "\n".join(lines)
 
 

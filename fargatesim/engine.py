@@ -24,6 +24,7 @@ from .ecs.faults import install_faults
 from .ecs.service import Service
 from .elb.target_group import TargetGroup
 from .errors import SimulationError
+from .scenario.budget import check_memory
 from .snapshots import step_values
 from .traffic import rate_curve, sample_arrivals
 
@@ -60,10 +61,16 @@ def app_model(scenario) -> AppModel:
 
 
 class Simulation:
-    def __init__(self, scenario, policies=(), *, dataplane: DataPlaneFactory = make_dataplane):
+    def __init__(self, scenario, policies=(), *, dataplane: DataPlaneFactory = make_dataplane,
+                 trusted_modules=()):
         """`policies`: extra custom policy objects (see autoscaling/custom.py); `dataplane`:
         what builds the data plane, called as make_dataplane is (a test passes its own to run
-        an engine with options a scenario cannot set)."""
+        an engine with options a scenario cannot set); `trusted_modules`: module names from
+        outside the scenario's folder its custom policies may come from (a name covers its
+        submodules; see autoscaling/policy_files.py)."""
+        # Refuse a run that cannot fit before allocating for it (scenario/budget.py), from
+        # Python as from the command line.
+        check_memory(scenario)
         self.scenario = s = scenario
         self.tick = float(s.tick)
         self.n_ticks = int(math.ceil(s.duration / self.tick - 1e-9))
@@ -102,7 +109,7 @@ class Simulation:
         self.alarms = self.scalable_target = None
         self.scheduled: list[tuple[float, str]] = []
         if s.autoscaling is not None or policies or s.alarms:
-            self._install_alarms_and_scaling(policies)
+            self._install_alarms_and_scaling(policies, trusted_modules)
         initial = s.service.desired_count
         if self.scalable_target is not None:
             # Registering a scalable target moves the current capacity into [min, max].
@@ -114,7 +121,7 @@ class Simulation:
         else:
             self.service.start_steady(initial)
 
-    def _install_alarms_and_scaling(self, policies) -> None:
+    def _install_alarms_and_scaling(self, policies, trusted_modules) -> None:
         from .autoscaling.wiring import install_autoscaling
         from .cloudwatch.alarms import AlarmEvaluator, MetricAlarm
         self.alarms = AlarmEvaluator(self.env, self.metrics, delay_of=self.metric_delay,
@@ -127,7 +134,7 @@ class Simulation:
                 metric_delay=self.metric_delay, record_event=self.event, touch=self.touch,
                 start=s.start, duration=self.n_ticks * self.tick,
                 resource_id=f"service/default/{s.service.name}", extra_policies=policies,
-                source=s.source, base_dir=s.base_dir)
+                source=s.source, base_dir=s.base_dir, trusted_modules=trusted_modules)
             self.scalable_target, step_policies, self.scheduled = (
                 scaling.target, scaling.step_policies, scaling.scheduled)
         for cfg in s.alarms:
@@ -226,15 +233,16 @@ class Simulation:
         self.in_flight_at_end = in_flight
 
 
-def simulate(scenario, *, policies=(), progress: Callable[[float], None] | None = None):
+def simulate(scenario, *, policies=(), progress: Callable[[float], None] | None = None, trusted_modules=()):
     """Run a scenario (a Scenario, a path to a YAML file, or a dict) and return its Result.
 
     `policies`: custom scaling policy objects to add to the scenario's own (each needs a
-    desired_capacity(obs) method; see fargatesim.autoscaling.custom).
+    desired_capacity(obs) method; see fargatesim.autoscaling.custom). `trusted_modules`: module
+    names from outside the scenario's folder its custom policies may come from.
     """
     from .results import Result
     from .scenario import Scenario, load_scenario
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
-    sim = Simulation(scenario, policies).run(progress)
+    sim = Simulation(scenario, policies, trusted_modules=trusted_modules).run(progress)
     return Result.from_simulation(sim)

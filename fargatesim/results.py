@@ -12,6 +12,7 @@ import pandas as pd
 # Exact per-request latencies where the request engine logged them, the fluid model's otherwise.
 from .dataplane import request_latency as latency
 from .dataplane.records import ERROR_KINDS
+from .output import write_files
 from .snapshots import step_values
 
 PERIOD_S = 60.0
@@ -27,6 +28,8 @@ TIMESERIES_COLUMNS = (
 # Websocket workloads only: open connections (mean over the period) and reconnection attempts.
 WEBSOCKET_COLUMNS = ("connections", "reconnects")
 EVENT_COLUMNS = ("t_s", "time", "kind", "subject", "detail")
+# Every file a saved run may have: saving replaces them all, removing those it does not write.
+RESULT_FILES = ("summary.json", "timeseries.csv", "events.csv", "overview.png")
 
 
 def _r(x, nd=3):
@@ -128,15 +131,22 @@ class Result:
 
     # ---------------------------------------------------------------- output
     def save(self, directory, *, resolution: str = "period", plot: bool = True) -> Path:
-        out = Path(directory)
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "summary.json").write_text(self.summary_json() + "\n")
-        self.timeseries_at(resolution).to_csv(out / "timeseries.csv", index=False,
-                                               float_format="%.6g")
-        self.events.to_csv(out / "events.csv", index=False)
+        """Write summary.json, timeseries.csv, events.csv and (with `plot`) overview.png into
+        `directory`, replacing an earlier run's set there as a whole (fargatesim.output): an
+        overview.png of an earlier run does not stay beside a run saved without one. Raises
+        fargatesim.output.WriteError (an OSError) naming the file that could not be written."""
+        if resolution != "period" and (resolution != "tick" or self._simulation is None):
+            self.timeseries_at(resolution)      # its ValueError, before any file is touched
+        files = {
+            "summary.json": lambda path: path.write_text(self.summary_json() + "\n"),
+            "timeseries.csv": lambda path: self.timeseries_at(resolution).to_csv(path, index=False,
+                                                                                 float_format="%.6g"),
+            "events.csv": lambda path: self.events.to_csv(path, index=False),
+        }
         if plot:
-            self.plot(out / "overview.png")
-        return out
+            files["overview.png"] = self.plot
+        write_files(directory, files, owned=RESULT_FILES)
+        return Path(directory)
 
     def summary_json(self) -> str:
         return json.dumps(self.summary, indent=2, sort_keys=False)

@@ -397,7 +397,7 @@ def scenarios(base=None, *, traffic=AUTO, policies=None,
     - `policies`: None (the default) keeps the base's autoscaling and alarms; a strategy such as
       ``policies()`` replaces both sections with what it draws.
 
-    Relative paths in a base (trace files, custom policy modules) are read from the base's
+    Relative paths in a base (trace files, custom policy files) are read from the base's
     folder, as when it is loaded. A run is fast while the fleet roughly keeps up; a fleet far
     below its load (tasks failing health checks and replaced in turn) takes seconds, so size
     explicit traffic to your service.

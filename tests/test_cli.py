@@ -254,3 +254,26 @@ def test_run_shows_progress_on_a_terminal_unless_quiet(tmp_path, capsys, monkeyp
         assert "simulating tiny [" in err and "100.0%" in err and err.rstrip().endswith("left")
         # No estimate from the first tenth of the run, one from then on.
         assert "0.0% " in err and "estimating time left" in err and "s left" in err
+
+
+def test_an_interrupt_mid_run_is_one_line_exit_130_and_leaves_no_folder(tmp_path, capsys, monkeypatch):
+    from fargatesim.engine import Simulation
+
+    def interrupted(self, *args, **kwargs):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(Simulation, "run", interrupted)
+    path = tmp_path / "tiny.yaml"
+    path.write_text(GOOD)
+    assert main(["run", str(path), "-o", str(tmp_path / "a" / "b"), "-q"]) == 130
+    assert capsys.readouterr().err == "fargatesim: interrupted by SIGINT\n"
+    assert not (tmp_path / "a").exists()          # the folders made for the run went with it
+
+
+def test_main_hands_signals_back_as_it_found_them(tmp_path, capsys):
+    import signal
+    path = tmp_path / "tiny.yaml"
+    path.write_text(GOOD)
+    before = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+    assert main(["validate", str(path)]) == 0
+    assert {s: signal.getsignal(s) for s in before} == before
+    capsys.readouterr()

@@ -150,6 +150,11 @@ def test_cli_compare_serial_jobs_2_and_dask_write_the_same_bytes(tmp_path, capsy
                     *how, "-o", str(out), "-q", "--no-plot"]
             assert main(argv) == 0
             outs[name] = (out, capsys.readouterr())
+        # A worker's address is not the scheduler's: said in one line, not a hang.
+        worker = next(iter(cluster.scheduler_info["workers"]))
+        assert main(["compare", str(STANDARD), "--seeds", "1", "-q", "-o", str(tmp_path / "w"), "--dask", worker]) == 2
+        assert _one_message(capsys.readouterr().err) == (f"fargatesim: --dask {worker}: expected a Dask scheduler "
+                                                         "there; got a Dask Worker")
     for name in ("runs.csv", "table.csv"):
         assert (outs["1"][0] / name).read_bytes() == (outs["2"][0] / name).read_bytes(), name
         assert (outs["1"][0] / name).read_bytes() == (outs["dask"][0] / name).read_bytes(), name
@@ -162,11 +167,13 @@ def test_cli_compare_serial_jobs_2_and_dask_write_the_same_bytes(tmp_path, capsy
     assert "over 3 seeds" in printed
 
 
-def test_cli_compare_on_an_unreachable_dask_scheduler_is_bad_input(capsys):
-    argv = ["compare", str(STANDARD), "--seeds", "1", "--duration", "10m", "-q", "--dask", "tcp://127.0.0.1:9"]
+def test_cli_compare_on_an_unreachable_dask_scheduler_is_bad_input(capsys, tmp_path):
+    argv = ["compare", str(STANDARD), "--seeds", "1", "--duration", "10m", "-q", "-o", str(tmp_path / "out"),
+            "--dask", "tcp://127.0.0.1:9"]
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert err.startswith("fargatesim: --dask tcp://127.0.0.1:9: cannot reach a Dask scheduler") and err.count("\n") == 1
+    assert not (tmp_path / "out").exists()         # the folder made for the results went again
 
 
 # ---------------------------------------------------------------- the tables
@@ -414,3 +421,135 @@ def test_figure_of_a_variant_whose_runs_cost_exactly_the_same(tmp_path):
     assert c.runs.cost_usd.nunique() == 1
     c.save(tmp_path)
     assert (tmp_path / "compare.png").stat().st_size > 10_000
+
+
+# ---------------------------------------------------------------- failures: which run, and no hang
+FAILING_POLICY = '''\
+import os
+
+
+class Failing:
+    """Two tasks; at the third question, per `how`: raise, or end the process at once."""
+
+    def __init__(self, how="none"):
+        self.how, self.calls = how, 0
+
+    def desired_capacity(self, obs):
+        self.calls += 1
+        if self.calls == 3 and self.how == "raise":
+            raise ValueError("no answer today")
+        if self.calls == 3 and self.how == "exit":
+            os._exit(3)
+        return 2
+'''
+FAILING_SCENARIO = """\
+name: failing
+duration: 30m
+traffic:
+  - constant: {rps: 20}
+workload:
+  cpu_ms: 10
+task_definition:
+  cpu: 256
+  memory: 512
+  container_definitions:
+    - name: web
+      port_mappings: [{container_port: 80}]
+service:
+  desired_count: 2
+autoscaling:
+  min_capacity: 1
+  max_capacity: 4
+  policies:
+    - name: mine
+      policy_type: Custom
+      custom: {class: "failing:Failing", params: {how: none}}
+"""
+
+
+@pytest.fixture
+def failing(tmp_path):
+    (tmp_path / "failing.py").write_text(FAILING_POLICY)
+    path = tmp_path / "s.yaml"
+    path.write_text(FAILING_SCENARIO)
+    return path
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_failing_run_names_its_variant_and_seed(failing, jobs):
+    from fargatesim.errors import SimulationError
+    from fargatesim.studies.compare import RunFailed
+    s = load_scenario(failing)
+    bad = s.with_changes({"autoscaling.policies[0].custom.params.how": "raise"})
+    with pytest.raises(SimulationError) as info:
+        compare([s, bad], seeds=[4], jobs=jobs)
+    assert isinstance(info.value, RunFailed) and info.value.runs == [("failing [how=raise]", 4)]
+    assert str(info.value).startswith("failing [how=raise], seed 4: ")
+    assert "no answer today" in str(info.value)
+
+
+def test_a_worker_that_ends_its_process_names_the_run_exit_1(failing):
+    from hostile import fargatesim_cli
+    # The first variant is still running in the other worker when the second's ends its process.
+    done = fargatesim_cli("compare", failing.name, "--set", "duration=2h", failing.name,
+                          "--set", "autoscaling.policies[0].custom.params.how=exit",
+                          "--seeds", "1", "-j", "2", "-o", "out", "-q", cwd=failing.parent, timeout=90)
+    assert done.returncode == 1, done.stderr
+    assert not done.traceback and done.stderr.count("\n") == 1, done.stderr
+    assert done.message == ("fargatesim: simulation failed: failing [duration=1800, how=exit], seed 0: "
+                            "its worker process ended abruptly with exit code 3")
+    assert not (failing.parent / "out").exists()
+
+
+class _Silent:
+    """A TCP server that accepts connections and never says a word (or, with `reply`, answers
+    every connection with it and closes)."""
+
+    def __init__(self, reply: bytes | None = None):
+        import socket
+        import threading
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.reply, self.conns = reply, []
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.conns.append(conn)
+            if self.reply is not None:
+                conn.recv(65536)
+                conn.sendall(self.reply)
+                conn.close()
+
+    def close(self):
+        self.sock.close()
+        for conn in self.conns:
+            conn.close()
+
+
+@pytest.mark.parametrize("reply, says", [
+    (None, "nothing answered as one within 1 s"),
+    (b"HTTP/1.0 400 Bad Request\r\nContent-Length: 0\r\n\r\n", "got an answer in another protocol"),
+], ids=["silent", "http"])
+def test_cli_compare_on_a_server_that_is_no_dask_scheduler_ends_within_its_timeout(capsys, monkeypatch, reply, says,
+                                                                                  tmp_path):
+    import time
+
+    from fargatesim import cli
+    monkeypatch.setattr(cli, "DASK_TIMEOUT_S", 1.0)
+    server = _Silent(reply)
+    try:
+        t0 = time.monotonic()
+        code = main(["compare", str(STANDARD), "--seeds", "1", "--duration", "5m", "-q", "-o", str(tmp_path / "out"),
+                     "--dask", f"tcp://127.0.0.1:{server.port}"])
+        seconds = time.monotonic() - t0
+    finally:
+        server.close()
+    err = capsys.readouterr().err
+    assert code == 2 and seconds < 5
+    line = _one_message(err)
+    assert line == f"fargatesim: --dask tcp://127.0.0.1:{server.port}: expected a Dask scheduler there; {says}"

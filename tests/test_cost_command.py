@@ -257,3 +257,27 @@ def test_several_seeds_draw_the_spread_and_equal_costs_have_none(tmp_path, capsy
     ec2 = row(table, "EC2 r5.large")
     assert ec2["seeds"] == 3 and ec2["cost_usd_min"] == pytest.approx(ec2["cost_usd_max"])
     assert (table["cost_usd_min"].dropna() <= table["cost_usd_max"].dropna() + 1e-12).all()
+
+
+def test_cost_without_its_figure_replaces_an_earlier_set_and_says_what_it_wrote(tmp_path, capsys):
+    out = tmp_path / "out"
+    out.mkdir()
+    for name, data in (("cost.csv", "an earlier table"), ("cost.png", "an earlier figure"), ("notes.md", "mine")):
+        (out / name).write_text(data)
+    code, text, err = cost([str(IDLE), "--duration", "30m", "--instance-types", "m5.large", "-o", str(out),
+                            "--no-plot"], capsys)
+    # Half an hour past midnight, the scenario's weekday schedules never fire: said, not failed.
+    assert code == 0 and all(line.startswith("fargatesim: warning: ") and "never fires" in line
+                             for line in err.splitlines()), err
+    assert text.endswith(f"written {out}/cost.csv\n")
+    assert sorted(p.name for p in out.iterdir()) == ["cost.csv", "notes.md"]
+    assert "FARGATE" in (out / "cost.csv").read_text()
+
+
+def test_cost_into_an_existing_file_is_refused_before_any_run(tmp_path, capsys, monkeypatch):
+    from fargatesim.engine import Simulation
+    monkeypatch.setattr(Simulation, "run", lambda *a, **k: pytest.fail("simulated before refusing -o"))
+    (tmp_path / "cost.csv").write_text("a file of the user's")
+    code, text, err = cost([str(IDLE), "-o", str(tmp_path / "cost.csv")], capsys)
+    assert code == 2 and text == ""
+    assert err == f"fargatesim: -o {tmp_path / 'cost.csv'}: expected a folder to write the results into; got an existing file\n"

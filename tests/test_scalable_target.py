@@ -8,13 +8,16 @@ import math
 from types import SimpleNamespace
 
 import numpy as np
+import pytest
 import simpy
+from conftest import BASE, build_scenario
 from hypothesis import given, settings, strategies as st
 
 from fargatesim.autoscaling.policies import StepScalingPolicy, TargetTrackingPolicy
 from fargatesim.autoscaling.scalable_target import Recommendation, ScalableTarget
 from fargatesim.autoscaling.target_tracking import metric_of, target_tracking_capacity
 from fargatesim.cloudwatch.alarms import AlarmEvaluator, MetricAlarm
+from fargatesim.scenario import ScenarioError, scenario_from_dict
 
 
 class Service:
@@ -482,3 +485,81 @@ def test_no_target_tracking_scale_in_goes_below_what_any_policy_computes(data, d
             computed = target_tracking_capacity(cfg.target_tracking_scaling_policy_configuration, d.old,
                                                 series[cfg.name][visible - 1])
             assert d.new >= computed, (d, cfg.name, computed)
+
+
+# ---------------------------------------------------------------------- AWS's limits (issue 12, item 6)
+def _autoscaling_error(section: dict, **extra) -> ScenarioError:
+    with pytest.raises(ScenarioError) as e:
+        scenario_from_dict({**BASE, "autoscaling": section, **extra})
+    return e.value
+
+
+TT = {"name": "cpu", "policy_type": "TargetTrackingScaling", "target_tracking_scaling_policy_configuration": {
+    "target_value": 50, "predefined_metric_specification": {"predefined_metric_type": "ECSServiceAverageCPUUtilization"}}}
+QUOTA = "expected a whole number from 0 to 5,000 (the Amazon ECS quota of tasks per service); got "
+
+
+def _with(policy: dict, **config) -> dict:
+    key = next(k for k in policy if k.endswith("configuration"))
+    return {**policy, key: {**policy[key], **config}}
+
+
+def test_capacities_stop_at_the_ecs_quota_of_tasks_per_service():
+    assert build_scenario(autoscaling={"min_capacity": 5000, "max_capacity": 5000}).autoscaling.max_capacity == 5000
+    cases = [
+        ({"min_capacity": 1, "max_capacity": 1e9}, {}, "autoscaling.max_capacity", "1000000000.0"),
+        ({"min_capacity": 5001, "max_capacity": 6000}, {}, "autoscaling.min_capacity", "5001"),
+        ({"min_capacity": 1, "max_capacity": 10, "scheduled_actions": [
+            {"name": "big", "schedule": "rate(1 hour)", "scalable_target_action": {"max_capacity": 10**30}}]},
+         {}, "autoscaling.scheduled_actions[0].scalable_target_action.max_capacity", "1000000000000000000000000000000"),
+        ({"min_capacity": 1, "max_capacity": 10}, {"actions": [{"type": "set_desired_count", "at": 60, "value": 100000}]},
+         "actions[0].value", "100000"),
+    ]
+    for section, extra, path, written in cases:
+        err = _autoscaling_error(section, **extra)
+        assert (err.path, err.message) == (path, QUOTA + written)
+
+
+def test_step_adjustments_stay_within_the_quota_by_adjustment_type():
+    step = {"name": "s", "step_scaling_policy_configuration": {
+        "adjustment_type": "ChangeInCapacity", "step_adjustments": [{"metric_interval_lower_bound": 0,
+                                                                     "scaling_adjustment": 5000}]}}
+    build_scenario(autoscaling={"min_capacity": 1, "max_capacity": 10, "policies": [step]})
+    for kind, adjustment, limit in (("ChangeInCapacity", 5001, "-5,000 to 5,000"),
+                                    ("ExactCapacity", 5001, "0 to 5,000"),
+                                    ("PercentChangeInCapacity", 10**9, "-500,000 to 500,000")):
+        cfg = {"adjustment_type": kind,
+               "step_adjustments": [{"metric_interval_lower_bound": 0, "scaling_adjustment": adjustment}]}
+        err = _autoscaling_error({"min_capacity": 1, "max_capacity": 10, "policies": [_with(step, **cfg)]})
+        assert err.path == "autoscaling.policies[0].step_scaling_policy_configuration.step_adjustments[0]" \
+                           ".scaling_adjustment"
+        assert err.message.startswith(f"expected scaling_adjustment from {limit} with {kind} (")
+
+
+def test_target_value_cooldowns_and_alarm_datapoints_have_aws_ranges():
+    section = {"min_capacity": 1, "max_capacity": 10}
+    where = "autoscaling.policies[0].target_tracking_scaling_policy_configuration."
+    for config, key, message in (
+        ({"target_value": 1e-300}, "target_value",
+         "expected a number from 2^-360 (4.3e-109) to 2^360 (2.3e+108), the range Application Auto Scaling accepts "
+         "for TargetValue; got 1e-300"),
+        ({"target_value": 1e200}, "target_value", None),
+        ({"scale_in_cooldown": 10**400}, "scale_in_cooldown", None),
+        ({"alarm_low_datapoints": 1441}, "alarm_low_datapoints",
+         "expected at most 1440 datapoints of 60 s (CloudWatch evaluates an alarm over at most 86400 s, one day); "
+         "got 1441"),
+    ):
+        err = _autoscaling_error({**section, "policies": [_with(TT, **config)]})
+        assert err.path == where + key
+        assert message is None or err.message == message
+    assert "32-bit Integer" in _autoscaling_error({**section, "policies": [_with(TT, scale_out_cooldown=2**31)]}
+                                                  ).message
+
+
+def test_a_tiny_target_cannot_overflow_the_capacity_arithmetic():
+    tiny = {"target_value": 2.0**-360}
+    assert target_tracking_capacity(tiny, 5000, 1e300) == 2**53    # inf before the cap: no OverflowError
+    assert target_tracking_capacity(tiny, 3, 1.0) == 2**53
+    env, service, target, events = make_target(4, max_capacity=5000)
+    target.decide([rec(target_tracking_capacity(tiny, 4, 80.0), 4)])
+    assert service.desired_count == 5000 and target.decisions[-1].wanted == 2**53

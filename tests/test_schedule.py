@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import time
+import warnings
 import zoneinfo
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
+from conftest import build_scenario
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from fargatesim.autoscaling import check_autoscaling
 from fargatesim.autoscaling.schedule import schedule_times
+from fargatesim.engine import Simulation
+from fargatesim.scenario import ScenarioWarning
 from fargatesim.scenario.schedules import parse_schedule
 
 UTC = timezone.utc
@@ -186,6 +191,14 @@ def test_rate_one_minute_over_a_month():
     assert len(got) == 31 * 1440 and got[1] - got[0] == timedelta(minutes=1)
 
 
+def test_a_rate_longer_than_a_century_is_refused_before_it_overflows_a_date():
+    # A 20-digit N passed validation and overflowed timedelta at run time.
+    assert parse_schedule("rate(36500 days)").rate_seconds == 36500 * 86400
+    for text in ("rate(36501 days)", "rate(12345678901234567890 minutes)"):
+        with pytest.raises(ValueError, match="at most 100 years"):
+            parse_schedule(text)
+
+
 # ---------------------------------------------------------------------- start_time / end_time with cron
 def test_cron_runs_at_start_time_then_on_the_recurrence():
     # "If you specify a start time, Application Auto Scaling performs the action at this time,
@@ -320,3 +333,49 @@ def test_matches_a_minute_by_minute_reference(minutes, hours, weekdays, zone, st
 
     expr = f"{listed(minutes)} {listed(hours)} ? * {listed(weekdays)} *"
     assert cron(expr, start, end, zone) == _reference(minutes, hours, weekdays, zone, start, end)
+
+
+# ---------------------------------------------------------------------- actions that never fire (issue 12, item 9)
+def _scenario_with(*actions, duration="2h", **extra):
+    return build_scenario(duration=duration, start="2026-03-02T08:00:00Z",
+                          autoscaling={"min_capacity": 1, "max_capacity": 10, "scheduled_actions": list(actions)},
+                          **extra)
+
+
+def _action(name, schedule, **keys):
+    return {"name": name, "schedule": schedule, "scalable_target_action": {"min_capacity": 2}, **keys}
+
+
+@pytest.mark.parametrize("action, key, reason", [
+    (_action("later", "at(2030-01-01T00:00:00)"), "schedule", "at(2030-01-01T00:00:00) is after the run's end"),
+    (_action("earlier", "at(2026-03-02T07:59:00)"), "schedule", "at(2026-03-02T07:59:00) is before the run's start"),
+    (_action("gap", "at(2026-03-29T02:30:00)", timezone=BERLIN), "schedule",
+     "at(2026-03-29T02:30:00) does not exist in Europe/Berlin (a daylight saving change skips it)"),
+    (_action("saturdays", "cron(0 10 ? * SAT *)"), "schedule", "cron(0 10 ? * SAT *) matches no minute of the run"),
+    (_action("year", "cron(0 9 * * ? 2199)"), "schedule", "cron(0 9 * * ? 2199) matches no minute of the run"),
+    (_action("night-in-ny", "cron(0 9 * * ? *)", timezone=NEW_YORK), "schedule",
+     "cron(0 9 * * ? *) in America/New_York matches no minute of the run"),
+    (_action("not-yet", "rate(5 minutes)", start_time="2026-03-02T10:00:00Z"), "start_time",
+     "its start_time, 2026-03-02 10:00:00 UTC, is not before the run's end"),
+    (_action("over", "rate(5 minutes)", end_time="2026-03-01T00:00:00Z"), "end_time",
+     "its end_time, 2026-03-01 00:00:00 UTC, is before the run's start"),
+])
+def test_an_action_that_never_fires_within_the_run_is_warned_about(action, key, reason):
+    s = _scenario_with(action, _action("hourly", "rate(1 hour)"))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        check_autoscaling(s)
+    assert [type(w.message) for w in caught] == [ScenarioWarning]    # one, and only for the silent action
+    warning = caught[0].message
+    assert warning.path == f"autoscaling.scheduled_actions[0].{key}"
+    assert warning.message == (f"scheduled action {action['name']!r} never fires within the run (2026-03-02 08:00:00 "
+                               f"to 2026-03-02 10:00:00 UTC): {reason}; it changes nothing")
+
+
+def test_the_warning_is_not_an_error_and_comes_once_per_check_not_per_run(recwarn):
+    s = _scenario_with(_action("later", "at(2030-01-01T00:00:00)"), duration="10m")
+    Simulation(s).run()                 # a worker of compare runs this: it warns nothing
+    assert not recwarn.list
+    check_autoscaling(s)
+    assert [type(w.message) for w in recwarn.list] == [ScenarioWarning]
+    assert str(recwarn.list[0].message).startswith("autoscaling.scheduled_actions[0].schedule: scheduled action")

@@ -186,11 +186,19 @@ def test_loading_twice_returns_the_cached_trace_until_the_file_changes(tmp_path)
 BAD_FILES = {
     "empty": ("", r"expected a header 'time_s,requests'.*empty"),
     "header only": ("time_s,requests\n", r"expected at least one row.*none"),
-    "wrong header": ("time,count\n0,1\n1,1\n", r"expected the header 'time_s,requests' on line 1, got 'time,count'"),
-    "swapped header": ("requests,time_s\n0,1\n1,1\n", r"got 'requests,time_s'"),
-    "non-numeric": ("time_s,requests\n0,1\n1,abc\n2,3\n", r"expected a number for requests on line 3, got 'abc'"),
-    "non-numeric time": ("time_s,requests\n0,1\nnoon,2\n", r"expected a number for time_s on line 3, got 'noon'"),
-    "nan": ("time_s,requests\n0,1\n1,nan\n", r"expected a number for requests on line 3, got 'nan'"),
+    "wrong header": ("time,count\n0,1\n1,1\n",
+                     r"expected the header 'time_s,requests' on line 1; line 1 names 2 columns, but not time_s or "
+                     r"requests$"),
+    "swapped header": ("requests,time_s\n0,1\n1,1\n", r"its columns are in the other order"),
+    "other text": ("root:$6$x:19000:0:99999:7:::\n", r"line 1 has 1 comma-separated field, not 2$"),
+    "non-numeric": ("time_s,requests\n0,1\n1,abc\n2,3\n",
+                    r"expected a number for requests \(column 2\) on line 3; it holds 3 characters that are not one$"),
+    "non-numeric time": ("time_s,requests\n0,1\nnoon,2\n",
+                         r"expected a number for time_s \(column 1\) on line 3; it holds 4 characters"),
+    "empty value": ("time_s,requests\n0,1\n1, \n", r"requests \(column 2\) on line 3; it holds nothing$"),
+    "nan": ("time_s,requests\n0,1\n1,nan\n", r"expected a number for requests \(column 2\) on line 3"),
+    "huge count": ("time_s,requests\n0,1e308\n1,1\n", r"at most 2\^53 = 9.0e15 in a bin.*got 1e\+308 on line 2"),
+    "far time": ("time_s,requests\n0,1\n1e300,1\n", r"expected time_s within ±1e\+12 s.*line 3"),
     "missing value": ("time_s,requests\n0,1\n1\n2,3\n", r"expected 2 comma-separated values .* line 3, got 1"),
     "extra value": ("time_s,requests\n0,1\n1,2,3\n", r"expected 2 comma-separated values .* line 3, got 3"),
     "blank line inside": ("time_s,requests\n0,1\n\n1,2\n", r"line 3, got 1"),
@@ -221,8 +229,29 @@ def test_missing_file_binary_file_and_directory(tmp_path):
     with pytest.raises(TraceError, match="expected a UTF-8 text CSV file"):
         load_trace(tmp_path / "blob.csv")
     (tmp_path / "dir.csv").mkdir()
-    with pytest.raises(TraceError, match="expected a readable CSV file"):
+    with pytest.raises(TraceError, match="expected a readable CSV file; got a folder"):
         load_trace(tmp_path / "dir.csv")
+
+
+def test_a_fifo_or_a_device_is_refused_without_reading_it(tmp_path):
+    # A FIFO blocks whoever opens it until a writer comes, and /dev/zero never ends: both are
+    # refused from their file type, before any read.
+    os.mkfifo(tmp_path / "pipe.csv")
+    with pytest.raises(TraceError, match="got a named pipe"):
+        load_trace(tmp_path / "pipe.csv")
+    with pytest.raises(TraceError, match="got a device"):
+        load_trace("/dev/zero")
+
+
+def test_no_message_quotes_a_file_that_is_not_a_trace(tmp_path):
+    secret = "root:$6$s3cr3t-salt$hash:19000:0:99999:7:::"
+    for text in (secret + "\n", "time_s,requests\n0,1\n1," + secret + "\n", "time_s,requests\n0,1\n" + secret + ",1\n",
+                 "time_s,requests\n0,1\n1,2," + secret + "\n", "user," + secret + "\n0,1\n"):
+        path = tmp_path / "other.csv"
+        path.write_text(text)
+        with pytest.raises(TraceError) as info:
+            load_trace(path)
+        assert "s3cr3t" not in str(info.value) and "root" not in str(info.value), str(info.value)
 
 
 def test_trace_error_is_a_value_error():

@@ -21,6 +21,9 @@ from .config import REQUIRED, get
 
 DEFAULT_ALARM_LOW_RATIO = 0.9
 _EPSILON = 1e-9  # relative; absorbs float noise such as 3 * 70 / 70 landing a hair above 3
+# Past 2^53 a float has no fraction left to round, and inf (a huge metric over a tiny target)
+# has no integer at all; min/max clamping takes any answer that large to max_capacity anyway.
+_LARGEST = float(2**53)
 
 
 def _get(obj: Any, key: str, default: Any = REQUIRED) -> Any:
@@ -49,7 +52,7 @@ def target_tracking_capacity(config: Any, current: int, metric: float) -> int:
         raise ValueError("expected a metric value; got a missing datapoint (the policy does not act on missing data)")
     if current == 0:
         return 1 if metric > 0 else 0
-    raw = current * float(metric) / _target(config)
+    raw = min(current * float(metric) / _target(config), _LARGEST)
     nearest = round(raw)
     if abs(raw - nearest) <= _EPSILON * max(1.0, abs(raw)):
         return max(0, int(nearest))

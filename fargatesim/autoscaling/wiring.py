@@ -7,8 +7,11 @@ from pathlib import Path
 from typing import Callable
 
 from ..scenario import ScenarioError
-from .custom import CustomPolicy, load_policy_class
+from .custom import CustomPolicy
 from .policies import StepScalingPolicy, TargetTrackingPolicy
+from .policy_failure import files_of
+from .policy_files import custom_policy_sources
+from .policy_loading import create_policy
 from .scalable_target import ScalableTarget
 from .scheduled_actions import install_scheduled_actions
 
@@ -24,7 +27,7 @@ class Autoscaling:
 def install_autoscaling(env, cfg, *, service, alarms, metric_delay: Callable[[int], float],
                         record_event, touch, start: datetime, duration: float, resource_id: str,
                         extra_policies=(), source: str | None = None,
-                        base_dir: Path | None = None) -> Autoscaling:
+                        base_dir: Path | None = None, trusted_modules=()) -> Autoscaling:
     """The scalable target with its policies and scheduled actions running.
 
     `cfg`: the scenario's autoscaling section (None is refused: custom policies need its
@@ -33,17 +36,20 @@ def install_autoscaling(env, cfg, *, service, alarms, metric_delay: Callable[[in
     datapoint; `record_event`, `touch`: the engine's; `start`, `duration`: the run's wall-clock
     start and length, over which scheduled actions are planned; `resource_id`: the scalable
     target's, as alarm names show it; `source`, `base_dir`: the scenario's file and folder
-    (errors name the file, custom policy classes are found from the folder).
+    (errors name the file, custom policy classes are found in the folder; without a file, there
+    is no folder); `trusted_modules`: the modules from elsewhere custom policies may name (see
+    policy_files.py). Every custom policy's class is checked before any of them is loaded.
     """
     if cfg is None:
         raise ScenarioError("custom policies need an autoscaling section (min_capacity, max_capacity)",
                             file=source, path="autoscaling")
+    sources = custom_policy_sources(cfg, source=source, base_dir=base_dir, trusted_modules=trusted_modules)
     target = ScalableTarget(env, service, cfg.min_capacity, cfg.max_capacity, record_event, touch)
 
-    def start_custom(name, obj, period, out_cooldown, in_cooldown) -> None:
+    def start_custom(name, obj, period, out_cooldown, in_cooldown, **named) -> None:
         policy = CustomPolicy(name, obj, target=target, service=service, evaluator=alarms,
                               delay_of=metric_delay, start=start, evaluation_period=period,
-                              scale_out_cooldown=out_cooldown, scale_in_cooldown=in_cooldown)
+                              scale_out_cooldown=out_cooldown, scale_in_cooldown=in_cooldown, **named)
         env.process(policy.run(env))
 
     tracking = []
@@ -54,14 +60,12 @@ def install_autoscaling(env, cfg, *, service, alarms, metric_delay: Callable[[in
         elif policy.policy_type == "StepScaling":
             step_policies[policy.name] = StepScalingPolicy(policy, target, service)
         else:
-            custom = policy.custom
-            try:
-                obj = load_policy_class(custom.class_, base_dir)(**custom.params)
-            except Exception as e:  # the user's code: say where it came from, not a traceback
-                raise ScenarioError(f"cannot create {custom.class_!r}: {type(e).__name__}: {e}",
-                                    file=source, path=f"autoscaling.policies[{i}].custom.class") from None
+            custom, found = policy.custom, sources[i]
+            obj = create_policy(found, dict(custom.params), name=policy.name, file=source,
+                                path=f"autoscaling.policies[{i}].custom.class")
             start_custom(policy.name, obj, custom.evaluation_period, custom.scale_out_cooldown,
-                         custom.scale_in_cooldown)
+                         custom.scale_in_cooldown, label=f"{policy.name!r} ({custom.class_})",
+                         in_user_code=files_of(found.path) if found.path is not None else None)
     for policy in tracking:
         policy.peers = tracking
     for obj in extra_policies:

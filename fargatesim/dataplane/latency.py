@@ -38,7 +38,10 @@ def _compress(group, n, m, w):
     live = n > 0
     group, n, m, w = group[live], n[live], m[live], w[live]
     qm = np.round(np.log(np.maximum(m, 1e-12)) / 2e-3).astype(np.int64)
-    qw = np.round(w / 1e-3).astype(np.int64)
+    # Waits past the key's range (2^21 ms) share its last value; bounding them first keeps a
+    # wait of 1e16 s and more (a queue that grew for a year at a thousand times its capacity)
+    # from overflowing the int64 cast.
+    qw = np.round(np.minimum(w, 1e9) / 1e-3).astype(np.int64)
     span = 1 << 21
     keys = (group * span + np.clip(qm + span // 2, 0, span - 1)) * span + np.clip(qw, 0, span - 1)
     uniq, first, inv = np.unique(keys, return_index=True, return_inverse=True)

@@ -19,7 +19,11 @@ from .task import Task, TaskState
 def zone_for_new_task(tasks: list[Task], zones: int, out=frozenset()) -> int:
     """The zone with the fewest of `tasks`, among those not `out` (an az_outage); if every zone
     is out, the task goes where it would have gone and waits there with the others."""
-    counts = Counter(t.zone for t in tasks)
+    return zone_with_fewest(Counter(t.zone for t in tasks), zones, out)
+
+
+def zone_with_fewest(counts: Counter, zones: int, out=frozenset()) -> int:
+    """zone_for_new_task from the tasks' count per zone."""
     usable = [z for z in range(zones) if z not in out] or list(range(zones))
     return min(usable, key=lambda z: (counts[z], z))
 

@@ -27,12 +27,31 @@ import simpy
 
 from . import timings
 from .capacity_providers import EC2, FARGATE, FARGATE_SPOT, Strategy
-from .placement import tasks_to_stop, zone_for_new_task
+from .placement import tasks_to_stop, zone_with_fewest
 from .task import CONTAINERS_UP, Task, TaskState
 from ..elb.target import Target, TargetState
 
 if TYPE_CHECKING:
     from .ec2_cluster import Ec2Cluster
+
+
+_RUNNING = frozenset({TaskState.RUNNING, TaskState.DEACTIVATING})
+_PENDING = frozenset({TaskState.PROVISIONING, TaskState.PENDING, TaskState.ACTIVATING})
+
+
+class _Spread:
+    """Where counted tasks are: per capacity provider (of the current revision only) and per
+    zone, for placing new tasks."""
+
+    def __init__(self, counted: list[Task], revision: int):
+        self.revision = revision
+        self.providers = Counter(t.capacity_provider for t in counted if t.revision == revision)
+        self.zones = Counter(t.zone for t in counted)
+
+    def add(self, task: Task) -> None:
+        if task.revision == self.revision:
+            self.providers[task.capacity_provider] += 1
+        self.zones[task.zone] += 1
 
 
 class Service:
@@ -54,6 +73,10 @@ class Service:
         # The tasks not STOPPED yet, in launch order: the queries below run at every control
         # event, and a service that replaces tasks all day would otherwise walk every task ever.
         self._active: dict[Task, None] = {}
+        # Tasks by (state, capacity provider), kept as states change: the engine reads the
+        # counts at every control event, and a count that walked every task made starting a
+        # service of thousands of tasks quadratic (5,000 tasks took 100 s).
+        self._tally: Counter[tuple[TaskState, str]] = Counter()
         self.flagged: dict[Task, Task | None] = {}   # unhealthy task -> its replacement
         self.on_running: list[Callable[[Task], None]] = []
         self._processes: dict[Task, simpy.Process] = {}
@@ -92,23 +115,19 @@ class Service:
         return sum(1 for t in self._active if t.state is TaskState.RUNNING and not t.stop_requested)
 
     def counts(self) -> dict[str, int]:
-        running = pending = 0
-        for t in self._active:
-            if t.state in (TaskState.RUNNING, TaskState.DEACTIVATING):
-                running += 1
-            elif t.state in (TaskState.PROVISIONING, TaskState.PENDING, TaskState.ACTIVATING):
-                pending += 1
-        return {"desired_count": self.desired_count, "running_count": running,
-                "pending_count": pending, **self.running_by_provider()}
+        by_provider = self.running_by_provider()
+        pending = sum(n for (state, _), n in self._tally.items() if state in _PENDING)
+        return {"desired_count": self.desired_count, "running_count": sum(by_provider.values()),
+                "pending_count": pending, **by_provider}
 
     def running_by_provider(self) -> dict[str, int]:
         """running_count split by capacity provider (running_fargate, running_fargate_spot)."""
         out = {f"running_{p.lower()}": 0 for p in (FARGATE, FARGATE_SPOT)}
         if self.cluster is not None:
             out["running_ec2"] = 0
-        for t in self._active:
-            if t.state in (TaskState.RUNNING, TaskState.DEACTIVATING):
-                out[f"running_{t.capacity_provider.lower()}"] += 1
+        for (state, provider), n in self._tally.items():
+            if state in _RUNNING and n:
+                out[f"running_{provider.lower()}"] += n
         return out
 
     def _provider_note(self, task: Task) -> str:
@@ -117,8 +136,13 @@ class Service:
         return f" on {task.capacity_provider}" if self._names_provider else ""
 
     # ---------------------------------------------------------------- state changes
-    def _set_state(self, task: Task, state: TaskState, reason: str = "") -> None:
+    def _enter(self, task: Task, state: TaskState) -> None:
+        self._tally[(task.state, task.capacity_provider)] -= 1
         task.state = state
+        self._tally[(state, task.capacity_provider)] += 1
+
+    def _set_state(self, task: Task, state: TaskState, reason: str = "") -> None:
+        self._enter(task, state)
         now = self.env.now
         task.history.append((now, state))
         detail = state.value + (f" ({reason})" if reason else "")
@@ -127,13 +151,14 @@ class Service:
 
     def start_steady(self, n: int) -> None:
         """Tasks already RUNNING and healthy at t = 0 (the service is in steady state)."""
-        tasks = [self._new_task() for _ in range(n)]
+        spread = _Spread(self.counted(), self.revision)
+        tasks = [self._new_task(spread=spread) for _ in range(n)]
         if self.cluster is not None:
             self.cluster.start_steady(tasks)
         for task in tasks:
             age = timings.STEADY_STATE_AGE_S
             task.running_at, task.app_ready_at, task.billing_from = -age, -age, 0.0
-            task.state = TaskState.RUNNING
+            self._enter(task, TaskState.RUNNING)
             task.history.append((0.0, TaskState.RUNNING))
             self.tg.register(task, -age, TargetState.HEALTHY)
             self._event(0.0, "task_state", task.id, f"RUNNING (steady state at start{self._provider_note(task)})")
@@ -144,24 +169,27 @@ class Service:
     def touch(self) -> None:
         self._touch()
 
-    def _new_task(self, zone: int | None = None) -> Task:
+    def _new_task(self, zone: int | None = None, spread: _Spread | None = None) -> Task:
+        # `spread`: the counted tasks' providers and zones, when the caller launches many at once
+        spread = spread if spread is not None else _Spread(self.counted(), self.revision)
         # The strategy splits each deployment's tasks on their own, as ECS does per task set.
-        current = [t for t in self.counted() if t.revision == self.revision]
-        provider = (EC2 if self.cluster is not None
-                    else self.strategy.provider_for_new_task(Counter(t.capacity_provider for t in current)))
+        provider = EC2 if self.cluster is not None else self.strategy.provider_for_new_task(spread.providers)
         if zone is None:
             # A task being replaced does not count: its replacement takes its zone's place.
-            zone = zone_for_new_task(self.counted(), self.cfg.availability_zones, self.impaired_zones)
+            zone = zone_with_fewest(spread.zones, self.cfg.availability_zones, self.impaired_zones)
         task = Task(slot=len(self.tasks), zone=zone, created_at=self.env.now, revision=self.revision,
                     capacity_provider=provider, unreachable=zone in self.impaired_zones)
         self.tasks.append(task)
         self._active[task] = None
+        self._tally[(task.state, task.capacity_provider)] += 1
+        spread.add(task)
         self.dp.ensure_slot(task.slot)
         return task
 
-    def launch(self, replacing: Task | None = None, cause: str | None = None, *, zone: int | None = None) -> Task:
+    def launch(self, replacing: Task | None = None, cause: str | None = None, *, zone: int | None = None,
+               spread: _Spread | None = None) -> Task:
         """Start a task; `cause` says why in its event when it is not the desired count."""
-        task = self._new_task(zone)
+        task = self._new_task(zone, spread)
         task.replacing = replacing
         if replacing is not None:
             self.flagged[replacing] = task
@@ -307,8 +335,10 @@ class Service:
         missing = self.desired_count - len(counted)
         if missing > 0:
             orphans = [u for u, r in self.flagged.items() if r is None or not r.live]
+            # Each launch adds a counted task and changes nothing else, so one spread serves them all.
+            spread = _Spread(counted, self.revision)
             for _ in range(missing):
-                self.launch(replacing=orphans.pop(0) if orphans else None, cause=cause)
+                self.launch(replacing=orphans.pop(0) if orphans else None, cause=cause, spread=spread)
         elif missing < 0 and not self.deploying:   # a deployment stops old tasks itself
             chosen = (self.cluster.tasks_to_stop(counted, -missing) if self.cluster is not None
                       else tasks_to_stop(counted, -missing, self.strategy))

@@ -7,10 +7,12 @@ YAML keys follow the Terraform AWS provider's argument names; every model field 
 its key, durations are float seconds and random quantities are Distribution objects.
 """
 
+from .budget import check_memory, estimate_memory
+from .caveats import warn_about, warnings_for
 from .distributions import Distribution, parse_distribution
-from .errors import ScenarioError
+from .errors import ScenarioError, ScenarioWarning
 from .jobs import Job, LambdaSettings
-from .loader import load_scenario, scenario_from_dict
+from .loader import load_scenario, read_value, scenario_from_dict
 from .overrides import apply_overrides
 from .schedules import Schedule, parse_schedule
 from .schema import *  # noqa: F403 - every model class
@@ -23,12 +25,18 @@ __all__ = [
     "LambdaSettings",
     "Schedule",
     "ScenarioError",
+    "ScenarioWarning",
     "apply_overrides",
+    "check_memory",
+    "estimate_memory",
     "load_scenario",
     "parse_distribution",
     "parse_duration",
     "parse_schedule",
     "parse_time_of_day",
+    "read_value",
     "scenario_from_dict",
+    "warn_about",
+    "warnings_for",
     *_models,
 ]

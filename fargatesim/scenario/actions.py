@@ -4,7 +4,8 @@ from typing import Annotated, Literal, Union
 
 from pydantic import Field
 
-from .fields import Duration, Model, NonNegativeInt, typed_item
+from .autoscaling import TaskCount
+from .fields import Duration, Model, typed_item
 
 
 class SetDesiredCountAction(Model):
@@ -12,7 +13,7 @@ class SetDesiredCountAction(Model):
 
     type: Literal["set_desired_count"] = "set_desired_count"
     at: Duration
-    value: NonNegativeInt
+    value: TaskCount  # at most the ECS quota of tasks per service, as update-service takes it
 
 
 class DeployAction(Model):

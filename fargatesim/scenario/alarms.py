@@ -5,6 +5,7 @@ PutMetricAlarm's Metrics, a metric math expression over several (`metrics:` quer
 of which returns the data the alarm compares with its threshold).
 """
 
+import ast
 import re
 from typing import Literal
 
@@ -12,13 +13,24 @@ from pydantic import Field, ValidationInfo, model_serializer, model_validator
 
 from ..cloudwatch.metric_math import ExpressionError, names, parse
 from ..metric_catalogue import COMPARISON_OPERATORS
-from .errors import Invalid
+from .errors import Invalid, shown
 from .fields import Model, PositiveInt, seconds
 from .metrics import PUBLISHED_METRICS, Dimension, Statistic, check_published
 
 __all__ = ["Alarm", "MetricQuery", "PUBLISHED_METRICS"]
 
 Period = seconds(ge=10)
+# PutMetricAlarm's limits (CloudWatch API Reference): an Expression is at most 2,048 characters
+# (MetricExpression), and Metrics holds at most 20 MetricDataQuery structures, at most 10 with
+# a MetricStat and 10 with an Expression. The length bound also keeps the expression parser,
+# which recurses once per operator, far from Python's recursion limit.
+MAX_EXPRESSION_LENGTH = 2048
+MAX_QUERIES = 20
+MAX_QUERIES_OF_A_KIND = 10
+# CloudWatch documents no nesting limit. An alarm combines at most 10 metrics, so 100 levels of
+# operators and parentheses is far beyond any real expression, and keeps the evaluator (which
+# recurses once per level, cloudwatch/metric_math.py) far from Python's recursion limit.
+MAX_EXPRESSION_DEPTH = 100
 ComparisonOperator = Literal[tuple(COMPARISON_OPERATORS)]
 SINGLE_METRIC_KEYS = ("namespace", "metric_name", "statistic", "period", "dimensions")
 
@@ -58,10 +70,19 @@ class MetricQuery(Model):
             given = "both" if self.expression is not None else "neither"
             raise Invalid(f"expected exactly one of metric_stat and expression; got {given}")
         if self.expression is not None:
+            if len(self.expression) > MAX_EXPRESSION_LENGTH:
+                raise Invalid(f"expected an expression of at most {MAX_EXPRESSION_LENGTH:,} characters (CloudWatch's "
+                              f"limit); got {len(self.expression):,}", "expression")
             try:
-                parse(self.expression)
+                tree = parse(self.expression)
             except ExpressionError as e:
-                raise Invalid(str(e), "expression") from None
+                message = str(e)  # it quotes the expression, up to MAX_EXPRESSION_LENGTH characters of it
+                raise Invalid(message if len(message) <= 300 else message[:297] + "...", "expression") from None
+            except (RecursionError, MemoryError):  # Python's own parser gives up on deep nesting
+                tree = None
+            if tree is None or _depth(tree) > MAX_EXPRESSION_DEPTH:
+                raise Invalid(f"expected an expression nested at most {MAX_EXPRESSION_DEPTH} levels deep "
+                              "(operators within operators, parentheses within parentheses)", "expression")
         return self
 
 
@@ -129,6 +150,14 @@ class Alarm(Model):
         queries = self.metrics
         if not queries:
             raise Invalid("expected at least one metric query; got none", "metrics")
+        if len(queries) > MAX_QUERIES:
+            raise Invalid(f"expected at most {MAX_QUERIES} metric queries (CloudWatch's limit for an alarm); "
+                          f"got {len(queries)}", "metrics")
+        for kind in ("metric_stat", "expression"):
+            of_kind = [i for i, q in enumerate(queries) if getattr(q, kind) is not None]
+            if len(of_kind) > MAX_QUERIES_OF_A_KIND:
+                raise Invalid(f"expected at most {MAX_QUERIES_OF_A_KIND} queries with {kind} (CloudWatch's limit "
+                              f"for an alarm); got {len(of_kind)}", "metrics", of_kind[MAX_QUERIES_OF_A_KIND])
         ids: list[str] = []
         for i, q in enumerate(queries):
             if q.id in ids:
@@ -142,7 +171,7 @@ class Alarm(Model):
             for name in reads[q.id]:
                 if name not in reads or name == q.id:
                     others = ", ".join(x for x in ids if x != q.id) or "none"
-                    raise Invalid(f"expected ids of the other queries ({others}); got {name!r}",
+                    raise Invalid(f"expected ids of the other queries ({others}); got {shown(name)}",
                                   "metrics", i, "expression")
             if _cycle(q.id, reads):
                 raise Invalid(f"expected expressions that do not depend on themselves; {q.id!r} does",
@@ -166,6 +195,16 @@ class Alarm(Model):
             return self.metric_name
         q = next(q for q in self.metrics if q.return_data)
         return q.label or q.expression or q.metric_stat.metric.metric_name
+
+
+def _depth(tree) -> int:
+    """Levels of the expression's syntax tree, counted without recursion."""
+    deepest, todo = 0, [(tree, 1)]
+    while todo:
+        node, level = todo.pop()
+        deepest = max(deepest, level)
+        todo.extend((child, level + 1) for child in ast.iter_child_nodes(node))
+    return deepest
 
 
 def _cycle(start: str, reads: dict[str, list[str]]) -> bool:

@@ -5,15 +5,77 @@ Keys follow Terraform's aws_appautoscaling_target / _policy / _scheduled_action.
 
 import re
 import zoneinfo
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic import (AfterValidator, Field, ValidationInfo, ValidatorFunctionWrapHandler, WrapValidator, field_validator,
+                      model_validator)
 
 from ..metric_catalogue import PREDEFINED_METRIC_TYPES
 from .errors import Invalid
-from .fields import Model, NonNegativeInt, PositiveFloat, PositiveInt, TimeZone, UtcDatetime, choice, number, seconds
+from .fields import (Model, NonNegativeInt, PositiveFloat, PositiveInt, TimeZone, UtcDatetime, choice, integer, number,
+                     seconds)
 from .metrics import Dimension, Statistic, check_published
 from .schedules import Schedule, parse_schedule
+
+# ---------------------------------------------------------------------- AWS's limits
+# Amazon ECS service quotas, "Tasks per service": 5,000 (ECS Developer Guide, service-quotas;
+# AWS General Reference, "Amazon ECS endpoints and quotas"). A service's desired count cannot
+# exceed it, so neither can the capacity Application Auto Scaling sets, nor any step towards it.
+TASKS_PER_SERVICE = 5000
+TASKS_PER_SERVICE_SOURCE = "the Amazon ECS quota of tasks per service"
+# TargetValue "won't accept values that are either too small or too large": 2^-360 to 2^360
+# (Application Auto Scaling API Reference, TargetTrackingScalingPolicyConfiguration; the
+# DynamoDB API Reference states the same range as 8.5e-109 to 1.2e+108). Below it the formula
+# current x metric / target overflows a float.
+TARGET_VALUE_RANGE = (2.0**-360, 2.0**360)
+# Cooldowns are an Integer in the Application Auto Scaling API (32 bits): a longer one is not a
+# cooldown AWS would take, and a far longer one overflows the simulated clock.
+LONGEST_COOLDOWN_S = 2**31 - 1
+# CloudWatch evaluates an alarm over at most one day: evaluation periods x period <= 86,400 s
+# (CloudWatch API Reference, PutMetricAlarm). The alarms target tracking creates are alarms too.
+ALARM_EVALUATION_SPAN_S = 86400
+
+
+def _shown(value: Any) -> str:
+    try:
+        text = repr(value)
+    except ValueError:  # an integer too long to print
+        return "a number of thousands of digits"
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _at_most_tasks(value: Any, handler: ValidatorFunctionWrapHandler) -> int:
+    count = handler(value)
+    if count > TASKS_PER_SERVICE:
+        raise Invalid(f"expected a whole number from 0 to {TASKS_PER_SERVICE:,} ({TASKS_PER_SERVICE_SOURCE}); "
+                      f"got {_shown(value)}")
+    return count
+
+
+# A task count as ECS and Application Auto Scaling take it: 0 to the tasks-per-service quota.
+TaskCount = Annotated[NonNegativeInt, WrapValidator(_at_most_tasks)]
+
+
+def _cooldown(value: int) -> int:
+    if value > LONGEST_COOLDOWN_S:
+        raise Invalid(f"expected at most {LONGEST_COOLDOWN_S:,} seconds (the Application Auto Scaling API takes "
+                      f"cooldowns and periods as a 32-bit Integer); got {_shown(value)}")
+    return value
+
+
+Cooldown = Annotated[seconds(ge=0), AfterValidator(_cooldown)]
+
+
+def _target_value(value: Any, handler: ValidatorFunctionWrapHandler) -> float:
+    target = handler(value)
+    low, high = TARGET_VALUE_RANGE
+    if not low <= target <= high:
+        raise Invalid(f"expected a number from 2^-360 ({low:.2g}) to 2^360 ({high:.2g}), the range Application "
+                      f"Auto Scaling accepts for TargetValue; got {_shown(value)}")
+    return target
+
+
+TargetValue = Annotated[PositiveFloat, WrapValidator(_target_value)]
 
 PredefinedMetricType = Literal[tuple(PREDEFINED_METRIC_TYPES)]
 # predefined metric type -> (namespace, metric name), as fargatesim.scenario exports it
@@ -42,11 +104,11 @@ class CustomizedMetricSpecification(Model):
 
 
 class TargetTrackingConfig(Model):
-    target_value: PositiveFloat
+    target_value: TargetValue
     predefined_metric_specification: PredefinedMetricSpecification | None = None
     customized_metric_specification: CustomizedMetricSpecification | None = None
-    scale_out_cooldown: seconds(ge=0) = 300
-    scale_in_cooldown: seconds(ge=0) = 300
+    scale_out_cooldown: Cooldown = 300
+    scale_in_cooldown: Cooldown = 300
     disable_scale_in: bool = False
     # (sim) the alarms AWS creates for the policy; their shape is not documented (see docs)
     alarm_high_datapoints: PositiveInt = 3
@@ -67,6 +129,14 @@ class TargetTrackingConfig(Model):
                 f"got {' and '.join(given) or 'neither'}",
                 *given[1:],
             )
+        period = PREDEFINED_METRIC_TYPES[self.predefined_metric_specification.predefined_metric_type][3] \
+            if self.predefined_metric_specification is not None else 60
+        for key in ("alarm_high_datapoints", "alarm_low_datapoints"):
+            datapoints = getattr(self, key)
+            if datapoints * period > ALARM_EVALUATION_SPAN_S:
+                raise Invalid(f"expected at most {ALARM_EVALUATION_SPAN_S // period} datapoints of {period} s "
+                              f"(CloudWatch evaluates an alarm over at most {ALARM_EVALUATION_SPAN_S} s, one day); "
+                              f"got {datapoints}", key)
         return self
 
     @property
@@ -114,10 +184,10 @@ class StepAdjustment(Model):
 
 class StepScalingConfig(Model):
     adjustment_type: Literal["ChangeInCapacity", "PercentChangeInCapacity", "ExactCapacity"]
-    cooldown: seconds(ge=0) = 300
+    cooldown: Cooldown = 300
     metric_aggregation_type: Literal["Average", "Minimum", "Maximum"] = "Average"
     # AWS uses it only with PercentChangeInCapacity; with other types it is accepted and has no effect
-    min_adjustment_magnitude: PositiveInt | None = None
+    min_adjustment_magnitude: integer(ge=1, le=TASKS_PER_SERVICE) | None = None
     step_adjustments: tuple[StepAdjustment, ...] = Field(min_length=1, max_length=20)
 
     @model_validator(mode="after")
@@ -131,7 +201,27 @@ class StepScalingConfig(Model):
                         f"got {step.scaling_adjustment}",
                         "step_adjustments", i, "scaling_adjustment",
                     )
+        low, high, meaning = _ADJUSTMENT_RANGES[self.adjustment_type]
+        for i, step in enumerate(self.step_adjustments):
+            if not low <= step.scaling_adjustment <= high:
+                raise Invalid(
+                    f"expected scaling_adjustment from {low:,} to {high:,} with {self.adjustment_type} ({meaning}); "
+                    f"got {_shown(step.scaling_adjustment)}",
+                    "step_adjustments", i, "scaling_adjustment",
+                )
         return self
+
+
+# adjustment type -> the scaling_adjustment range within the tasks-per-service quota, and why
+_ADJUSTMENT_RANGES = {
+    "ExactCapacity": (0, TASKS_PER_SERVICE, f"it is the new task count, at most {TASKS_PER_SERVICE_SOURCE}"),
+    "ChangeInCapacity": (-TASKS_PER_SERVICE, TASKS_PER_SERVICE,
+                         f"a change of tasks, within {TASKS_PER_SERVICE_SOURCE}"),
+    # From one task, +499,900 % reaches the quota; anything larger only says "to the maximum".
+    "PercentChangeInCapacity": (-100 * TASKS_PER_SERVICE, 100 * TASKS_PER_SERVICE,
+                                f"a percentage of the tasks; from one task, {100 * TASKS_PER_SERVICE:,} % is "
+                                f"beyond {TASKS_PER_SERVICE_SOURCE}"),
+}
 
 
 def _check_steps(steps: tuple[StepAdjustment, ...]) -> None:
@@ -178,9 +268,9 @@ class CustomPolicyConfig(Model):
     params: dict[str, Any] = Field(default_factory=dict)
     # (sim) a Python policy is asked every evaluation_period; its answers go through the same
     # cooldowns and clamping as AWS's own policies.
-    evaluation_period: seconds(ge=20) = 60
-    scale_out_cooldown: seconds(ge=0) = 300
-    scale_in_cooldown: seconds(ge=0) = 300
+    evaluation_period: Annotated[seconds(ge=20), AfterValidator(_cooldown)] = 60
+    scale_out_cooldown: Cooldown = 300
+    scale_in_cooldown: Cooldown = 300
 
     @field_validator("evaluation_period")
     @classmethod
@@ -239,8 +329,8 @@ class ScalingPolicy(Model):
 
 
 class ScalableTargetAction(Model):
-    min_capacity: NonNegativeInt | None = None
-    max_capacity: NonNegativeInt | None = None
+    min_capacity: TaskCount | None = None
+    max_capacity: TaskCount | None = None
 
     @model_validator(mode="after")
     def _bounds(self):
@@ -287,8 +377,8 @@ class ScheduledAction(Model):
 
 # ---------------------------------------------------------------------- the scalable target
 class Autoscaling(Model):
-    min_capacity: NonNegativeInt
-    max_capacity: NonNegativeInt
+    min_capacity: TaskCount
+    max_capacity: TaskCount
     policies: tuple[ScalingPolicy, ...] = Field((), max_length=50)
     scheduled_actions: tuple[ScheduledAction, ...] = Field((), max_length=200)
 

@@ -18,8 +18,8 @@ from typing import Any, Literal
 import numpy as np
 from scipy import stats
 
-from .errors import Invalid, did_you_mean
-from .units import parse_duration
+from .errors import Invalid, did_you_mean, shown
+from .units import LONGEST_RUN_S, LONGEST_RUN_TEXT, parse_duration
 
 # family -> parameter names, in the order they are shown and stored
 FAMILIES: dict[str, tuple[str, ...]] = {
@@ -30,6 +30,13 @@ FAMILIES: dict[str, tuple[str, ...]] = {
     "lognormal": ("mean", "cv"),
     "gamma": ("mean", "cv"),
 }
+# The largest coefficient of variation taken. Service times measured in practice stay below 10;
+# at cv 100 a lognormal's sigma is 3 and a gamma's shape 1e-4, still sampled correctly, while a
+# cv of 1e300 overflows the parameters themselves.
+MAX_CV = 100.0
+# The smallest: a thousandth is a constant for any latency or duration the simulator reports,
+# and far smaller ones (1e-300) make a lognormal's sigma exactly 0 and a gamma's shape infinite.
+MIN_CV = 0.001
 # cv is a ratio: it stays a plain number even when the quantity is a duration
 _DIMENSIONLESS = frozenset({"cv"})
 
@@ -193,7 +200,8 @@ def _check_values(family: str, p: dict[str, float]) -> None:
     else:
         need("mean", p["mean"] > 0, "> 0")
         if "cv" in p:
-            need("cv", p["cv"] > 0, "> 0 (use a constant for no variation)")
+            need("cv", p["cv"] >= MIN_CV, f">= {MIN_CV:g} (use a constant for less variation)")
+            need("cv", p["cv"] <= MAX_CV, f"<= {MAX_CV:g} (beyond it samples underflow to 0 or overflow float64)")
 
 
 def _lognormal_mu_sigma(mean: float, cv: float) -> tuple[float, float]:
@@ -231,22 +239,24 @@ def parse_distribution(value: Any, unit: Unit = "number") -> Distribution:
         return _from_mapping(value, unit)
     constant = _parse_value(value, unit, expected_mapping=True)
     if constant < 0:
-        raise Invalid(f"expected a value >= 0 or a mapping {{distribution: ..., ...}}; got {value!r}")
+        raise Invalid(f"expected a value >= 0 or a mapping {{distribution: ..., ...}}; got {shown(value)}")
     return Distribution.constant(constant)
 
 
 def _from_mapping(value: dict, unit: Unit) -> Distribution:
     families = ", ".join(FAMILIES)
     if "distribution" not in value:
-        raise Invalid(f"expected a number or a mapping with a 'distribution' key ({families}); got {value!r}")
+        raise Invalid(f"expected a number or a mapping with a 'distribution' key ({families}); got {shown(value)}")
     family = value["distribution"]
-    if family not in FAMILIES:
-        raise Invalid(f"unknown distribution {family!r}{did_you_mean(family, FAMILIES)}; allowed: {families}", "distribution")
+    if not isinstance(family, str) or family not in FAMILIES:
+        raise Invalid(f"unknown distribution {shown(family)}{did_you_mean(family, FAMILIES)}; allowed: {families}",
+                      "distribution")
     names = FAMILIES[family]
     for key in value:
         if key != "distribution" and key not in names:
             raise Invalid(
-                f"unknown key {key!r} for a {family} distribution{did_you_mean(key, names)}; allowed: {', '.join(names)}",
+                f"unknown key {shown(key)} for a {family} distribution{did_you_mean(key, names)}; "
+                f"allowed: {', '.join(names)}",
                 key,
             )
     for name in names:
@@ -265,11 +275,14 @@ def _parse_value(value: Any, unit: Unit, expected_mapping: bool = False) -> floa
     alt = " or a mapping {distribution: ..., ...}" if expected_mapping else ""
     if unit == "duration":
         try:
-            return parse_duration(value)
+            seconds = parse_duration(value)
         except ValueError:
             raise ValueError(
-                f"expected a duration (seconds, or e.g. '250ms', '30s', '5m'){alt}; got {value!r}"
+                f"expected a duration (seconds, or e.g. '250ms', '30s', '5m'){alt}; got {shown(value)}"
             ) from None
+        if seconds > LONGEST_RUN_S:
+            raise ValueError(f"expected a duration of at most {LONGEST_RUN_TEXT}; got {shown(value)}")
+        return seconds
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return float(value)
     if isinstance(value, str):
@@ -277,5 +290,5 @@ def _parse_value(value: Any, unit: Unit, expected_mapping: bool = False) -> floa
             return float(value)
         except ValueError:
             pass
-    raise ValueError(f"expected a number{alt}; got {value!r}")
+    raise ValueError(f"expected a number{alt}; got {shown(value)}")
 

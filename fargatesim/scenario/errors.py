@@ -5,12 +5,10 @@ from __future__ import annotations
 import difflib
 
 
-class ScenarioError(Exception):
-    """A scenario that cannot be used, with where the problem is and what was expected.
-
-    ``file`` is the scenario file as the user named it (None for a dict), ``path`` the key path
-    inside it such as ``traffic[1].spike.peak_rps`` ("" when the problem concerns the whole file).
-    """
+class _InTheFile:
+    """A message about a place in a scenario: ``file`` is the scenario file as the user named it
+    (None for a dict), ``path`` the key path inside it such as ``traffic[1].spike.peak_rps``
+    ("" when it concerns the whole file); shown as "FILE: PATH: message"."""
 
     def __init__(self, message: str, *, file: str | None = None, path: str = "") -> None:
         super().__init__(message)
@@ -23,11 +21,21 @@ class ScenarioError(Exception):
 
     # Exceptions pickle through their args only; keyword attributes would be lost across processes.
     def __reduce__(self):
-        return (_rebuild, (self.message, self.file, self.path))
+        return (_rebuild, (type(self), self.message, self.file, self.path))
 
 
-def _rebuild(message: str, file: str | None, path: str) -> ScenarioError:
-    return ScenarioError(message, file=file, path=path)
+def _rebuild(cls, message: str, file: str | None, path: str):
+    return cls(message, file=file, path=path)
+
+
+class ScenarioError(_InTheFile, Exception):
+    """A scenario that cannot be used, with where the problem is and what was expected."""
+
+
+class ScenarioWarning(_InTheFile, UserWarning):
+    """A scenario that runs but probably does not do what its author meant (a fault after the
+    end, a schedule that never fires). Issued with `warnings.warn`; the command line prints each
+    as one line, "fargatesim: warning: FILE: PATH: message"."""
 
 
 class Invalid(ValueError):
@@ -44,7 +52,64 @@ class Invalid(ValueError):
         self.where = tuple(where)
 
 
+# Longer words are not typos of a key or a name, and difflib's cost grows with the product of
+# the lengths: a 100 KB string compared with every time zone name would take minutes.
+_LONGEST_TYPO = 64
+
+
 def did_you_mean(word: object, choices: object) -> str:
     """' (did you mean 'x'?)' for the closest choice, or '' when nothing is close."""
+    if not isinstance(word, (str, int, float)) or isinstance(word, bool) or len(str(word)) > _LONGEST_TYPO:
+        return ""
     close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.5)
     return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def shown(value: object, limit: int = 80) -> str:
+    """repr(value) cut to `limit` characters, built only as far as it is shown.
+
+    A value from a file can be a structure of a hundred thousand items (aliases make a small
+    file stand for a large one); rendering it whole and cutting afterwards took minutes and
+    gigabytes, so the text is built piece by piece and stops once it is long enough.
+    """
+    parts: list[str] = []
+    room = [limit + 1]      # one more than shown, to know that something was cut
+
+    def put(text: str) -> bool:
+        parts.append(text[: room[0]])
+        room[0] -= len(parts[-1])
+        return room[0] > 0
+
+    def walk(v: object, depth: int) -> bool:
+        if isinstance(v, (str, bytes)):
+            return put(repr(v[: room[0]]) if len(v) > room[0] else repr(v))
+        if isinstance(v, int) and not isinstance(v, bool) and v.bit_length() > 64:
+            return put(f"<a whole number of about {int(v.bit_length() * 0.30103) + 1} digits>")
+        if isinstance(v, dict):
+            if depth > 8:
+                return put("{...}")
+            if not put("{"):
+                return False
+            for i, (k, item) in enumerate(v.items()):
+                if (i and not put(", ")) or not walk(k, depth + 1) or not put(": ") or not walk(item, depth + 1):
+                    return False
+            return put("}")
+        if isinstance(v, (list, tuple, set, frozenset)):
+            opening, closing = ("[", "]") if isinstance(v, list) else ("(", ")") if isinstance(v, tuple) else ("{", "}")
+            if depth > 8:
+                return put(opening + "..." + closing)
+            if not put(opening):
+                return False
+            for i, item in enumerate(v):
+                if (i and not put(", ")) or not walk(item, depth + 1):
+                    return False
+            return put(closing)
+        try:
+            text = repr(v)
+        except Exception:  # noqa: BLE001 - a value that cannot describe itself is still shown as something
+            text = f"<{type(v).__name__}>"
+        return put(text)
+
+    walk(value, 0)
+    text = "".join(parts)
+    return text if len(text) <= limit else text[: limit - 3] + "..."

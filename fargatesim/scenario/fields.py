@@ -21,8 +21,8 @@ from pydantic import (
 )
 
 from .distributions import Distribution, parse_distribution
-from .errors import Invalid, did_you_mean
-from .units import parse_duration, parse_time_of_day
+from .errors import Invalid, did_you_mean, shown
+from .units import LONGEST_RUN_S, LONGEST_RUN_TEXT, parse_duration, parse_time_of_day
 
 
 class Model(BaseModel):
@@ -57,7 +57,7 @@ class Model(BaseModel):
             if key not in known:
                 allowed = cls.user_keys()
                 raise Invalid(
-                    f"unknown key {key!r}{did_you_mean(key, allowed)}; allowed keys here: {', '.join(allowed)}", key
+                    f"unknown key {shown(key)}{did_you_mean(key, allowed)}; allowed keys here: {', '.join(allowed)}", key
                 )
         # `key:` with nothing after it means "not set": take the default rather than refuse null
         data = {k: v for k, v in data.items() if not (v is None and cls._has_default(k))}
@@ -96,7 +96,7 @@ def _in_range(v, ge=None, gt=None, le=None, lt=None) -> bool:
 def _check_range(given: Any, handler: ValidatorFunctionWrapHandler, what: str, bounds: dict):
     v = handler(given)
     if not _in_range(v, **bounds):
-        raise Invalid(f"expected {what} {_range_text(**bounds)}; got {given!r}")  # as written, not as converted
+        raise Invalid(f"expected {what} {_range_text(**bounds)}; got {shown(given)}")  # as written, not as converted
     return v
 
 
@@ -119,11 +119,11 @@ def _whole_seconds(v: Any, bounds: dict) -> Any:
         else:
             s = parse_duration(text)
             if s != int(s):
-                raise Invalid(f"expected a whole number of seconds; got {v!r}")
+                raise Invalid(f"expected a whole number of seconds; got {shown(v)}")
             v = int(s)
     whole = isinstance(v, int) or (isinstance(v, float) and v.is_integer())
     if whole and not isinstance(v, bool) and not _in_range(v, **bounds):
-        raise Invalid(f"expected a whole number of seconds {_range_text(**bounds)}; got {v!r}")
+        raise Invalid(f"expected a whole number of seconds {_range_text(**bounds)}; got {shown(v)}")
     return v
 
 
@@ -135,20 +135,24 @@ def seconds(*, ge=None, gt=None, le=None, lt=None):
 
 def _duration(v: Any, bounds: dict) -> float:
     s = parse_duration(v)
+    if s > LONGEST_RUN_S:
+        raise Invalid(f"expected a duration of at most {LONGEST_RUN_TEXT}; got {shown(v)}")
     if not _in_range(s, **bounds):
-        raise Invalid(f"expected a duration {_range_text(**bounds)} seconds; got {v!r}")
+        raise Invalid(f"expected a duration {_range_text(**bounds)} seconds; got {shown(v)}")
     return s
 
 
 def duration(*, ge=None, gt=None, le=None, lt=None):
-    """Float seconds parsed from a number or a string such as "1h30m"; never negative."""
+    """Float seconds parsed from a number or a string such as "1h30m"; never negative, and
+    never longer than the longest run (a time past it cannot be in any run, and one far past it
+    turns the arithmetic of times into inf and nan)."""
     bounds = dict(ge=ge, gt=gt, le=le, lt=lt)
     return Annotated[float, BeforeValidator(partial(_duration, bounds=bounds))]
 
 
 def _not_yet(value: Any, supported: tuple, planned: tuple, what: str) -> Any:
     if isinstance(value, str) and value in planned:
-        raise Invalid(f"{what} {value!r} is not supported yet; allowed: {', '.join(supported)}")
+        raise Invalid(f"{what} {shown(value)} is not supported yet; allowed: {', '.join(supported)}")
     return value
 
 
@@ -188,7 +192,7 @@ def _time_zone(value: str) -> str:
         zoneinfo.ZoneInfo(value)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         hint = did_you_mean(value, zoneinfo.available_timezones())
-        raise Invalid(f"expected an IANA time zone name such as 'UTC' or 'Europe/Berlin'; got {value!r}{hint}") from None
+        raise Invalid(f"expected an IANA time zone name such as 'UTC' or 'Europe/Berlin'; got {shown(value)}{hint}") from None
     return value
 
 
@@ -203,9 +207,9 @@ def _type_key(item: Any, supported: tuple[str, ...], planned: tuple[str, ...], w
         raise Invalid(f"missing key 'type': expected the {what} type, one of {allowed}", "type")
     kind = item["type"]
     if kind in planned:
-        raise Invalid(f"{what} type {kind!r} is not supported yet; supported: {allowed}", "type")
+        raise Invalid(f"{what} type {shown(kind)} is not supported yet; supported: {allowed}", "type")
     if kind not in supported:
-        raise Invalid(f"unknown {what} type {kind!r}{did_you_mean(kind, supported)}; allowed: {allowed}", "type")
+        raise Invalid(f"unknown {what} type {shown(kind)}{did_you_mean(kind, supported)}; allowed: {allowed}", "type")
     return item
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from .errors import Invalid, ScenarioError, did_you_mean
+from .errors import Invalid, ScenarioError, did_you_mean, shown
 from .actions import ACTION_TYPES
 from .faults import FAULT_TYPES
 
@@ -59,7 +59,10 @@ def format_path(loc: list) -> str:
         del parts[3]
     path = ""
     for part in parts:
-        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+        text = str(part)
+        if len(text) > 64:  # an unknown key can be any text; the path stays one readable line
+            text = text[:61] + "..."
+        path += f"[{text}]" if isinstance(part, int) else (f".{text}" if path else text)
     return path
 
 
@@ -68,9 +71,9 @@ def _message(error: dict, cause: Any) -> str:
     if cause is not None:
         return str(cause)
     if kind == "missing":
-        return f"missing required key {error['loc'][-1]!r}"
+        return f"missing required key {shown(error['loc'][-1])}"
     if kind == "extra_forbidden":
-        return f"unknown key {error['loc'][-1]!r}"
+        return f"unknown key {shown(error['loc'][-1])}"
     if kind == "literal_error":
         allowed = re.findall(r"'((?:[^'\\]|\\.)*)'", ctx.get("expected", ""))
         return f"expected one of {', '.join(allowed)}; got {_show(given)}{did_you_mean(given, allowed)}"
@@ -91,10 +94,9 @@ def _message(error: dict, cause: Any) -> str:
     if kind == "union_tag_invalid":
         allowed = re.findall(r"'([^']*)'", ctx.get("expected_tags", ""))
         tag = ctx.get("tag")
-        return f"unknown type {tag!r}{did_you_mean(tag, allowed)}; allowed: {', '.join(allowed)}"
+        return f"unknown type {shown(tag)}{did_you_mean(tag, allowed)}; allowed: {', '.join(allowed)}"
     return f"{error['msg']}; got {_show(given)}"
 
 
 def _show(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
+    return shown(value)

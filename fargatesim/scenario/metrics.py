@@ -4,7 +4,7 @@ names are in fargatesim/metric_catalogue.py); the delay before a period's datapo
 from typing import Literal
 
 from ..metric_catalogue import PUBLISHED_METRICS, STATISTICS
-from .errors import Invalid, did_you_mean
+from .errors import Invalid, did_you_mean, shown
 from .fields import Duration, Model
 
 Statistic = Literal[STATISTICS]
@@ -20,14 +20,14 @@ def check_published(namespace: str, metric_name: str) -> None:
     if namespace not in PUBLISHED_METRICS:
         raise Invalid(
             f"expected a namespace the simulator publishes, one of {', '.join(PUBLISHED_METRICS)}; "
-            f"got {namespace!r}{did_you_mean(namespace, PUBLISHED_METRICS)}",
+            f"got {shown(namespace)}{did_you_mean(namespace, PUBLISHED_METRICS)}",
             "namespace",
         )
     names = PUBLISHED_METRICS[namespace]
     if metric_name not in names:
         raise Invalid(
             f"expected a metric the simulator publishes in {namespace}, one of {', '.join(names)}; "
-            f"got {metric_name!r}{did_you_mean(metric_name, names)}",
+            f"got {shown(metric_name)}{did_you_mean(metric_name, names)}",
             "metric_name",
         )
 

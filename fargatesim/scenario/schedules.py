@@ -14,6 +14,7 @@ _AT = re.compile(r"at\((.*)\)", re.S)
 _RATE = re.compile(r"rate\(\s*(\S+)\s+(\S+)\s*\)")
 _CRON = re.compile(r"cron\((.*)\)", re.S)
 _RATE_UNITS = {"minute": 60, "minutes": 60, "hour": 3600, "hours": 3600, "day": 86400, "days": 86400}
+MAX_RATE_S = 100 * 365 * 86400
 _FORMS = "at(yyyy-mm-ddThh:mm:ss), rate(N minutes|hours|days) or cron(minutes hours day-of-month month day-of-week year)"
 
 _MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
@@ -66,7 +67,11 @@ def parse_schedule(text: str) -> Schedule:
                 f"expected rate(N unit) with N a positive whole number and unit one of "
                 f"{', '.join(_RATE_UNITS)}; got {text!r}"
             )
-        return Schedule("rate", rate_seconds=int(value) * _RATE_UNITS[unit])
+        seconds = int(value) * _RATE_UNITS[unit]
+        if seconds > MAX_RATE_S:
+            raise ValueError(f"expected rate(N unit) of at most 100 years (a longer period never repeats "
+                             f"within a run, and dates past it do not exist); got {text!r}")
+        return Schedule("rate", rate_seconds=seconds)
     if m := _CRON.fullmatch(text):
         return Schedule("cron", cron_fields=_parse_cron(m.group(1), text))
     raise ValueError(f"expected a schedule {_FORMS}; got {text!r}")

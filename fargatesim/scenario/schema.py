@@ -4,8 +4,9 @@ The section models live in modules named after what they hold; they are re-expor
 that ``from fargatesim.scenario.schema import X`` works for every model.
 """
 
+import math
 import re
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
 
@@ -26,7 +27,7 @@ from .autoscaling import (
     StepScalingConfig,
     TargetTrackingConfig,
 )
-from .errors import Invalid, ScenarioError, did_you_mean
+from .errors import Invalid, ScenarioError, did_you_mean, shown
 from .faults import FAULT_TYPES, Fault, TaskCrashFault, TaskUnhealthyFault
 from .fields import (
     Fraction,
@@ -72,8 +73,19 @@ from .traffic import (
     StepsTraffic,
     TraceTraffic,
     TrafficComponent,
+    volume_problem,
 )
 from .workload import Workload
+
+
+def _priced_region(region: str) -> str:
+    # Checked here, not where the run is priced: that is after the whole simulation.
+    from ..cost.prices import available_regions
+    regions = available_regions()
+    if region not in regions:
+        raise Invalid(f"expected a region with a price table ({', '.join(regions)}; each is a file "
+                      f"fargatesim/cost/prices-<region>.json); got {shown(region)}{did_you_mean(region, regions)}")
+    return region
 
 
 class Slo(Model):
@@ -84,7 +96,7 @@ class Slo(Model):
 class Pricing(Model):
     """Prices left at None take the built-in price table's value for the region."""
 
-    region: str = "us-east-1"
+    region: Annotated[str, AfterValidator(_priced_region)] = "us-east-1"
     fargate_vcpu_hour: NonNegativeFloat | None = None
     fargate_gb_hour: NonNegativeFloat | None = None
     fargate_spot_discount: Fraction | None = None
@@ -103,19 +115,42 @@ class Pricing(Model):
                 for name in self.ec2_instance_hour:
                     if name not in known:
                         raise Invalid(f"expected an instance type of the {self.region} price table, one of "
-                                      f"{', '.join(sorted(known))}; got {name!r}{did_you_mean(name, known)}",
+                                      f"{', '.join(sorted(known))}; got {shown(name)}{did_you_mean(name, known)}",
                                       "ec2_instance_hour", name)
         return self
 
 
+# The name is the default results folder, results/<name> (and results/<name>-cost): one plain
+# folder name, never a path out of results/. 200 characters leave room for "-cost" and more
+# within the 255 bytes most file systems allow in one name.
+MAX_NAME_LENGTH = 200
+_FOLDER = "it names the results folder, results/<name>"
+
+
 def _name(value: str) -> str:
+    if value in ("", ".", ".."):
+        what = {"": "nothing", ".": "'.': results/. is results itself",
+                "..": "'..': results/.. is the current folder, whose files a run would overwrite"}[value]
+        raise Invalid(f"expected a plain name ({_FOLDER}); got {what}")
+    if any(c in value for c in "/\\\0"):
+        raise Invalid(f"expected a plain name, not a path ({_FOLDER}); got {shown(value)}")
+    if len(value) > MAX_NAME_LENGTH:
+        raise Invalid(f"expected a name of at most {MAX_NAME_LENGTH} characters ({_FOLDER}, and file systems "
+                      f"allow 255 bytes in one name); got {len(value)}")
     if not re.fullmatch(r"[A-Za-z0-9._-]+", value):
-        raise Invalid(f"expected letters, digits, '.', '_' and '-' only (it names output files); got {value!r}")
+        raise Invalid(f"expected letters, digits, '.', '_' and '-' only ({_FOLDER}); got {shown(value)}")
     return value
 
 
 Tick = duration(gt=0, le=60)  # named here: the field `duration` hides the function in the class body
 DEFAULT_START = datetime(2026, 1, 5, tzinfo=timezone.utc)  # a Monday
+# The simulated clock is a datetime, which ends with the year 9999. A run ends a day before
+# that, so that its last tick and whatever looks a little past the end (the next firing of a
+# schedule) still have a date.
+LAST_END = datetime(9999, 12, 31, tzinfo=timezone.utc) - timedelta(days=1)
+# The request engine keeps the tick of each response as a 32-bit number (dataplane/
+# request_latency.py); no run has more ticks than that, whatever its engine.
+MAX_TICKS = 2**31 - 1
 
 
 class Scenario(Model):
@@ -167,6 +202,18 @@ class Scenario(Model):
     def _cross_checks(self):
         if self.duration < self.tick:
             raise Invalid(f"expected a duration of at least one tick ({self.tick:g} s); got {self.duration:g} s", "duration")
+        ticks = math.ceil(self.duration / self.tick - 1e-9)
+        if ticks > MAX_TICKS:
+            raise Invalid(f"expected at most {MAX_TICKS:,} ticks in a run (duration / tick; the request engine "
+                          f"numbers them in 32 bits); {self.duration:g} s / {self.tick:g} s is {ticks:,.4g}: "
+                          f"choose a larger tick or a shorter duration", "tick")
+        if self.start > LAST_END - timedelta(seconds=self.duration):
+            raise Invalid(f"expected a start at least the duration ({self.duration:g} s) plus a day before the end "
+                          f"of the year 9999, where the calendar of the simulated clock (Python's datetime) ends; "
+                          f"got {self.start.isoformat()}", "start")
+        problem = volume_problem(self.traffic, ticks * self.tick)
+        if problem is not None:
+            raise problem
         if self.workload.kind == "websocket" and self.engine == "requests":
             raise Invalid("expected engine fluid with a websocket workload (its connections are always modelled "
                           "one by one; engine requests applies to http requests); got 'requests'", "engine")
@@ -203,15 +250,15 @@ class Scenario(Model):
             return None
         if action in policies:
             return (
-                f"expected the name of a StepScaling policy; {action!r} is a {policies[action].policy_type} policy, "
+                f"expected the name of a StepScaling policy; {shown(action)} is a {policies[action].policy_type} policy, "
                 "which alarms cannot invoke"
             )
         if self.autoscaling is None:
-            return f"expected the name of a StepScaling policy, but there is no autoscaling section; got {action!r}"
+            return f"expected the name of a StepScaling policy, but there is no autoscaling section; got {shown(action)}"
         names = ", ".join(steps) or "none defined"
         return (
             f"expected the name of a StepScaling policy in autoscaling.policies ({names}); "
-            f"got {action!r}{did_you_mean(action, steps)}"
+            f"got {shown(action)}{did_you_mean(action, steps)}"
         )
 
     def to_dict(self) -> dict[str, Any]:

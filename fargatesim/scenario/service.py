@@ -6,8 +6,9 @@ from typing import Literal
 from pydantic import Field, ValidationInfo, model_validator
 
 from .distributions import Distribution
-from .errors import Invalid, did_you_mean
-from .fields import DurationDistribution, Fraction, Model, NonNegativeInt, choice, integer, seconds
+from .errors import Invalid, did_you_mean, shown
+from .autoscaling import TaskCount  # 0 to the ECS quota of tasks per service, as scaling sets it
+from .fields import DurationDistribution, Fraction, Model, choice, integer, seconds
 
 CAPACITY_PROVIDERS = ("FARGATE", "FARGATE_SPOT")
 # AWS's limit on the entries of one strategy (CapacityProviderStrategyItem, ECS API reference).
@@ -68,7 +69,7 @@ class Ec2Capacity(Model):
 
 class Service(Model):
     name: str = Field("app", min_length=1)  # the scenario fills in its own name
-    desired_count: NonNegativeInt = 1
+    desired_count: TaskCount = 1
     launch_type: choice("FARGATE", "EC2", planned=("EXTERNAL",), what="launch_type") = "FARGATE"
     # launch_type EC2 only: the instances the tasks run on (defaults when not given)
     ec2: Ec2Capacity | None = None
@@ -95,7 +96,7 @@ class Service(Model):
         if strategy and launch_type is not None and launch_type != "FARGATE":
             raise Invalid(
                 f"expected no launch_type (or FARGATE) with a capacity_provider_strategy: AWS takes one or the "
-                f"other; got {launch_type!r}",
+                f"other; got {shown(launch_type)}",
                 "launch_type",
             )
         # launch_type EC2 alone takes the ec2 block's defaults; an ec2 block needs launch_type EC2.

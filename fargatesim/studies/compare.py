@@ -50,7 +50,12 @@ than a standard deviation: with the handful of seeds a comparison runs it says p
 the best and worst seed did. A mean over a seed that never recovered is inf.
 
 Runs go to local processes with `jobs` > 1; the results do not depend on `jobs` or on the
-order in which runs finish.
+order in which runs finish. A run that fails ends the comparison with a RunFailed (a
+SimulationError) naming its variant and seed; so does a worker process that dies. When the
+comparison is interrupted (KeyboardInterrupt, or whatever a signal handler raises) or fails,
+its local worker processes are ended at once rather than left to finish their runs; they
+ignore SIGINT, so that Ctrl-C, which a terminal sends to the whole process group, is handled
+once, by the process that started them.
 """
 from __future__ import annotations
 
@@ -59,19 +64,24 @@ import html
 import io
 import json
 import math
+import multiprocessing
 import os
 import shutil
-from concurrent.futures import FIRST_COMPLETED, Executor, ProcessPoolExecutor, wait
+import signal
+import time
+from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Executor, ProcessPoolExecutor, wait
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 import pandas as pd
 
+from ..errors import SimulationError
 from ..formatting import number, seed_range
+from ..output import write_files
 from ..slo import minutes_outside_slo
 
-__all__ = ["Comparison", "compare", "variant_labels", "DEFAULT_SEEDS"]
+__all__ = ["Comparison", "RunFailed", "compare", "variant_labels", "DEFAULT_SEEDS"]
 
 DEFAULT_SEEDS = 5
 # Stretches outside the SLO fewer than this many good minutes apart are one stretch.
@@ -96,6 +106,8 @@ RUN_COLUMNS = (
     "peak_tasks", "scale_outs", "scale_ins", "scaling_activities", "cost_usd", "slo_met",
 )
 TABLE_COLUMNS = ("scenario", "seeds", *(f"{m}_{s}" for m, _, _ in METRICS for s in STATS))
+# Every file a saved comparison may have: saving replaces them all.
+COMPARE_FILES = ("runs.csv", "table.csv", "compare.png")
 # What a worker sends back of each run's per-minute table (enough for the figure).
 SERIES_COLUMNS = ("t_s", "time", "offered_rps", "requests", "errors", "latency_p99_ms",
                   "running_count", "desired_count")
@@ -131,14 +143,18 @@ class Comparison:
         return comparison_figure(self, path, y=y)
 
     def save(self, directory, *, plot: bool = True) -> Path:
-        """Write runs.csv, table.csv and (with `plot`) compare.png into `directory`."""
-        out = Path(directory)
-        out.mkdir(parents=True, exist_ok=True)
-        self.runs.to_csv(out / "runs.csv", index=False, float_format="%.10g")
-        self.table.to_csv(out / "table.csv", index=True, index_label="variant", float_format="%.10g")
+        """Write runs.csv, table.csv and (with `plot`) compare.png into `directory`, replacing
+        an earlier comparison's set there as a whole (fargatesim.output). Raises
+        fargatesim.output.WriteError (an OSError) naming the file that could not be written."""
+        files = {
+            "runs.csv": lambda path: self.runs.to_csv(path, index=False, float_format="%.10g"),
+            "table.csv": lambda path: self.table.to_csv(path, index=True, index_label="variant",
+                                                        float_format="%.10g"),
+        }
         if plot:
-            self.plot(out / "compare.png")
-        return out
+            files["compare.png"] = self.plot
+        write_files(directory, files, owned=COMPARE_FILES)
+        return Path(directory)
 
     def text_table(self, width: int | None = None) -> str:
         """The table as text: one line per figure, one column per variant, each cell the mean
@@ -220,7 +236,7 @@ def compare(scenarios: Sequence, *, seeds: int | Iterable[int] = DEFAULT_SEEDS,
             changes: dict[str, Any] | None = None, jobs: int | None = 1,
             labels: Sequence[str] | None = None,
             progress: Callable[[int, int], None] | None = None,
-            executor: Executor | None = None) -> Comparison:
+            executor: Executor | None = None, trusted_modules: Sequence[str] = ()) -> Comparison:
     """Run every scenario with every seed and compare them.
 
     `scenarios`: Scenario objects (e.g. ``s.with_changes({...})``), paths of scenario files or
@@ -250,22 +266,49 @@ def compare(scenarios: Sequence, *, seeds: int | Iterable[int] = DEFAULT_SEEDS,
             raise ValueError(f"expected {len(loaded)} different labels, one per scenario; got {labels!r}")
     jobs = _jobs(jobs)
 
+    trusted = tuple(trusted_modules)
     tasks = [(i, j, s.model_copy(update={"seed": seed}))
              for i, s in enumerate(loaded) for j, seed in enumerate(seed_list)]
+    names = {(i, j): (labels[i], seed) for i in range(len(loaded)) for j, seed in enumerate(seed_list)}
     outputs: dict[tuple[int, int], tuple[dict, pd.DataFrame]] = {}
     total = len(tasks)
     if progress is not None:
         progress(0, total)
     if executor is not None:
-        _run_on(_as_executor(executor), tasks, outputs, progress)
+        view = _as_executor(executor)
+        try:
+            _run_on(view, tasks, outputs, progress, names, trusted=trusted)
+        except BaseException:
+            if view is not executor:
+                _cancel_quietly(view)          # our view of a Dask client: its runs on the cluster
+            raise
     elif jobs == 1 or total == 1:
         for i, j, s in tasks:
-            outputs[i, j] = run_one(s)
+            try:
+                outputs[i, j] = run_one(s, trusted)
+            except SimulationError as e:
+                raise RunFailed([names[i, j]], str(e)) from e
             if progress is not None:
                 progress(len(outputs), total)
     else:
-        _run_parallel(tasks, outputs, min(jobs, total), progress)
+        _run_parallel(tasks, outputs, min(jobs, total), progress, names, trusted)
     return _assemble(labels, loaded, seed_list, outputs)
+
+
+class RunFailed(SimulationError):
+    """A run of a comparison failed: `runs` holds its (variant label, seed), or those of the
+    runs that failed together; with `certain` False, those of which one failed (the runs under
+    way when a worker process died, when it cannot be told which one it ran)."""
+
+    def __init__(self, runs: list[tuple[str, int]], reason: str, certain: bool = True):
+        self.runs = list(runs)
+        self.reason = reason
+        self.certain = certain
+        where = (" and " if certain else " or ").join(f"{label}, seed {seed}" for label, seed in self.runs)
+        super().__init__(f"{where}: {reason}")
+
+    def __reduce__(self):
+        return (RunFailed, (self.runs, self.reason, self.certain))
 
 
 def _seed_list(seeds) -> list[int]:
@@ -295,38 +338,163 @@ def _jobs(jobs) -> int:
     return int(jobs)
 
 
-def run_one(scenario) -> tuple[dict, pd.DataFrame]:
+def run_one(scenario, trusted_modules=()) -> tuple[dict, pd.DataFrame]:
     """One run (in a worker process with jobs > 1): its summary and the per-minute columns
     the comparison needs. Everything returned pickles; the simulation stays behind."""
     from ..engine import Simulation
     from ..results import Result
-    result = Result.from_simulation(Simulation(scenario).run())
+    result = Result.from_simulation(Simulation(scenario, trusted_modules=trusted_modules).run())
     return result.summary, result.timeseries[list(SERIES_COLUMNS)].reset_index(drop=True)
 
 
-def _run_parallel(tasks, outputs, workers: int, progress) -> None:
-    pool = ProcessPoolExecutor(max_workers=workers)
+def _run_parallel(tasks, outputs, workers: int, progress, names, trusted=()) -> None:
+    # Which worker started which run, so that a worker that dies can be told apart from the
+    # others that the pool then ends: one slot per run, the worker's pid once it starts.
+    started = multiprocessing.RawArray("q", len(tasks))
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=_worker_init, initargs=(started,))
+    futures: dict = {}
+
+    def lost(key, error) -> RunFailed:
+        return _lost_worker(pool, started, futures, names, key)
+
     try:
-        _run_on(pool, tasks, outputs, progress)
+        _run_on(pool, tasks, outputs, progress, names, futures=futures,
+                submit=lambda k, s: pool.submit(_run_task, k, s, trusted), lost=lost, cancel=False)
+    except BaseException:
+        _stop_workers(pool)
+        raise
     finally:
+        # The pool cancels what has not started; a future cancelled from here instead breaks
+        # Python 3.11's pool when its workers are then ended (it sets an error on it: a traceback).
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _run_on(executor, tasks, outputs, progress) -> None:
+def _run_on(executor, tasks, outputs, progress, names, *, futures=None, submit=None, lost=None, trusted=(),
+            cancel: bool = True) -> None:
     """Every run on `executor`; results land by (variant, seed), so their order is the same
-    however the runs finish."""
-    pending = {executor.submit(run_one, s): (i, j) for i, j, s in tasks}
+    however the runs finish. With `cancel`, the runs not done are cancelled when it ends early."""
+    submit = submit or (lambda k, s: executor.submit(run_one, s, trusted))
+    futures = {} if futures is None else futures
+    for k, (i, j, s) in enumerate(tasks):
+        futures[submit(k, s)] = (k, (i, j))
+    pending = dict(futures)
     try:
         while pending:
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for fut in done:
-                key = pending.pop(fut)
-                outputs[key] = fut.result()         # a failed run raises here, ending all
+            # Not an endless wait: Python runs signal handlers in the main thread only, and a
+            # signal that reached another thread (the pool's, Dask's) waits until this one
+            # looks. A quarter of a second is how late Ctrl-C may be.
+            done, _ = wait(pending, timeout=0.25, return_when=FIRST_COMPLETED)
+            for fut in sorted(done, key=lambda f: pending[f][0]):     # in task order: the first failure
+                _, key = pending.pop(fut)
+                try:
+                    outputs[key] = fut.result()
+                except KeyboardInterrupt:
+                    raise
+                except BrokenExecutor as e:
+                    raise (lost(key, e) if lost else RunFailed([names[key]], "its worker process ended abruptly")) from e
+                except (SimulationError, SystemExit) as e:
+                    raise RunFailed([names[key]], _why(e)) from e
+                except Exception as e:
+                    if type(e).__name__ != "KilledWorker":     # a Dask worker died running it
+                        e.add_note(f"(in the run of {names[key][0]}, seed {names[key][1]})")
+                        raise
+                    raise RunFailed([names[key]], f"the Dask workers that ran it died ({e})") from e
                 if progress is not None:
                     progress(len(outputs), len(tasks))
     finally:
-        for fut in pending:
-            fut.cancel()
+        if cancel:
+            for fut in pending:
+                fut.cancel()
+
+
+def _why(error: BaseException) -> str:
+    if isinstance(error, SystemExit):
+        return f"it ended its process with sys.exit({error.code!r})"
+    return str(error)
+
+
+# Set in each worker process of a local pool: the slots where it notes the runs it starts.
+_STARTED = None
+
+
+def _worker_init(started) -> None:
+    global _STARTED
+    _STARTED = started
+    # Ctrl-C in a terminal signals the whole process group; the parent alone handles it, by
+    # ending its workers. SIGTERM and SIGHUP end a worker as they end any process, not through
+    # the handler a forked worker inherits from its parent (unless they were ignored: nohup).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for name in ("SIGTERM", "SIGHUP"):
+        signum = getattr(signal, name, None)
+        if signum is not None and signal.getsignal(signum) != signal.SIG_IGN:
+            signal.signal(signum, signal.SIG_DFL)
+
+
+def _run_task(index: int, scenario, trusted_modules=()):
+    if _STARTED is not None:
+        _STARTED[index] = os.getpid()
+    return run_one(scenario, trusted_modules)
+
+
+def _lost_worker(pool, started, futures, names, key) -> RunFailed:
+    """The run a dead worker process was running, and how it ended, as far as can be told."""
+    under_way = [(k, run) for fut, (k, run) in futures.items()
+                 if started[k] and not (fut.done() and not fut.cancelled() and fut.exception() is None)]
+    processes = dict(getattr(pool, "_processes", None) or {})
+
+    def codes():
+        return {k: (processes[started[k]].exitcode if started[k] in processes else None) for k, _ in under_way}
+
+    # Once one worker has died, the pool ends the others with SIGTERM: the one that died by
+    # itself is the one that ended otherwise. Their exit codes come within moments.
+    exit_codes, deadline = codes(), time.monotonic() + 2.0
+    while None in exit_codes.values() and time.monotonic() < deadline:
+        time.sleep(0.02)
+        exit_codes = codes()
+    culprits = [(k, run) for k, run in under_way if exit_codes[k] not in (None, -signal.SIGTERM)]
+    if not culprits:
+        if len(under_way) == 1:
+            k, run = under_way[0]
+            return RunFailed([names[run]], f"its worker process {_how(exit_codes[k])}")
+        runs = [names[run] for _, run in under_way] or [names[key]]
+        return RunFailed(runs, "a worker process ended abruptly while running one of them", certain=False)
+    hows = list(dict.fromkeys(_how(exit_codes[k]) for k, _ in culprits))
+    whose = "its worker process" if len(culprits) == 1 else "their worker processes"
+    return RunFailed([names[run] for _, run in culprits], f"{whose} {' or '.join(hows)}")
+
+
+def _how(code: int | None) -> str:
+    if code is None:
+        return "ended abruptly"
+    if code < 0:
+        try:
+            return f"ended abruptly, killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"ended abruptly, killed by signal {-code}"
+    return f"ended abruptly with exit code {code}"
+
+
+def _stop_workers(pool) -> None:
+    """End a pool's worker processes now. shutdown() would wait for the runs under way, each up
+    to minutes, and a worker left alone goes on running after its parent has gone."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    for process in processes:
+        try:
+            process.kill()
+        except (OSError, ValueError, AttributeError):
+            pass                                   # already gone
+    for process in processes:
+        try:
+            process.join(timeout=5)
+        except (OSError, ValueError, AssertionError, AttributeError):
+            pass
+
+
+def _cancel_quietly(view) -> None:
+    try:
+        view.shutdown(wait=False)
+    except Exception:
+        pass                                       # the cluster is gone: nothing left to cancel
 
 
 def _as_executor(executor):

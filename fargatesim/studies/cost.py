@@ -40,6 +40,8 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from ..output import write_files
+
 __all__ = ["CostComparison", "cost_comparison", "DEFAULT_SPOT_RATE", "SPOT_WEIGHTS"]
 
 # Fargate Spot mix: one task on FARGATE for every three on FARGATE_SPOT above the base.
@@ -52,6 +54,8 @@ TABLE_COLUMNS = (
     "cost_usd", "cost_usd_min", "cost_usd_max", "task_hours", "instance_hours", "invocation_hours",
     "tasks_per_instance", "p99_ms", "error_rate", "slo_violation_min", "slo_met_runs", "runs", "start_delay_s",
 )
+# Every file a saved cost comparison may have: saving replaces them all.
+COST_FILES = ("cost.csv", "cost.png")
 LAMBDA_SERVICE_REASON = ("not compared for the service: its requests share each task's CPU, while on Lambda every "
                          "request would be an invocation of its own, which fargatesim does not simulate")
 
@@ -103,12 +107,14 @@ class CostComparison:
         return cost_figure(self, path)
 
     def save(self, directory, *, plot: bool = True) -> Path:
-        out = Path(directory)
-        out.mkdir(parents=True, exist_ok=True)
-        self.table.to_csv(out / "cost.csv", index=False, float_format="%.10g")
+        """Write cost.csv and (with `plot`) cost.png into `directory`, replacing an earlier
+        set there as a whole (fargatesim.output). Raises fargatesim.output.WriteError (an
+        OSError) naming the file that could not be written."""
+        files = {"cost.csv": lambda path: self.table.to_csv(path, index=False, float_format="%.10g")}
         if plot:
-            self.plot(out / "cost.png")
-        return out
+            files["cost.png"] = self.plot
+        write_files(directory, files, owned=COST_FILES)
+        return Path(directory)
 
     def cheapest(self, section: str = "service") -> pd.Series | None:
         """The cheapest feasible row of a section, preferring rows that met the SLO on every seed."""
@@ -123,7 +129,7 @@ class CostComparison:
 # ------------------------------------------------------------------------ running
 def cost_comparison(scenario, *, seeds: int = 1, jobs: int | None = 1, spot_rate: float | None = None,
                     instance_types: list[str] | None = None,
-                    progress: Callable[[int, int], None] | None = None) -> CostComparison:
+                    progress: Callable[[int, int], None] | None = None, trusted_modules=()) -> CostComparison:
     """Run the scenario's service on every platform over `seeds` seeds, and its jobs on Fargate and
     Lambda; see the module's docstring. `instance_types`: the EC2 types to try (default: every
     priced type that fits, burstable ones left out)."""
@@ -142,7 +148,8 @@ def cost_comparison(scenario, *, seeds: int = 1, jobs: int | None = 1, spot_rate
                                                     instance_types=instance_types)
     seed_list = [scenario.seed + k for k in range(int(seeds))]
     runs = [scenario if not v.changes else scenario.with_changes(v.changes) for v in variants]
-    comparison = compare(runs, seeds=seed_list, jobs=jobs, labels=[v.label for v in variants], progress=progress)
+    comparison = compare(runs, seeds=seed_list, jobs=jobs, labels=[v.label for v in variants], progress=progress,
+                         trusted_modules=trusted_modules)
     rows = [_service_row(v, comparison) for v in variants]
     rows += _spot_infeasible(scenario, prices)
     rows.append(_row("service", "Lambda", "LAMBDA", feasible=False, reason=LAMBDA_SERVICE_REASON))

@@ -10,13 +10,23 @@ from __future__ import annotations
 import functools
 import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 HEADER = "time_s,requests"
+# A row a second for 455 days, the longest run, is 39 million rows, under 700 MB of CSV. The
+# bound keeps a wrong path (a disk image, a log of years) from being read whole into memory.
+MAX_TRACE_BYTES = 1 << 30
+# The most requests one bin may hold: whole numbers are exact in float64 up to 2^53, and the
+# simulator adds the bins up as requests (see scenario/traffic.py, MAX_REQUESTS).
+MAX_BIN_REQUESTS = 2.0**53
+
+# Times are seconds from any origin, Unix time included (1.7e9 today); a time beyond 1e12 s
+# (31,700 years) is a mistake, and one near 1e308 makes the trace's length infinite.
+MAX_TRACE_TIME_S = 1e12
 
 # Same size as a bin, up to the rounding of decimal times such as 0.1, 0.2, 0.30000000000000004.
 _BIN_TOLERANCE = 1e-6
@@ -25,7 +35,33 @@ _NUMBER = re.compile(r"\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*")
 
 
 class TraceError(ValueError):
-    """A trace file that cannot be used; the message says what was expected and what was found."""
+    """A trace file that cannot be used; the message says what was expected and what was found.
+
+    A trace is any file a scenario names, possibly not the user's own (a scenario pointing at
+    /etc/shadow), and messages end up in terminals, CI logs and bug reports: so no message
+    quotes text from the file. Each says where (line, column) and what was expected there;
+    only values that already parsed as numbers are shown (a time that goes backwards).
+    """
+
+
+class TraceNotFound(TraceError):
+    """There is no file at the trace's path."""
+
+
+_KINDS = (
+    (stat.S_ISDIR, "a folder"),
+    (stat.S_ISFIFO, "a named pipe (FIFO), which may never end"),
+    (stat.S_ISCHR, "a device, which may never end"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def not_a_file(mode: int) -> str | None:
+    """What a file of this st_mode is when it is not a regular file ("a folder", ...), or None."""
+    if stat.S_ISREG(mode):
+        return None
+    return next((what for test, what in _KINDS if test(mode)), "not a regular file")
 
 
 @dataclass(frozen=True, eq=False)
@@ -85,10 +121,18 @@ def load_trace(path: os.PathLike | str) -> Trace:
     """Load and validate a trace CSV; repeated loads of an unchanged file return the same Trace."""
     path = Path(path)
     try:
-        stat = path.stat()
+        info = path.stat()
+    except FileNotFoundError as exc:
+        raise TraceNotFound(f"expected a readable CSV file, but it cannot be opened: {exc.strerror}") from None
     except OSError as exc:
         raise TraceError(f"expected a readable CSV file, but it cannot be opened: {exc.strerror}") from None
-    return _load_cached(str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+    what = not_a_file(info.st_mode)
+    if what is not None:
+        raise TraceError(f"expected a readable CSV file; got {what}")
+    if info.st_size > MAX_TRACE_BYTES:
+        raise TraceError(f"expected a CSV file of at most {MAX_TRACE_BYTES >> 20} MiB (a row a second for 455 days, "
+                         f"the longest run, is under 700 MB); this one is {info.st_size / 2**20:,.0f} MiB")
+    return _load_cached(str(path.resolve()), info.st_mtime_ns, info.st_size)
 
 
 # Scenarios are often run many times in one process (sweeps, tests); a week at 1 s bins is
@@ -111,7 +155,7 @@ def _parse(path: Path) -> Trace:
     if not header.strip():
         raise TraceError(f"expected a header '{HEADER}' and one row per bin, but the file is empty")
     if header.strip() != HEADER:
-        raise TraceError(f"expected the header '{HEADER}' on line 1, got '{header.strip()}'")
+        raise TraceError(f"expected the header '{HEADER}' on line 1; {_header_difference(header)}")
     if not has_rows:
         raise TraceError(f"expected at least one row after the header '{HEADER}', but there are none")
 
@@ -125,8 +169,20 @@ def _parse(path: Path) -> Trace:
     return Trace(times=times, counts=counts, bin_s=bin_s)
 
 
+def _header_difference(header: str) -> str:
+    names = [name.strip() for name in header.strip().split(",")]
+    if sorted(names) == sorted(HEADER.split(",")):
+        return "its columns are in the other order"
+    if len(names) != 2:
+        return f"line 1 has {len(names)} comma-separated field{'s' if len(names) != 1 else ''}, not 2"
+    missing = [name for name in HEADER.split(",") if name not in names]
+    return f"line 1 names 2 columns, but not {' or '.join(missing)}"
+
+
 def _read_fast(path: Path) -> tuple[np.ndarray, np.ndarray] | tuple[None, None]:
     """The C parser, for well-formed files; (None, None) if the file needs a closer look."""
+    import pandas as pd  # imported here: reading a scenario needs no pandas unless it has a trace
+
     try:
         frame = pd.read_csv(path, encoding="utf-8-sig", skip_blank_lines=False, engine="c")
     except (pd.errors.ParserError, ValueError, OSError):
@@ -158,12 +214,13 @@ def _read_slowly(path: Path) -> tuple[np.ndarray, np.ndarray]:
         fields = line.split(",")
         if len(fields) != 2:
             raise TraceError(
-                f"expected 2 comma-separated values (time_s,requests) on line {number}, "
-                f"got {len(fields)}: '{line}'"
+                f"expected 2 comma-separated values (time_s,requests) on line {number}, got {len(fields)}"
             )
-        for name, value in zip(("time_s", "requests"), fields):
+        for column, (name, value) in enumerate(zip(("time_s", "requests"), fields), start=1):
             if not _NUMBER.fullmatch(value):
-                raise TraceError(f"expected a number for {name} on line {number}, got '{value.strip()}'")
+                held = len(value.strip())
+                what = "nothing" if not held else f"{held} character{'s' if held != 1 else ''} that are not one"
+                raise TraceError(f"expected a number for {name} (column {column}) on line {number}; it holds {what}")
         values.append((float(fields[0]), float(fields[1])))
     table = np.array(values, dtype=float).reshape(-1, 2)
     return table[:, 0].copy(), table[:, 1].copy()
@@ -174,6 +231,16 @@ def _check_values(times: np.ndarray, counts: np.ndarray) -> None:
     if negative.size:
         i = negative[0]
         raise TraceError(f"expected requests >= 0, got {counts[i]:g} on line {i + 2}")
+    huge = np.flatnonzero(counts > MAX_BIN_REQUESTS)
+    if huge.size:
+        i = huge[0]
+        raise TraceError(f"expected requests of at most 2^53 = 9.0e15 in a bin (the largest count float64 holds "
+                         f"exactly), got {counts[i]:g} on line {i + 2}")
+    far = np.flatnonzero(np.abs(times) > MAX_TRACE_TIME_S)
+    if far.size:
+        i = far[0]
+        raise TraceError(f"expected time_s within ±{MAX_TRACE_TIME_S:.0e} s (seconds since any origin, Unix time "
+                         f"included), got {times[i]:g} on line {i + 2}")
     steps = np.diff(times)
     backwards = np.flatnonzero(steps <= 0)
     if backwards.size:
