@@ -21,6 +21,8 @@ ORDER = list(TaskState)
 CONTAINERS_UP = {TaskState.RUNNING, TaskState.DEACTIVATING, TaskState.STOPPING}
 # States the service counts towards its desired count (not yet told to stop).
 LIVE = {TaskState.PROVISIONING, TaskState.PENDING, TaskState.ACTIVATING, TaskState.RUNNING}
+# States in which the app can answer requests and health checks (once started).
+ANSWERING = frozenset({TaskState.RUNNING, TaskState.DEACTIVATING})
 
 
 @dataclass(eq=False)
@@ -57,5 +59,5 @@ class Task:
         return self.state in LIVE and not self.stop_requested
 
     def app_answers(self, now: float) -> bool:
-        return (self.state in (TaskState.RUNNING, TaskState.DEACTIVATING) and not self.unreachable
+        return (self.state in ANSWERING and not self.unreachable
                 and self.app_ready_at is not None and now >= self.app_ready_at)

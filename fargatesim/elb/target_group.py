@@ -1,14 +1,17 @@
 """An ALB target group: registration, health, deregistration delay, slow start, routing view."""
 from __future__ import annotations
 
+from operator import attrgetter
 from typing import Callable
 
 import numpy as np
 
 from ..ecs.task import Task
 from . import slow_start
-from .health_checks import check_passes, next_state
+from .health_checks import apps_answer, check_passes, checks_pass, next_state
 from .target import CHECKED, Target, TargetState
+
+_STATE_FAILS = attrgetter("state", "fails")
 
 
 class RoutingView:
@@ -98,25 +101,57 @@ class TargetGroup:
     def health_checks(self, response_times_at: Callable[[np.ndarray], np.ndarray]):
         """SimPy process: check every target at each interval instant."""
         hc = self.cfg.health_check
-        healthy = TargetState.HEALTHY
         while True:
             yield self.env.timeout(hc.interval - (self.env.now % hc.interval))
             now = self.env.now
             targets = [t for t in self.targets.values()
                        if t.state in CHECKED and t.registered_at < now]
-            if not targets:
+            if targets:
+                self.check_all(targets, now, response_times_at)
+
+    def check_all(self, targets: list[Target], now: float, response_times_at) -> None:
+        """One check instant, evaluated for all targets in one step.
+
+        Only a change of state has side effects (the service may stop or launch tasks), and
+        they can touch the targets not applied yet: from the first change on, the rest are
+        checked one by one, as check_each does, so the outcome is the same.
+        """
+        hc = self.cfg.health_check
+        tasks = [t.task for t in targets]
+        fast = response_times_at(np.array([t.slot for t in tasks])) <= hc.timeout
+        passed = checks_pass(tasks, now, np.zeros(len(tasks)), hc.timeout) & fast
+        # A healthy target passing again has nothing to count.
+        states, fails = zip(*map(_STATE_FAILS, targets))
+        healthy = TargetState.HEALTHY
+        quiet = passed & (np.array(fails) == 0) & np.array([s is healthy for s in states])
+        for i in np.flatnonzero(~quiet).tolist():
+            if self._apply(targets[i], bool(passed[i]), now):
+                self._check_each(targets[i + 1:], fast[i + 1:], now)
+                return
+
+    def check_each(self, targets: list[Target], now: float, response_times_at) -> None:
+        """One check instant, target by target: what check_all must agree with."""
+        fast = response_times_at(np.array([t.slot for t in targets])) <= self.cfg.health_check.timeout
+        self._check_each(targets, fast, now)
+
+    def _check_each(self, targets, fast, now: float) -> None:
+        timeout = self.cfg.health_check.timeout
+        for target, in_time in zip(targets, fast):
+            passed = bool(in_time) and check_passes(target, now, 0.0, timeout)
+            if passed and target.state is TargetState.HEALTHY and target.fails == 0:
                 continue
-            fast = response_times_at(np.array([t.slot for t in targets])) <= hc.timeout
-            for target, in_time in zip(targets, fast):
-                passed = in_time and check_passes(target, now, 0.0, hc.timeout)
-                if passed and target.state is healthy and target.fails == 0:
-                    continue        # nothing to count: a healthy target passing again
-                new = next_state(target, passed, initial_checks=self.cfg.initial_health_checks,
-                                 healthy_threshold=hc.healthy_threshold,
-                                 unhealthy_threshold=hc.unhealthy_threshold)
-                if new is not target.state:
-                    reason = "passed health checks" if passed else "Target.FailedHealthChecks"
-                    self._set(target, new, now, reason)
+            self._apply(target, passed, now)
+
+    def _apply(self, target: Target, passed: bool, now: float) -> bool:
+        """Count one check result; True when the target changed state."""
+        hc = self.cfg.health_check
+        new = next_state(target, passed, initial_checks=self.cfg.initial_health_checks,
+                         healthy_threshold=hc.healthy_threshold,
+                         unhealthy_threshold=hc.unhealthy_threshold)
+        if new is target.state:
+            return False
+        self._set(target, new, now, "passed health checks" if passed else "Target.FailedHealthChecks")
+        return True
 
     # ---------------------------------------------------------------- routing
     def state_counts(self) -> dict[str, int]:
@@ -135,12 +170,12 @@ class TargetGroup:
             # (ALB guide, "fails open"); targets still in their initial checks get nothing,
             # and with no unhealthy target either the load balancer answers 503 itself.
             in_service = {t for t in self.targets.values() if t.state is TargetState.UNHEALTHY}
-        base, ramp_from, serving = [], [], []
-        for task in tasks_up:
-            target = self.targets.get(task)
-            routed = target is not None and target in in_service
-            base.append(1.0 if routed else 0.0)
-            ramp_from.append(target.slow_start_from if routed and self._ramping(target, now) else np.nan)
-            serving.append(task.app_answers(now))
-        return RoutingView([t.slot for t in tasks_up], serving, base, ramp_from,
+        targets = list(map(self.targets.get, tasks_up))
+        routed = [t in in_service for t in targets]
+        ramp_from = np.full(len(targets), np.nan)
+        for j, target in enumerate(targets):
+            if routed[j] and target.slow_start_from is not None and self._ramping(target, now):
+                ramp_from[j] = target.slow_start_from
+        return RoutingView([t.slot for t in tasks_up], apps_answer(tasks_up, now),
+                           np.array(routed, dtype=float), ramp_from,
                            self.cfg.slow_start, self.tick, len(in_service))
