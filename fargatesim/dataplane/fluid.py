@@ -41,6 +41,7 @@ from .app_model import HEALTH_CHECK_CPU_S, AppModel
 from .memory_leak import MemoryLeak
 from .queueing import SlowdownTable
 from .records import TickRecords
+from .stretch_cut import StretchCut
 
 # Time constant of the load the stationary queueing formula sees (an exponential moving
 # average of the offered load). A queue at load rho relaxes in about S / (1 - sqrt(rho))^2,
@@ -81,6 +82,7 @@ class FluidDataPlane:
         self._d_timeout = min(int(np.ceil(app.timeout_s / self.tick)), self.horizon - 1)
         self._cap_per_tick = app.app_vcpu * self.tick
         self.leak = MemoryLeak(app.leak_mb_per_s)
+        self._shed = False          # whether the last block took _solve_with_shedding
 
     # ------------------------------------------------------------------ slots
     def ensure_slot(self, slot: int) -> None:
@@ -149,6 +151,9 @@ class FluidDataPlane:
         c = self._chunk
         if k < c["k0"]:
             raise RuntimeError(f"cannot rewind the data plane to tick {k} before {c['k0']}")
+        cut = c.pop("cut", None)
+        keep = (cut is not None and k > c["k0"] and cut.prefix_exact(k - c["k0"])
+                and self.rng.bit_generator.state == c["rng"])
         # Slots may have been added since the checkpoint (a task launched): restore the old
         # ones and leave the new ones as they are (empty).
         for current, saved in zip((self.backlog, self.pending, self.inflight,
@@ -162,7 +167,26 @@ class FluidDataPlane:
         for name, arr in self.rec.arrays():
             arr[c["k0"]:c["k1"]] = c["records"][name]
         self.k = c["k0"]
-        self.advance(k, c["view"])
+        if keep:
+            self._advance_kept(k, cut)
+        else:
+            self.advance(k, c["view"])
+
+    def _advance_kept(self, k_end: int, cut: StretchCut) -> None:
+        """advance(k_end, view) from the restored start, with the long stretch's rows."""
+        k0, view, rec = self.k, self._chunk["view"], self.rec
+        kk = k_end - k0
+        self._checkpoint(k_end, view)
+        sl = slice(k0, k_end)
+        arrivals = self.arrivals[sl]
+        rec.arrivals[sl] += arrivals
+        rec.offered_rps[sl] = self.rates[sl]
+        rec.in_service[sl] = view.in_service
+        rec.elb_503[sl] += np.where(cut.routed[:kk], 0, arrivals)
+        rec.elb_502[sl] += cut.unserved[:kk]
+        ok, state, timeouts = cut.rows(kk)
+        self._tally(sl, view.slots, ok, state, timeouts)
+        self.k = k_end
 
     def health_responses_at(self, slots: np.ndarray, k: int) -> np.ndarray:
         """Response times health checks sent at tick k would see on `slots`."""
@@ -221,7 +245,8 @@ class FluidDataPlane:
                 p = self._level_shares(p, pool, rates, b0)
         counts = split_arrivals(self.algorithm, np.where(routed, arrivals, 0), p, k0, self.rng)
         serving = view.serving[None, :]
-        rec.elb_502[sl] += (counts * ~serving).sum(axis=1)
+        unserved = (counts * ~serving).sum(axis=1)
+        rec.elb_502[sl] += unserved
         counts = counts * serving
         lam_p = rates[:, None] * p * serving                   # requests/s offered to each slot
         ca2 = self._arrival_scv(p)
@@ -252,7 +277,11 @@ class FluidDataPlane:
             state = {name: np.broadcast_to(value, (n, m)) for name, value in state.items()}
         else:
             state = {name: value[:, inverse] for name, value in state.items()}
-        self._account(sl, slots, counts, lam_p, state)
+        ok, timeouts = self._account(sl, slots, counts, lam_p, state)
+        if self.algorithm == "round_robin" and cores is None and not self._shed:
+            self._chunk["cut"] = StretchCut(
+                p=p, lam_p=lam_p, ca2=ca2, b0=b0, load0=load0, one_column=isinstance(cols, slice),
+                routed=routed, unserved=unserved, ok=ok, state=state, timeouts=timeouts)
         self.k = k_end
 
     def _arrival_scv(self, p):
@@ -404,7 +433,8 @@ class FluidDataPlane:
         b_prev = np.vstack([b0[None, :], b[:-1]])
         mfac, wait, latency = self._queue(load, ca2, b_prev, b, cores)
         inflight = lam_p * latency
-        if np.isfinite(app.max_concurrency) and (inflight > app.max_concurrency).any():
+        self._shed = bool(np.isfinite(app.max_concurrency) and (inflight > app.max_concurrency).any())
+        if self._shed:
             return self._solve_with_shedding(lam_p, ca2, b0, load, cores)
         return dict(work=work, b=b, b_prev=b_prev, mfac=mfac, wait=wait, latency=latency,
                     inflight=inflight, admit=np.ones_like(work), load=load)
@@ -483,7 +513,13 @@ class FluidDataPlane:
             if (worst > app.timeout_s).any():
                 timeouts = rng.binomial(admitted, app.timeout_fraction(s["wait"], s["mfac"]))
                 ok = admitted - timeouts
+        self._tally(sl, slots, ok, s, timeouts)
+        return ok, timeouts
 
+    def _tally(self, sl, slots, ok, s, timeouts):
+        """The records and the end state of a block whose requests and draws are known."""
+        app, rec, tick = self.app, self.rec, self.tick
+        n = len(ok)
         # Completion times, in ticks after arrival; requests are spread over their tick.
         d_ok = np.floor(0.5 + s["latency"] / tick)
         late = (d_ok > 0) & (ok > 0)

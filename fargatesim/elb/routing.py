@@ -41,13 +41,18 @@ def split_equal(arrivals: np.ndarray, routed: np.ndarray, first_tick: int) -> np
     return out
 
 
+def splits_equally(p: np.ndarray) -> bool:
+    """Whether split_largest_remainder hands the shares p (n, m) to split_equal."""
+    first = p[0]
+    routed = first > 0
+    return bool(routed.any() and (p == first).all() and np.ptp(first[routed]) < 1e-12)
+
+
 def split_largest_remainder(arrivals: np.ndarray, p: np.ndarray, first_tick: int) -> np.ndarray:
     """Integer split of arrivals (n,) by shares p (n, m) preserving every row's total."""
     n, m = p.shape
-    first = p[0]
-    routed = first > 0
-    if routed.any() and (p == first).all() and np.ptp(first[routed]) < 1e-12:
-        return split_equal(arrivals, routed, first_tick)
+    if splits_equally(p):
+        return split_equal(arrivals, p[0] > 0, first_tick)
     expected = arrivals[:, None] * p
     base = np.floor(expected)
     remainder = (arrivals - base.sum(axis=1)).round().astype(np.int64)
