@@ -137,7 +137,7 @@ class FluidDataPlane:
         k0 = self.k
         self._chunk = {
             "k0": k0, "k1": k_end, "view": view,
-            "col": {int(slot): j for j, slot in enumerate(view.slots)},
+            "col": _columns_of(view.slots),
             "state": (self.backlog.copy(), self.pending.copy(), self.inflight.copy(),
                       self.health_response.copy(), self.load.copy()),
             "rng": self.rng.bit_generator.state,
@@ -193,10 +193,10 @@ class FluidDataPlane:
         c = self._chunk
         if c is not None and c["k0"] < k < self.k:
             row = c["hc"][k - c["k0"] - 1]
-            cols = [c["col"].get(int(slot), -1) for slot in slots]
+            cols = _lookup(c["col"], slots)
             out = self.health_response[slots].copy()
-            known = np.array(cols) >= 0
-            out[known] = row[np.array(cols)[known]]
+            known = cols >= 0
+            out[known] = row[cols[known]]
             return out
         if c is not None and k < self.k and k == c["k0"]:
             return c["state"][3][slots].copy()
@@ -205,8 +205,9 @@ class FluidDataPlane:
     def health_response_at(self, slot: int, k: int) -> float:
         """Response time a health check sent at tick k would see on `slot`."""
         c = self._chunk
-        if c is not None and c["k0"] < k < self.k and slot in c["col"]:
-            return float(c["hc"][k - c["k0"] - 1, c["col"][slot]])
+        j = -1 if c is None else int(_lookup(c["col"], np.array([slot]))[0])
+        if c is not None and c["k0"] < k < self.k and j >= 0:
+            return float(c["hc"][k - c["k0"] - 1, j])
         if k < self.k and c is not None and k == c["k0"]:
             return float(c["state"][3][slot])
         return float(self.health_response[slot])
@@ -523,13 +524,14 @@ class FluidDataPlane:
         # Completion times, in ticks after arrival; requests are spread over their tick.
         d_ok = np.floor(0.5 + s["latency"] / tick)
         late = (d_ok > 0) & (ok > 0)
+        answered = ok.sum(axis=1)
         if timeouts is None and not late.any() and not self.pending[:, slots, :].any():
-            rec.ok[sl] += ok.sum(axis=1)          # the common case: all answered within the tick
+            rec.ok[sl] += answered                # the common case: all answered within the tick
         else:
             self._schedule(sl, slots, ok, np.minimum(d_ok, self.horizon - 1).astype(np.int64),
                            late, timeouts)
 
-        rec.lat_n[sl] += ok.sum(axis=1)
+        rec.lat_n[sl] += answered
         rec.lat_m_sum[sl] += (ok * s["mfac"]).sum(axis=1)
         rec.lat_w_sum[sl] += (ok * s["wait"]).sum(axis=1)
 
@@ -537,11 +539,12 @@ class FluidDataPlane:
         n_tasks = len(slots)
         rec.cpu_used[sl] += used.sum(axis=1) / tick * 1024.0 + app.sidecar_cpu_units * n_tasks
         rec.cpu_capacity[sl] += app.task_cpu_units * n_tasks
+        inflight = s["inflight"].sum(axis=1)
         rec.mem_used[sl] += (app.base_memory_mb * n_tasks
-                             + app.memory_mb_per_request * s["inflight"].sum(axis=1)
+                             + app.memory_mb_per_request * inflight
                              + self.leak.mb(slots, sl.start, n, tick))
         rec.mem_capacity[sl] += app.task_memory_mb * n_tasks
-        rec.inflight[sl] += s["inflight"].sum(axis=1)
+        rec.inflight[sl] += inflight
 
         # Snapped so that tasks whose states have converged share one column again.
         self.backlog[slots] = np.round(s["b"][-1], 9)
@@ -550,6 +553,18 @@ class FluidDataPlane:
         hc = s["wait"] + s["mfac"] * HEALTH_CHECK_CPU_S
         self._chunk["hc"] = hc
         self.health_response[slots] = hc[-1]
+
+
+def _columns_of(slots: np.ndarray) -> np.ndarray:
+    """Column of each slot in a view's arrays, by slot (-1: not in the view)."""
+    col = np.full(int(slots.max()) + 1 if len(slots) else 0, -1, dtype=np.int64)
+    col[slots] = np.arange(len(slots))
+    return col
+
+
+def _lookup(col: np.ndarray, slots: np.ndarray) -> np.ndarray:
+    inside = slots < len(col)
+    return np.where(inside, col[np.where(inside, slots, 0)], -1) if len(col) else np.full(len(slots), -1)
 
 
 def _level(d: np.ndarray, total: float) -> float:

@@ -15,7 +15,7 @@ import numpy as np
 from ..ecs.task import ANSWERING, Task
 from .target import Target, TargetState
 
-_TASK_HEALTH = attrgetter("state", "unreachable", "app_ready_at", "failing_health")
+_TASK_ANSWERS = attrgetter("state", "unreachable", "app_ready_at")
 
 
 def next_state(target: Target, passed: bool, *, initial_checks: int, healthy_threshold: int,
@@ -46,22 +46,29 @@ def check_passes(target: Target, now: float, response_time_s: float, timeout_s: 
             and response_time_s <= timeout_s)
 
 
+
+# What one check instant reads of each target and its task, gathered in one pass.
+TARGET_COLUMNS = attrgetter("state", "registered_at", "fails", "task.slot", "task.state",
+                            "task.unreachable", "task.app_ready_at", "task.failing_health")
+
+
 def apps_answer(tasks: list[Task], now: float) -> np.ndarray:
     """Task.app_answers for many tasks at once."""
-    return _answering(tasks, now)[0]
-
-
-def checks_pass(tasks: list[Task], now: float, response_times_s: np.ndarray, timeout_s: float) -> np.ndarray:
-    """check_passes for the targets of many tasks at once (they share their check instants)."""
-    answers, failing = _answering(tasks, now)
-    return answers & ~failing & (response_times_s <= timeout_s)
-
-
-def _answering(tasks: list[Task], now: float) -> tuple[np.ndarray, np.ndarray]:
     if not tasks:
-        return np.zeros(0, dtype=bool), np.zeros(0, dtype=bool)
-    states, unreachable, ready_at, failing = zip(*map(_TASK_HEALTH, tasks))
-    up = np.fromiter(map(ANSWERING.__contains__, states), dtype=bool, count=len(tasks))
+        return np.zeros(0, dtype=bool)
+    states, unreachable, ready_at = zip(*map(_TASK_ANSWERS, tasks))
+    return _answering(states, unreachable, ready_at, now)
+
+
+def checks_pass(task_states, unreachable, ready_at, failing, now: float, response_times_s: np.ndarray,
+                timeout_s: float) -> np.ndarray:
+    """check_passes for many targets at once (they share their check instants), from their
+    tasks' columns (sequences, one item per target)."""
+    return (_answering(task_states, unreachable, ready_at, now) & ~np.array(failing, dtype=bool)
+            & (response_times_s <= timeout_s))
+
+
+def _answering(states, unreachable, ready_at, now: float) -> np.ndarray:
+    up = np.fromiter(map(ANSWERING.__contains__, states), dtype=bool, count=len(states))
     # None (the app has not started) becomes nan, which no instant reaches.
-    ready = now >= np.array(ready_at, dtype=float)
-    return up & ~np.array(unreachable, dtype=bool) & ready, np.array(failing, dtype=bool)
+    return up & ~np.array(unreachable, dtype=bool) & (now >= np.array(ready_at, dtype=float))

@@ -1,17 +1,16 @@
 """An ALB target group: registration, health, deregistration delay, slow start, routing view."""
 from __future__ import annotations
 
-from operator import attrgetter
 from typing import Callable
 
 import numpy as np
 
 from ..ecs.task import Task
 from . import slow_start
-from .health_checks import apps_answer, check_passes, checks_pass, next_state
+from .health_checks import TARGET_COLUMNS, apps_answer, check_passes, checks_pass, next_state
 from .target import CHECKED, Target, TargetState
 
-_STATE_FAILS = attrgetter("state", "fails")
+_CHECKED = frozenset(CHECKED)
 
 
 class RoutingView:
@@ -103,11 +102,8 @@ class TargetGroup:
         hc = self.cfg.health_check
         while True:
             yield self.env.timeout(hc.interval - (self.env.now % hc.interval))
-            now = self.env.now
-            targets = [t for t in self.targets.values()
-                       if t.state in CHECKED and t.registered_at < now]
-            if targets:
-                self.check_all(targets, now, response_times_at)
+            if self.targets:
+                self.check_all(list(self.targets.values()), self.env.now, response_times_at)
 
     def check_all(self, targets: list[Target], now: float, response_times_at) -> None:
         """One check instant, evaluated for all targets in one step.
@@ -116,14 +112,22 @@ class TargetGroup:
         they can touch the targets not applied yet: from the first change on, the rest are
         checked one by one, as check_each does, so the outcome is the same.
         """
-        hc = self.cfg.health_check
-        tasks = [t.task for t in targets]
-        fast = response_times_at(np.array([t.slot for t in tasks])) <= hc.timeout
-        passed = checks_pass(tasks, now, np.zeros(len(tasks)), hc.timeout) & fast
+        state, registered, fails, slots, *task = zip(*map(TARGET_COLUMNS, targets))
+        checked = (np.fromiter(map(_CHECKED.__contains__, state), dtype=bool, count=len(state))
+                   & (np.array(registered) < now))
+        if not checked.any():
+            return
+        if not checked.all():
+            keep = np.flatnonzero(checked)
+            targets = [targets[i] for i in keep]
+            state, fails, slots = ([column[i] for i in keep] for column in (state, fails, slots))
+            task = [[column[i] for i in keep] for column in task]
+        timeout = self.cfg.health_check.timeout
+        fast = response_times_at(np.array(slots)) <= timeout
+        passed = checks_pass(*task, now, np.zeros(len(targets)), timeout) & fast
         # A healthy target passing again has nothing to count.
-        states, fails = zip(*map(_STATE_FAILS, targets))
-        healthy = TargetState.HEALTHY
-        quiet = passed & (np.array(fails) == 0) & np.array([s is healthy for s in states])
+        quiet = passed & (np.array(fails) == 0) & np.fromiter(
+            map(TargetState.HEALTHY.__eq__, state), dtype=bool, count=len(state))
         for i in np.flatnonzero(~quiet).tolist():
             if self._apply(targets[i], bool(passed[i]), now):
                 self._check_each(targets[i + 1:], fast[i + 1:], now)
@@ -131,6 +135,9 @@ class TargetGroup:
 
     def check_each(self, targets: list[Target], now: float, response_times_at) -> None:
         """One check instant, target by target: what check_all must agree with."""
+        targets = [t for t in targets if t.state in CHECKED and t.registered_at < now]
+        if not targets:
+            return
         fast = response_times_at(np.array([t.slot for t in targets])) <= self.cfg.health_check.timeout
         self._check_each(targets, fast, now)
 
