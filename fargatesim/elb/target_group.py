@@ -180,7 +180,8 @@ class TargetGroup:
         targets = list(map(self.targets.get, tasks_up))
         routed = [t in in_service for t in targets]
         ramp_from = np.full(len(targets), np.nan)
-        for j, target in enumerate(targets):
+        # Without slow start no target ramps: the instant it entered is never after now.
+        for j, target in enumerate(targets if self.cfg.slow_start else ()):
             if routed[j] and target.slow_start_from is not None and self._ramping(target, now):
                 ramp_from[j] = target.slow_start_from
         return RoutingView([t.slot for t in tasks_up], apps_answer(tasks_up, now),
