@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from test_engine_conservation import scenarios
 
 from fargatesim.dataplane.stretch_cut import StretchCut
-from fargatesim.ecs.task import Task, TaskState
-from fargatesim.elb.health_checks import apps_answer, check_passes, checks_pass
+from fargatesim.ecs.task import Task, TaskState, answering, apps_answer
+from fargatesim.elb.health_checks import check_passes, checks_pass
 from fargatesim.elb.target import Target
 from fargatesim.elb.target_group import TargetGroup
 from fargatesim.engine import Simulation
@@ -59,9 +59,10 @@ def test_checks_pass_is_check_passes_for_each_target(drawn, now):
     response = np.array([r for _, r in drawn], dtype=float)
     expected = [bool(r <= timeout) and check_passes(Target(task=t, registered_at=0.0), now, 0.0, timeout)
                 for t, r in drawn]
-    columns = ([t.state for t in task_list], [t.unreachable for t in task_list],
-               [t.app_ready_at for t in task_list], [t.failing_health for t in task_list])
-    assert checks_pass(*columns, now, response, timeout).tolist() == expected
+    answers = answering([t.state for t in task_list], [t.unreachable for t in task_list],
+                        [t.app_ready_at for t in task_list], now)
+    failing = [t.failing_health for t in task_list]
+    assert checks_pass(answers, failing, response, timeout).tolist() == expected
     assert apps_answer(task_list, now).tolist() == [t.app_answers(now) for t in task_list]
 
 

@@ -496,7 +496,7 @@ class FluidDataPlane:
         self.pending[:, slots, :] = sched[:, :, n:n + h]
 
     def _account(self, sl, slots, counts, lam_p, s):
-        app, rec, tick, rng = self.app, self.rec, self.tick, self.rng
+        app, rec, rng = self.app, self.rec, self.rng
         n, m = counts.shape
         shed = np.zeros_like(counts)
         if (s["admit"] < 1).any():

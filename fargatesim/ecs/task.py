@@ -3,6 +3,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
+from operator import attrgetter
+
+import numpy as np
 
 
 class TaskState(str, Enum):
@@ -61,3 +64,20 @@ class Task:
     def app_answers(self, now: float) -> bool:
         return (self.state in ANSWERING and not self.unreachable
                 and self.app_ready_at is not None and now >= self.app_ready_at)
+
+
+_ANSWER_FIELDS = attrgetter("state", "unreachable", "app_ready_at")
+
+
+def apps_answer(tasks: list[Task], now: float) -> np.ndarray:
+    """Task.app_answers for many tasks at once."""
+    if not tasks:
+        return np.zeros(0, dtype=bool)
+    return answering(*zip(*map(_ANSWER_FIELDS, tasks)), now)
+
+
+def answering(states, unreachable, ready_at, now: float) -> np.ndarray:
+    """Task.app_answers from the tasks' fields (sequences, one item per task)."""
+    up = np.fromiter(map(ANSWERING.__contains__, states), dtype=bool, count=len(states))
+    # None (the app has not started) becomes nan, which no instant reaches.
+    return up & ~np.array(unreachable, dtype=bool) & (now >= np.array(ready_at, dtype=float))

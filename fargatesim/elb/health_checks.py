@@ -12,10 +12,7 @@ from operator import attrgetter
 
 import numpy as np
 
-from ..ecs.task import ANSWERING, Task
 from .target import Target, TargetState
-
-_TASK_ANSWERS = attrgetter("state", "unreachable", "app_ready_at")
 
 
 def next_state(target: Target, passed: bool, *, initial_checks: int, healthy_threshold: int,
@@ -52,23 +49,8 @@ TARGET_COLUMNS = attrgetter("state", "registered_at", "fails", "task.slot", "tas
                             "task.unreachable", "task.app_ready_at", "task.failing_health")
 
 
-def apps_answer(tasks: list[Task], now: float) -> np.ndarray:
-    """Task.app_answers for many tasks at once."""
-    if not tasks:
-        return np.zeros(0, dtype=bool)
-    states, unreachable, ready_at = zip(*map(_TASK_ANSWERS, tasks))
-    return _answering(states, unreachable, ready_at, now)
-
-
-def checks_pass(task_states, unreachable, ready_at, failing, now: float, response_times_s: np.ndarray,
-                timeout_s: float) -> np.ndarray:
-    """check_passes for many targets at once (they share their check instants), from their
-    tasks' columns (sequences, one item per target)."""
-    return (_answering(task_states, unreachable, ready_at, now) & ~np.array(failing, dtype=bool)
-            & (response_times_s <= timeout_s))
-
-
-def _answering(states, unreachable, ready_at, now: float) -> np.ndarray:
-    up = np.fromiter(map(ANSWERING.__contains__, states), dtype=bool, count=len(states))
-    # None (the app has not started) becomes nan, which no instant reaches.
-    return up & ~np.array(unreachable, dtype=bool) & (now >= np.array(ready_at, dtype=float))
+def checks_pass(answers: np.ndarray, failing, response_times_s: np.ndarray, timeout_s: float) -> np.ndarray:
+    """check_passes for many targets at once (they share their check instants): whether their
+    apps answer (ecs.task.answering), whether a fault breaks their health endpoint, and the
+    response times."""
+    return answers & ~np.array(failing, dtype=bool) & (response_times_s <= timeout_s)

@@ -5,9 +5,9 @@ from typing import Callable
 
 import numpy as np
 
-from ..ecs.task import Task
+from ..ecs.task import Task, answering, apps_answer
 from . import slow_start
-from .health_checks import TARGET_COLUMNS, apps_answer, check_passes, checks_pass, next_state
+from .health_checks import TARGET_COLUMNS, check_passes, checks_pass, next_state
 from .target import CHECKED, Target, TargetState
 
 _CHECKED = frozenset(CHECKED)
@@ -112,7 +112,7 @@ class TargetGroup:
         they can touch the targets not applied yet: from the first change on, the rest are
         checked one by one, as check_each does, so the outcome is the same.
         """
-        state, registered, fails, slots, *task = zip(*map(TARGET_COLUMNS, targets))
+        state, registered, fails, slots, *task, failing = zip(*map(TARGET_COLUMNS, targets))
         checked = (np.fromiter(map(_CHECKED.__contains__, state), dtype=bool, count=len(state))
                    & (np.array(registered) < now))
         if not checked.any():
@@ -120,11 +120,13 @@ class TargetGroup:
         if not checked.all():
             keep = np.flatnonzero(checked)
             targets = [targets[i] for i in keep]
-            state, fails, slots = ([column[i] for i in keep] for column in (state, fails, slots))
+            state, fails, slots, failing = ([column[i] for i in keep]
+                                            for column in (state, fails, slots, failing))
             task = [[column[i] for i in keep] for column in task]
         timeout = self.cfg.health_check.timeout
-        fast = response_times_at(np.array(slots)) <= timeout
-        passed = checks_pass(*task, now, np.zeros(len(targets)), timeout) & fast
+        responses = response_times_at(np.array(slots))
+        fast = responses <= timeout
+        passed = checks_pass(answering(*task, now), failing, responses, timeout)
         # A healthy target passing again has nothing to count.
         quiet = passed & (np.array(fails) == 0) & np.fromiter(
             map(TargetState.HEALTHY.__eq__, state), dtype=bool, count=len(state))
