@@ -29,6 +29,8 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/request_engine_speed.py
 	$(BIN)/python benchmarks/websocket_speed.py
 	$(BIN)/python benchmarks/churn_speed.py
+	$(BIN)/python benchmarks/day_60_tasks.py
+	$(BIN)/python benchmarks/week_200_tasks.py
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache .hypothesis
