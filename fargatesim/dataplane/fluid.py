@@ -36,11 +36,13 @@ from __future__ import annotations
 import numpy as np
 from scipy.signal import lfilter
 
-from ..elb.routing import shares, split_arrivals
+from ..elb.routing import shares, split_arrivals, splits_equally
 from .app_model import HEALTH_CHECK_CPU_S, AppModel
+from .columns import column_key, distinct_columns, row_key
 from .memory_leak import MemoryLeak
 from .queueing import SlowdownTable
 from .records import TickRecords
+from .split_counts import CellSplit, RoundRobinSplit
 from .stretch_cut import StretchCut
 
 # Time constant of the load the stationary queueing formula sees (an exponential moving
@@ -185,7 +187,7 @@ class FluidDataPlane:
         rec.elb_503[sl] += np.where(cut.routed[:kk], 0, arrivals)
         rec.elb_502[sl] += cut.unserved[:kk]
         ok, state, timeouts = cut.rows(kk)
-        self._tally(sl, view.slots, ok, state, timeouts)
+        self._tally(sl, view.slots, ok, state, cut.inverse, timeouts)
         self.k = k_end
 
     def health_responses_at(self, slots: np.ndarray, k: int) -> np.ndarray:
@@ -196,7 +198,8 @@ class FluidDataPlane:
             cols = _lookup(c["col"], slots)
             out = self.health_response[slots].copy()
             known = cols >= 0
-            out[known] = row[cols[known]]
+            group = c.get("hc_of")
+            out[known] = row[cols[known] if group is None else group[cols[known]]]
             return out
         if c is not None and k < self.k and k == c["k0"]:
             return c["state"][3][slots].copy()
@@ -207,7 +210,8 @@ class FluidDataPlane:
         c = self._chunk
         j = -1 if c is None else int(_lookup(c["col"], np.array([slot]))[0])
         if c is not None and c["k0"] < k < self.k and j >= 0:
-            return float(c["hc"][k - c["k0"] - 1, j])
+            group = c.get("hc_of")
+            return float(c["hc"][k - c["k0"] - 1, j if group is None else group[j]])
         if k < self.k and c is not None and k == c["k0"]:
             return float(c["state"][3][slot])
         return float(self.health_response[slot])
@@ -233,7 +237,14 @@ class FluidDataPlane:
             self.k = k_end
             return
 
-        p = shares(view.weights(k0, n))                       # (n, m)
+        weights = view.weights(k0, n)
+        if self.algorithm == "round_robin" and _same_every_row(weights):
+            p = shares(weights[:1])
+            if splits_equally(p) or not p.any():
+                self._advance_round_robin(sl, view, p[0])
+                self.k = k_end
+                return
+        p = shares(weights)                                   # (n, m)
         routed = p.sum(axis=1) > 0
         rec.elb_503[sl] += np.where(routed, 0, arrivals)
         b0, load0 = self.backlog[slots], self.load[slots]
@@ -248,7 +259,7 @@ class FluidDataPlane:
         serving = view.serving[None, :]
         unserved = (counts * ~serving).sum(axis=1)
         rec.elb_502[sl] += unserved
-        counts = counts * serving
+        counts = CellSplit(counts * serving)
         lam_p = rates[:, None] * p * serving                   # requests/s offered to each slot
         ca2 = self._arrival_scv(p)
         cores = lam_load = None
@@ -260,30 +271,47 @@ class FluidDataPlane:
         # or the pool of least outstanding requests). The variability and the cores only need a
         # place in the comparison when they differ between targets; the pool's members share
         # their load (lam_load), which depends only on being in the pool, that is on the cores.
-        parts = [b0[None, :], load0[None, :], lam_p]
-        if not (ca2 == ca2[:, :1]).all():
-            parts.append(ca2)
-        if cores is not None and not (cores == cores[0]).all():
-            parts.append(cores[None, :])
-        key = np.vstack(parts)
-        m = len(slots)
-        if (key == key[:, :1]).all():
-            cols = slice(0, 1)
-        else:
-            cols, inverse = _distinct_columns(key)
+        key = column_key(b0, load0, lam_p, ca2, cores)
+        cols, inverse = distinct_columns(key)
         state = self._solve(key[2:2 + n, cols], ca2[:, cols], key[0, cols], key[1, cols],
                             None if cores is None else cores[cols],
                             None if lam_load is None else lam_load[:, cols])
-        if isinstance(cols, slice):
-            state = {name: np.broadcast_to(value, (n, m)) for name, value in state.items()}
-        else:
-            state = {name: value[:, inverse] for name, value in state.items()}
-        ok, timeouts = self._account(sl, slots, counts, lam_p, state)
+        # The state stays one column per distinct target; `inverse` maps the targets to them.
+        ok, timeouts = self._account(sl, slots, counts, state, inverse)
         if self.algorithm == "round_robin" and cores is None and not self._shed:
             self._chunk["cut"] = StretchCut(
-                p=p, lam_p=lam_p, ca2=ca2, b0=b0, load0=load0, one_column=isinstance(cols, slice),
-                routed=routed, unserved=unserved, ok=ok, state=state, timeouts=timeouts)
+                p=p, lam_p=lam_p, ca2=ca2, b0=b0, load0=load0, cols=cols,
+                routed=routed, unserved=unserved, ok=ok, state=state, inverse=inverse,
+                timeouts=timeouts)
         self.k = k_end
+
+    def _advance_round_robin(self, sl, view, p):
+        """advance() for round robin with the same weights in every tick (no slow-start ramp)
+        and equal shares among the routed targets: the shares `p` (m,) are one row, so the
+        targets are told apart by per-target values and nothing is computed per target and tick
+        unless a draw or a late answer needs it."""
+        rec, slots, serving = self.rec, view.slots, view.serving
+        arrivals, rates = self.arrivals[sl], self.rates[sl]
+        n = len(arrivals)
+        routed = np.full(n, p.sum() > 0)
+        rec.elb_503[sl] += np.where(routed, 0, arrivals)
+        b0, load0 = self.backlog[slots], self.load[slots]
+        split = RoundRobinSplit(np.where(routed, arrivals, 0), p > 0, serving, sl.start)
+        unserved = split.unserved()
+        rec.elb_502[sl] += unserved
+        ca2 = self._arrival_scv_rows(p[None, :])[0]
+        # Per-target multiple of the rate; with no traffic in the block every target is offered
+        # none, as the per-tick path sees it.
+        lam = p * serving if rates.any() else np.zeros(len(p))
+        cols, inverse = distinct_columns(row_key(b0, load0, lam, ca2))
+        lam_p = rates[:, None] * p[None, cols] * serving[cols]     # requests/s per column
+        state = self._solve(lam_p, np.broadcast_to(ca2[cols], lam_p.shape), b0[cols], load0[cols])
+        ok, timeouts = self._account(sl, slots, split, state, inverse)
+        if not self._shed:
+            self._chunk["cut"] = StretchCut(
+                p=None, lam_p=None, ca2=None, b0=b0, load0=load0, cols=cols,
+                routed=routed, unserved=unserved, ok=ok, state=state, inverse=inverse,
+                timeouts=timeouts)
 
     def _arrival_scv(self, p):
         """Squared coefficient of variation of each target's interarrival times, (n, m).
@@ -495,51 +523,70 @@ class FluidDataPlane:
         self.rec.timeout_504[sl] += done[1]
         self.pending[:, slots, :] = sched[:, :, n:n + h]
 
-    def _account(self, sl, slots, counts, lam_p, s):
+    def _account(self, sl, slots, counts, s, inverse):
+        """Shedding and timeouts of a block: draws per target, from its column of the state."""
         app, rec, rng = self.app, self.rec, self.rng
-        n, m = counts.shape
-        shed = np.zeros_like(counts)
+        admitted = counts
         if (s["admit"] < 1).any():
-            shed = rng.binomial(counts, 1.0 - s["admit"])
-        admitted = counts - shed
-        rec.target_503[sl] += shed.sum(axis=1)
+            shed = rng.binomial(counts.cells(), 1.0 - s["admit"][:, inverse])
+            admitted = CellSplit(counts.cells() - shed)
+            rec.target_503[sl] += shed.sum(axis=1)
 
         timeouts = None
         ok = admitted
         # The slowest request of the grid (latency.py) bounds the whole block first: the cells
         # are only looked at when it could pass the timeout.
         top = self._worst_io + float(s["wait"].max() + app.worst_cpu_phase_s(s["mfac"].max()))
-        if top > app.timeout_s and admitted.any():
+        if top > app.timeout_s and admitted.total().any():
             worst = self._worst_io + s["wait"] + app.worst_cpu_phase_s(s["mfac"])
             if (worst > app.timeout_s).any():
-                timeouts = rng.binomial(admitted, app.timeout_fraction(s["wait"], s["mfac"]))
-                ok = admitted - timeouts
-        self._tally(sl, slots, ok, s, timeouts)
+                fraction = app.timeout_fraction(s["wait"], s["mfac"])
+                timeouts = rng.binomial(admitted.cells(), fraction[:, inverse])
+                ok = CellSplit(admitted.cells() - timeouts)
+        self._tally(sl, slots, ok, s, inverse, timeouts)
         return ok, timeouts
 
-    def _tally(self, sl, slots, ok, s, timeouts):
-        """The records and the end state of a block whose requests and draws are known."""
+    def _tally(self, sl, slots, ok, s, inverse, timeouts):
+        """The records and the end state of a block whose requests and draws are known.
+
+        `s` holds one column per distinct target and `inverse` the column of each target:
+        sums over the targets are sums over the columns, each weighted by its targets (their
+        requests, or how many they are), so their cost does not grow with the fleet.
+        """
         app, rec, tick = self.app, self.rec, self.tick
-        n = len(ok)
         # Completion times, in ticks after arrival; requests are spread over their tick.
         d_ok = np.floor(0.5 + s["latency"] / tick)
-        late = (d_ok > 0) & (ok > 0)
-        answered = ok.sum(axis=1)
-        if timeouts is None and not late.any() and not self.pending[:, slots, :].any():
+        n, c = d_ok.shape
+        answered = ok.total()
+        some_late = bool((d_ok > 0).any())
+        late = (d_ok[:, inverse] > 0) & (ok.cells() > 0) if some_late else None
+        if timeouts is None and not (some_late and late.any()) and not self.pending[:, slots, :].any():
             rec.ok[sl] += answered                # the common case: all answered within the tick
         else:
-            self._schedule(sl, slots, ok, np.minimum(d_ok, self.horizon - 1).astype(np.int64),
+            if late is None:
+                late = np.zeros((n, len(slots)), dtype=bool)
+            self._schedule(sl, slots, ok.cells(),
+                           np.minimum(d_ok, self.horizon - 1).astype(np.int64)[:, inverse],
                            late, timeouts)
 
-        rec.lat_n[sl] += answered
-        rec.lat_m_sum[sl] += (ok * s["mfac"]).sum(axis=1)
-        rec.lat_w_sum[sl] += (ok * s["wait"]).sum(axis=1)
-
-        used = s["b_prev"] + s["work"] - s["b"]                 # CPU-seconds per tick
         n_tasks = len(slots)
-        rec.cpu_used[sl] += used.sum(axis=1) / tick * 1024.0 + app.sidecar_cpu_units * n_tasks
+        if c == 1:
+            by_column = answered[:, None]
+            def over_targets(x):
+                return x[:, 0] * float(n_tasks)
+        else:
+            by_column = ok.column_sums(inverse, c)
+            targets = np.bincount(inverse, minlength=c).astype(float)
+            def over_targets(x):
+                return (x * targets).sum(axis=1)
+        rec.lat_n[sl] += answered
+        rec.lat_m_sum[sl] += (by_column * s["mfac"]).sum(axis=1)
+        rec.lat_w_sum[sl] += (by_column * s["wait"]).sum(axis=1)
+
+        used = over_targets(s["b_prev"] + s["work"] - s["b"])      # CPU-seconds per tick
+        rec.cpu_used[sl] += used / tick * 1024.0 + app.sidecar_cpu_units * n_tasks
         rec.cpu_capacity[sl] += app.task_cpu_units * n_tasks
-        inflight = s["inflight"].sum(axis=1)
+        inflight = over_targets(s["inflight"])
         rec.mem_used[sl] += (app.base_memory_mb * n_tasks
                              + app.memory_mb_per_request * inflight
                              + self.leak.mb(slots, sl.start, n, tick))
@@ -547,12 +594,12 @@ class FluidDataPlane:
         rec.inflight[sl] += inflight
 
         # Snapped so that tasks whose states have converged share one column again.
-        self.backlog[slots] = np.round(s["b"][-1], 9)
-        self.load[slots] = np.round(s["load"][-1], 3)
-        self.inflight[slots] = s["inflight"][-1]
+        self.backlog[slots] = np.round(s["b"][-1], 9)[inverse]
+        self.load[slots] = np.round(s["load"][-1], 3)[inverse]
+        self.inflight[slots] = s["inflight"][-1][inverse]
         hc = s["wait"] + s["mfac"] * HEALTH_CHECK_CPU_S
-        self._chunk["hc"] = hc
-        self.health_response[slots] = hc[-1]
+        self._chunk["hc"], self._chunk["hc_of"] = hc, inverse
+        self.health_response[slots] = hc[-1][inverse]
 
 
 def _columns_of(slots: np.ndarray) -> np.ndarray:
@@ -578,22 +625,7 @@ def _level(d: np.ndarray, total: float) -> float:
     return float(level[j])
 
 
-def _distinct_columns(key: np.ndarray):
-    """Indices of distinct columns and, per column, which of them it equals."""
-    # Group by a random projection (equal columns project equally), then check the grouping
-    # exactly; fall back to pairwise comparison in the (practically impossible) case of a clash.
-    weights = np.random.default_rng(0).random(key.shape[0])
-    _, reps, inverse = np.unique(weights @ key, return_index=True, return_inverse=True)
-    if (key == key[:, reps][:, inverse]).all():
-        return reps, inverse.ravel()
-    reps_list: list[int] = []
-    inverse = np.empty(key.shape[1], dtype=np.int64)
-    for j in range(key.shape[1]):
-        if reps_list:
-            same = (key[:, reps_list] == key[:, j:j + 1]).all(axis=0)
-            if same.any():
-                inverse[j] = int(np.argmax(same))
-                continue
-        inverse[j] = len(reps_list)
-        reps_list.append(j)
-    return reps_list, inverse
+def _same_every_row(weights: np.ndarray) -> bool:
+    """Whether a view's weights (n, m) are one row for the whole block: the view broadcasts
+    them when no target ramps up in slow start."""
+    return len(weights) == 1 or weights.strides[0] == 0

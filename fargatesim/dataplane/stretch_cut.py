@@ -6,51 +6,54 @@ start and computes [k0, k) again with the old routing. The per-cell values of th
 block (split, backlog, load, slowdown, latency) are the first rows of the long one's whenever
 every choice the block made from the whole block is the one the shorter block makes and no
 random draw was taken; then only the accounting (row sums, pending requests, the state at k)
-is done again on those rows, and routing and solving are skipped. The row sums are redone
-rather than kept because numpy may order a sum over a broadcast array by the array's shape.
+is done again on those rows, and routing and solving are skipped. The accounting is redone
+rather than kept because it also leaves the state at k and the requests still pending, which
+are the shorter block's. Sums over the targets are sums over the distinct columns
+(columns.py), so the shorter block must find the same columns for its sums to be the same.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from ..elb.routing import splits_equally
+from .columns import column_key, distinct_columns
 
 
 class StretchCut:
     """What a round-robin stretch of the fluid data plane keeps for a cut."""
 
-    def __init__(self, *, p, lam_p, ca2, b0, load0, one_column: bool, routed, unserved,
-                 ok, state: dict, timeouts):
+    def __init__(self, *, p, lam_p, ca2, b0, load0, cols, routed, unserved,
+                 ok, state: dict, inverse, timeouts):
         self.p, self.lam_p, self.ca2, self.b0, self.load0 = p, lam_p, ca2, b0, load0
-        self.one_column = one_column
+        self.cols = cols
         self.routed, self.unserved = routed, unserved
-        self.ok, self.state, self.timeouts = ok, state, timeouts
+        self.ok, self.state, self.inverse, self.timeouts = ok, state, inverse, timeouts
 
     def prefix_exact(self, kk: int) -> bool:
         """Whether rows [0, kk) are what a stretch of kk ticks would compute."""
         p, ca2 = self.p, self.ca2
+        if p is None:
+            return True     # one row of shares for the block: every row is the same choice
         # Equal rows stay equal over fewer rows: only a block that split unequally can differ.
         if not splits_equally(p) and splits_equally(p[:kk]):
             return False
         # SlowdownTable interpolates one table when ca2 is uniform, else evaluates the formula.
         if not _uniform(ca2) and _uniform(ca2[:kk]):
             return False
-        if self.one_column:
+        if isinstance(self.cols, slice):
             return True     # equal columns stay equal over fewer rows
-        # Columns solved apart come back gathered, equal ones broadcast: the row sums only
-        # match if the shorter block also finds them different.
-        return not (_same_columns(self.b0[None, :]) and _same_columns(self.load0[None, :])
-                    and _same_columns(self.lam_p[:kk]) and _same_columns(ca2[:kk]))
+        # The sums over the targets are sums over the distinct columns in their order: they
+        # only match if the shorter block finds the same columns.
+        cols, inverse = distinct_columns(column_key(self.b0, self.load0, self.lam_p[:kk], ca2[:kk]))
+        return (not isinstance(cols, slice) and np.array_equal(cols, self.cols)
+                and np.array_equal(inverse, self.inverse))
 
     def rows(self, kk: int):
         """ok, the solved state and the timeouts of rows [0, kk)."""
-        return (self.ok[:kk], {name: value[:kk] for name, value in self.state.items()},
+        return (self.ok.head(kk), {name: value[:kk] for name, value in self.state.items()},
                 None if self.timeouts is None else self.timeouts[:kk])
 
 
 def _uniform(a: np.ndarray) -> bool:
     return bool((a == a.flat[0]).all())
 
-
-def _same_columns(a: np.ndarray) -> bool:
-    return bool((a == a[:, :1]).all())
