@@ -14,20 +14,17 @@ the count; no rebalancing runs during a deployment.
 from __future__ import annotations
 
 from collections import Counter
-from operator import attrgetter
 
 from .placement import zone_for_new_task
 from .task import TaskState
 
 CHECK_INTERVAL_S = 60.0
-_ZONE = attrgetter("zone")
 
 
 def zone_counts(service) -> Counter:
     """Tasks per available zone that count towards the desired count."""
-    counts = Counter({z: 0 for z in range(service.cfg.availability_zones) if z not in service.impaired_zones})
-    counts.update(z for z in map(_ZONE, service.counted()) if z in counts)
-    return counts
+    counted = service.counted_by_zone()
+    return Counter({z: counted[z] for z in range(service.cfg.availability_zones) if z not in service.impaired_zones})
 
 
 def rebalance_process(env, service, record_event):
@@ -43,9 +40,9 @@ def balanced(counts: Counter) -> bool:
 
 def rebalance_once(env, service, record_event) -> int:
     """Start the moves the spread calls for now; returns how many were started."""
-    # The common case, zones already balanced, in one pass over the tasks: the loop below
-    # would stop at its first test of the spread anyway (the emptiest zone is the least
-    # counted of the available ones), and its other tests only read.
+    # The common case, zones already balanced, from the counted tasks per zone the service keeps:
+    # the loop below would stop at its first test of the spread anyway (the emptiest zone is
+    # the least counted of the available ones), and its other tests only read.
     if balanced(zone_counts(service)):
         return 0
     moved = 0

@@ -59,5 +59,5 @@ def _crash_some(env, service, count, rng, record_event):
 
 def _break_health(env, service, count, rng, record_event):
     for task in _pick([t for t in _running(service) if not t.failing_health], count, rng):
-        task.failing_health = True
+        service.break_health(task)
         record_event(env.now, "fault", task.id, "task_unhealthy: health endpoint starts failing")

@@ -78,6 +78,9 @@ class Service:
         # service of thousands of tasks quadratic (5,000 tasks took 100 s).
         self._tally: Counter[tuple[TaskState, str]] = Counter()
         self.flagged: dict[Task, Task | None] = {}   # unhealthy task -> its replacement
+        # The counted tasks per zone, kept as tasks start, stop and get flagged: AZ rebalancing
+        # reads the spread every minute, and a walk over the tasks made that most of its cost.
+        self._zones: Counter[int] = Counter()
         self.on_running: list[Callable[[Task], None]] = []
         self._processes: dict[Task, simpy.Process] = {}
         self.app_start = self.task_def.app_container.app_start
@@ -106,6 +109,23 @@ class Service:
 
     def counted(self) -> list[Task]:
         return [t for t in self._active if t.live and t not in self.flagged]
+
+    def counted_by_zone(self) -> Counter[int]:
+        """How many counted tasks each zone has (a zone with none may be missing)."""
+        return self._zones
+
+    def _counts(self, task: Task) -> bool:
+        """Whether the task is one of counted()'s."""
+        return task.live and task not in self.flagged
+
+    def _uncount(self, task: Task) -> None:
+        """Call before a change that leaves the task out of counted()."""
+        if self._counts(task):
+            self._zones[task.zone] -= 1
+
+    def _flag(self, task: Task, replacement: Task | None) -> None:
+        self._uncount(task)
+        self.flagged[task] = replacement
 
     def tasks_up(self) -> list[Task]:
         return [t for t in self._active if t.state in CONTAINERS_UP]
@@ -138,8 +158,12 @@ class Service:
     # ---------------------------------------------------------------- state changes
     def _enter(self, task: Task, state: TaskState) -> None:
         self._tally[(task.state, task.capacity_provider)] -= 1
+        counted = self._counts(task)
         task.state = state
+        if counted != self._counts(task):
+            self._zones[task.zone] += 1 if not counted else -1
         self._tally[(state, task.capacity_provider)] += 1
+        self.tg.task_changed(task)
 
     def _set_state(self, task: Task, state: TaskState, reason: str = "") -> None:
         self._enter(task, state)
@@ -167,7 +191,14 @@ class Service:
         self._touch()
 
     def touch(self) -> None:
+        """Something of the tasks changed outside the service (a zone is back)."""
+        self.tg.task_changed()
         self._touch()
+
+    def break_health(self, task: Task) -> None:
+        """A fault makes the task's health endpoint fail from now on."""
+        task.failing_health = True
+        self.tg.task_changed(task)
 
     def _new_task(self, zone: int | None = None, spread: _Spread | None = None) -> Task:
         # `spread`: the counted tasks' providers and zones, when the caller launches many at once
@@ -182,6 +213,7 @@ class Service:
         self.tasks.append(task)
         self._active[task] = None
         self._tally[(task.state, task.capacity_provider)] += 1
+        self._zones[task.zone] += 1
         spread.add(task)
         self.dp.ensure_slot(task.slot)
         return task
@@ -192,7 +224,7 @@ class Service:
         task = self._new_task(zone, spread)
         task.replacing = replacing
         if replacing is not None:
-            self.flagged[replacing] = task
+            self._flag(replacing, task)
         task.history.append((self.env.now, TaskState.PROVISIONING))
         if replacing in self.rebalancing:
             why = f"replaces {replacing.id} of zone {replacing.zone + 1} (AZ rebalancing) in zone {task.zone + 1}"
@@ -242,6 +274,7 @@ class Service:
         """Graceful stop (scale-in, replacement): drain the target first."""
         if task.stop_requested or task.state is TaskState.STOPPED:
             return
+        self._uncount(task)
         task.stop_requested, task.stop_reason = True, reason
         self.flagged.pop(task, None)
         self.rebalancing.discard(task)
@@ -261,6 +294,7 @@ class Service:
         if task.state not in CONTAINERS_UP or task.state is TaskState.STOPPING:
             return
         already_deregistering = task.state is TaskState.DEACTIVATING
+        self._uncount(task)
         task.stop_requested, task.stop_reason = True, reason
         self.flagged.pop(task, None)
         self.dp.kill(task.slot, self._tick())
@@ -305,6 +339,7 @@ class Service:
         if task.state not in (TaskState.RUNNING, TaskState.DEACTIVATING):
             return
         was_stopping = task.stop_requested
+        self._uncount(task)
         task.stop_requested, task.stop_reason, task.stop_code = True, reason, stop_code
         self.flagged.pop(task, None)
         # A task already draining keeps its deregistration; its own stop no longer follows it.
@@ -366,13 +401,14 @@ class Service:
     def cut_off(self, task: Task) -> None:
         """The task's zone is out (az_outage): it stops answering, and what it held is lost."""
         task.unreachable = True
+        self.tg.task_changed(task)
         self.dp.kill(task.slot, self._tick())
         self._touch()
 
     def move_to_zone(self, task: Task, zone: int) -> Task:
         """AZ rebalancing: a replacement in `zone` first; `task` stops once it is healthy."""
         self.rebalancing.add(task)
-        self.flagged[task] = None
+        self._flag(task, None)
         return self.launch(replacing=task, zone=zone)
 
     def _unhealthy(self, task: Task) -> None:
@@ -383,7 +419,7 @@ class Service:
             self.env.process(self._after_grace(task, grace_end))
             return
         if self.room_for_one_more():
-            self.flagged[task] = None
+            self._flag(task, None)
             self.launch(replacing=task)
         else:
             self.stop_task(task, "unhealthy, no room for a replacement")

@@ -52,11 +52,22 @@ class TargetGroup:
         self.targets: dict[Task, Target] = {}
         self._on_change = on_change
         self._event = record_event
+        # Slots of the targets checked at the last check instant, when that instant found them
+        # all healthy with nothing to count and no other target still to be checked; None once
+        # anything a check reads (targets, their tasks) has changed since. Until then the
+        # next instants can only differ in the response times: most instants of a long run.
+        self._quiet: np.ndarray | None = None
+        # Targets per state, kept as they change: the engine reads them at every control event.
+        self._counts = {s: 0 for s in TargetState}
 
     # ---------------------------------------------------------------- registration
     def register(self, task: Task, now: float, state: TargetState = TargetState.INITIAL) -> Target:
         target = Target(task=task, registered_at=now, state=state)
+        if task in self.targets:
+            self._counts[self.targets[task].state] -= 1
         self.targets[task] = target
+        self._counts[state] += 1
+        self._quiet = None
         self._event(now, "target_state", task.id, f"registered -> {state.value}")
         return target
 
@@ -75,6 +86,8 @@ class TargetGroup:
         yield self.env.timeout(self.cfg.deregistration_delay)
         self._set(target, TargetState.UNUSED, self.env.now, "deregistration delay over")
         del self.targets[target.task]
+        self._counts[target.state] -= 1
+        self._quiet = None
         on_drained(target.task)
 
     def _set(self, target: Target, state: TargetState, now: float, reason: str) -> None:
@@ -82,6 +95,9 @@ class TargetGroup:
         if old is state:
             return
         target.state = state
+        self._counts[old] -= 1
+        self._counts[state] += 1
+        self._quiet = None
         if state is TargetState.HEALTHY:
             others = sum(1 for t in self.targets.values() if t is not target
                          and t.state is TargetState.HEALTHY and not self._ramping(t, now))
@@ -97,26 +113,46 @@ class TargetGroup:
                 and now < target.slow_start_from + self.cfg.slow_start)
 
     # ---------------------------------------------------------------- health checks
+    def task_changed(self, task: Task | None = None) -> None:
+        """Something a check reads of `task` (of any task when None) changed, its state,
+        reachability or health endpoint: if it is a target, the next check instant reads every
+        target again."""
+        if task is None or task in self.targets:
+            self._quiet = None
+
     def health_checks(self, response_times_at: Callable[[np.ndarray], np.ndarray]):
         """SimPy process: check every target at each interval instant."""
         hc = self.cfg.health_check
         while True:
             yield self.env.timeout(hc.interval - (self.env.now % hc.interval))
-            if self.targets:
-                self.check_all(list(self.targets.values()), self.env.now, response_times_at)
+            self.check_instant(self.env.now, response_times_at)
 
-    def check_all(self, targets: list[Target], now: float, response_times_at) -> None:
+    def check_instant(self, now: float, response_times_at) -> None:
+        """One check instant. After a quiet one, with nothing changed since, the targets,
+        their states and counters, and whether their apps answer (an app that answered
+        still does: nothing moves its start later) are as they were: only a slow response
+        can change something, and then every target is checked as usual."""
+        if self._quiet is not None and (response_times_at(self._quiet) <= self.cfg.health_check.timeout).all():
+            return
+        self._quiet = None
+        if self.targets:
+            self._quiet = self.check_all(list(self.targets.values()), now, response_times_at)
+
+    def check_all(self, targets: list[Target], now: float, response_times_at) -> np.ndarray | None:
         """One check instant, evaluated for all targets in one step.
 
         Only a change of state has side effects (the service may stop or launch tasks), and
         they can touch the targets not applied yet: from the first change on, the rest are
-        checked one by one, as check_each does, so the outcome is the same.
+        checked one by one, as check_each does, so the outcome is the same. Returns the slots
+        checked when the instant was quiet (see check_instant), else None.
         """
         state, registered, fails, slots, *task, failing = zip(*map(TARGET_COLUMNS, targets))
-        checked = (np.fromiter(map(_CHECKED.__contains__, state), dtype=bool, count=len(state))
-                   & (np.array(registered) < now))
+        in_checked_state = np.fromiter(map(_CHECKED.__contains__, state), dtype=bool, count=len(state))
+        checked = in_checked_state & (np.array(registered) < now)
         if not checked.any():
-            return
+            return None
+        # A target registered at this instant is checked at the next: this one is not quiet.
+        all_due = np.array_equal(checked, in_checked_state)
         if not checked.all():
             keep = np.flatnonzero(checked)
             targets = [targets[i] for i in keep]
@@ -124,16 +160,20 @@ class TargetGroup:
                                             for column in (state, fails, slots, failing))
             task = [[column[i] for i in keep] for column in task]
         timeout = self.cfg.health_check.timeout
-        responses = response_times_at(np.array(slots))
+        checked_slots = np.array(slots)
+        responses = response_times_at(checked_slots)
         fast = responses <= timeout
         passed = checks_pass(answering(*task, now), failing, responses, timeout)
         # A healthy target passing again has nothing to count.
         quiet = passed & (np.array(fails) == 0) & np.fromiter(
             map(TargetState.HEALTHY.__eq__, state), dtype=bool, count=len(state))
+        if all_due and quiet.all():
+            return checked_slots
         for i in np.flatnonzero(~quiet).tolist():
             if self._apply(targets[i], bool(passed[i]), now):
                 self._check_each(targets[i + 1:], fast[i + 1:], now)
-                return
+                return None
+        return None
 
     def check_each(self, targets: list[Target], now: float, response_times_at) -> None:
         """One check instant, target by target: what check_all must agree with."""
@@ -164,23 +204,17 @@ class TargetGroup:
 
     # ---------------------------------------------------------------- routing
     def state_counts(self) -> dict[str, int]:
-        counts = {s: 0 for s in TargetState}
-        for t in self.targets.values():
-            counts[t.state] += 1
-        return counts
+        return dict(self._counts)
 
     def view(self, tasks_up: list[Task], now: float) -> RoutingView:
         """Weights per running task: healthy targets, or all registered ones when failing open."""
-        healthy = [t for t in self.targets.values() if t.state is TargetState.HEALTHY]
-        if healthy:
-            in_service = set(healthy)
-        else:
-            # Fail open: a target group with only unhealthy targets routes to all of them
-            # (ALB guide, "fails open"); targets still in their initial checks get nothing,
-            # and with no unhealthy target either the load balancer answers 503 itself.
-            in_service = {t for t in self.targets.values() if t.state is TargetState.UNHEALTHY}
+        # Fail open: a target group with only unhealthy targets routes to all of them
+        # (ALB guide, "fails open"); targets still in their initial checks get nothing,
+        # and with no unhealthy target either the load balancer answers 503 itself.
+        served = TargetState.HEALTHY if self._counts[TargetState.HEALTHY] else TargetState.UNHEALTHY
+        in_service = self._counts[served]
         targets = list(map(self.targets.get, tasks_up))
-        routed = [t in in_service for t in targets]
+        routed = [t is not None and t.state is served for t in targets]
         ramp_from = np.full(len(targets), np.nan)
         # Without slow start no target ramps: the instant it entered is never after now.
         for j, target in enumerate(targets if self.cfg.slow_start else ()):
@@ -188,4 +222,4 @@ class TargetGroup:
                 ramp_from[j] = target.slow_start_from
         return RoutingView([t.slot for t in tasks_up], apps_answer(tasks_up, now),
                            np.array(routed, dtype=float), ramp_from,
-                           self.cfg.slow_start, self.tick, len(in_service))
+                           self.cfg.slow_start, self.tick, in_service)
