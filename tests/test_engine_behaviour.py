@@ -186,7 +186,7 @@ def record_routing(sim):
     shares = {}
     advance = sim.dataplane.advance
 
-    def recording(k_end, view):
+    def recording(k_end, view, **options):
         k0 = sim.dataplane.k
         n = min(k_end, sim.n_ticks) - k0
         if n > 0:
@@ -195,7 +195,7 @@ def record_routing(sim):
             p = np.divide(w, total, out=np.zeros_like(w), where=total > 0)
             for i in range(n):
                 shares[k0 + i] = dict(zip(view.slots.tolist(), p[i].tolist()))
-        return advance(k_end, view)
+        return advance(k_end, view, **options)
 
     sim.dataplane.advance = recording
     return shares

@@ -135,16 +135,16 @@ class FluidDataPlane:
     # The engine computes ahead of the control plane (most control events only read the data
     # plane); when an event changes routing inside the computed stretch, the stretch is cut
     # back to that tick and recomputed. A checkpoint at the stretch's start makes that exact.
-    def _checkpoint(self, k_end: int, view) -> None:
+    def _checkpoint(self, k_end: int, view, final: bool = False) -> None:
+        """`final`: the stretch ends where the control plane stands (it replaces a cut one), so
+        nothing can cut it again and no copy is needed to restore its start."""
         k0 = self.k
-        self._chunk = {
-            "k0": k0, "k1": k_end, "view": view,
-            "col": _columns_of(view.slots),
-            "state": (self.backlog.copy(), self.pending.copy(), self.inflight.copy(),
-                      self.health_response.copy(), self.load.copy()),
-            "rng": self.rng.bit_generator.state,
-            "records": {name: arr[k0:k_end].copy() for name, arr in self.rec.arrays()},
-        }
+        self._chunk = {"k0": k0, "k1": k_end, "view": view, "col": _columns_of(view.slots),
+                       "rng": self.rng.bit_generator.state}
+        if not final:
+            self._chunk["state"] = (self.backlog.copy(), self.pending.copy(), self.inflight.copy(),
+                                    self.health_response.copy(), self.load.copy())
+            self._chunk["records"] = {name: arr[k0:k_end].copy() for name, arr in self.rec.arrays()}
 
     def truncate(self, k: int) -> None:
         """Forget everything computed from tick k on (k inside the last stretch)."""
@@ -153,9 +153,14 @@ class FluidDataPlane:
         c = self._chunk
         if k < c["k0"]:
             raise RuntimeError(f"cannot rewind the data plane to tick {k} before {c['k0']}")
+        if "records" not in c:
+            raise RuntimeError(f"cannot cut the final stretch [{c['k0']}, {c['k1']}) at tick {k}")
         cut = c.pop("cut", None)
         keep = (cut is not None and k > c["k0"] and cut.prefix_exact(k - c["k0"])
                 and self.rng.bit_generator.state == c["rng"])
+        if keep and c["simple"]:
+            self._keep_rows(k, cut)
+            return
         # Slots may have been added since the checkpoint (a task launched): restore the old
         # ones and leave the new ones as they are (empty).
         for current, saved in zip((self.backlog, self.pending, self.inflight,
@@ -172,13 +177,29 @@ class FluidDataPlane:
         if keep:
             self._advance_kept(k, cut)
         else:
-            self.advance(k, c["view"])
+            self.advance(k, c["view"], final=True)
+
+    def _keep_rows(self, k: int, cut: StretchCut) -> None:
+        """Cut the stretch at k without accounting [k0, k) again: its block answered every
+        request within its tick and held none pending, so its records are row by row what a
+        block of those ticks writes, and the state at k is its row k - 1."""
+        c = self._chunk
+        kk = k - c["k0"]
+        for name, arr in self.rec.arrays():
+            arr[k:c["k1"]] = c["records"][name][kk:]
+        s, inverse, slots = cut.state, cut.inverse, c["view"].slots
+        self.backlog[slots] = np.round(s["b"][kk - 1], 9)[inverse]
+        self.load[slots] = np.round(s["load"][kk - 1], 3)[inverse]
+        self.inflight[slots] = s["inflight"][kk - 1][inverse]
+        self.health_response[slots] = c["hc"][kk - 1][c["hc_of"]]
+        c["k1"] = self.k = k
+        del c["state"], c["records"]          # the cut stretch is final
 
     def _advance_kept(self, k_end: int, cut: StretchCut) -> None:
         """advance(k_end, view) from the restored start, with the long stretch's rows."""
         k0, view, rec = self.k, self._chunk["view"], self.rec
         kk = k_end - k0
-        self._checkpoint(k_end, view)
+        self._checkpoint(k_end, view, final=True)
         sl = slice(k0, k_end)
         arrivals = self.arrivals[sl]
         rec.arrivals[sl] += arrivals
@@ -217,13 +238,13 @@ class FluidDataPlane:
         return float(self.health_response[slot])
 
     # ------------------------------------------------------------------ the hot loop
-    def advance(self, k_end: int, view) -> None:
-        """Compute ticks [self.k, k_end) with the routing `view` fixed."""
+    def advance(self, k_end: int, view, final: bool = False) -> None:
+        """Compute ticks [self.k, k_end) with the routing `view` fixed (`final`: see _checkpoint)."""
         k_end = min(k_end, self.rec.n_ticks)
         k0, n = self.k, k_end - self.k
         if n <= 0:
             return
-        self._checkpoint(k_end, view)
+        self._checkpoint(k_end, view, final)
         rec = self.rec
         sl = slice(k0, k_end)
         arrivals, rates = self.arrivals[sl], self.rates[sl]
@@ -560,7 +581,9 @@ class FluidDataPlane:
         answered = ok.total()
         some_late = bool((d_ok > 0).any())
         late = (d_ok[:, inverse] > 0) & (ok.cells() > 0) if some_late else None
-        if timeouts is None and not (some_late and late.any()) and not self.pending[:, slots, :].any():
+        simple = timeouts is None and not (some_late and late.any()) and not self.pending[:, slots, :].any()
+        self._chunk["simple"] = simple
+        if simple:
             rec.ok[sl] += answered                # the common case: all answered within the tick
         else:
             if late is None:

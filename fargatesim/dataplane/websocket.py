@@ -64,7 +64,8 @@ class WebsocketDataPlane(FluidDataPlane):
         self.reconnects = np.zeros(self.rec.n_ticks, dtype=np.int64)  # attempts that are reconnections
 
     # ------------------------------------------------------------------ state
-    def _checkpoint(self, k_end: int, view) -> None:
+    def _checkpoint(self, k_end: int, view, final: bool = False) -> None:
+        # Always a full checkpoint: the connections' state is restored along with the rest.
         super()._checkpoint(k_end, view)
         k0 = self.k
         # Arrays are replaced, never changed in place, so references are a snapshot.
@@ -121,7 +122,7 @@ class WebsocketDataPlane(FluidDataPlane):
             self.retry_t, self.retry_end = np.concatenate([self.retry_t, when]), np.concatenate([self.retry_end, ends])
 
     # ------------------------------------------------------------------ advancing
-    def advance(self, k_end: int, view) -> None:
+    def advance(self, k_end: int, view, final: bool = False) -> None:
         k_end = min(k_end, self.rec.n_ticks)
         if k_end <= self.k:
             return
