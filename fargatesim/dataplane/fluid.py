@@ -142,8 +142,11 @@ class FluidDataPlane:
         self._chunk = {"k0": k0, "k1": k_end, "view": view, "col": _columns_of(view.slots),
                        "rng": self.rng.bit_generator.state}
         if not final:
-            self._chunk["state"] = (self.backlog.copy(), self.pending.copy(), self.inflight.copy(),
-                                    self.health_response.copy(), self.load.copy())
+            # A block changes the state of its view's slots only (a task killed meanwhile cuts
+            # the stretch first), and slots are never reused: those are all there is to restore.
+            slots = view.slots
+            self._chunk["state"] = (self.backlog[slots], self.pending[:, slots, :], self.inflight[slots],
+                                    self.health_response[slots], self.load[slots])
             self._chunk["records"] = {name: arr[k0:k_end].copy() for name, arr in self.rec.arrays()}
 
     def truncate(self, k: int) -> None:
@@ -161,15 +164,9 @@ class FluidDataPlane:
         if keep and c["simple"]:
             self._keep_rows(k, cut)
             return
-        # Slots may have been added since the checkpoint (a task launched): restore the old
-        # ones and leave the new ones as they are (empty).
-        for current, saved in zip((self.backlog, self.pending, self.inflight,
-                                   self.health_response, self.load), c["state"]):
-            n = saved.shape[-1] if current.ndim == 1 else saved.shape[1]
-            if current.ndim == 1:
-                current[:n] = saved
-            else:
-                current[:, :n] = saved
+        slots = c["view"].slots
+        self.backlog[slots], self.pending[:, slots, :], self.inflight[slots], \
+            self.health_response[slots], self.load[slots] = c["state"]
         self.rng.bit_generator.state = c["rng"]
         for name, arr in self.rec.arrays():
             arr[c["k0"]:c["k1"]] = c["records"][name]
@@ -223,7 +220,11 @@ class FluidDataPlane:
             out[known] = row[cols[known] if group is None else group[cols[known]]]
             return out
         if c is not None and k < self.k and k == c["k0"]:
-            return c["state"][3][slots].copy()
+            cols = _lookup(c["col"], slots)
+            out = self.health_response[slots].copy()
+            known = cols >= 0
+            out[known] = c["state"][3][cols[known]]
+            return out
         return self.health_response[slots].copy()
 
     def health_response_at(self, slot: int, k: int) -> float:
@@ -233,8 +234,8 @@ class FluidDataPlane:
         if c is not None and c["k0"] < k < self.k and j >= 0:
             group = c.get("hc_of")
             return float(c["hc"][k - c["k0"] - 1, j if group is None else group[j]])
-        if k < self.k and c is not None and k == c["k0"]:
-            return float(c["state"][3][slot])
+        if k < self.k and c is not None and k == c["k0"] and j >= 0:
+            return float(c["state"][3][j])
         return float(self.health_response[slot])
 
     # ------------------------------------------------------------------ the hot loop
