@@ -71,6 +71,7 @@ class FluidDataPlane:
         self._capacity = 0
         self.backlog = np.zeros(0)          # CPU-seconds queued per slot
         self.pending = np.zeros((2, 0, self.horizon), dtype=np.int64)  # ok / 504 by ticks ahead
+        self._held = False                  # whether any slot has requests pending
         self.health_response = np.zeros(0)  # response time a health check would see, per slot
         self.inflight = np.zeros(0)
         self.load = np.zeros(0)             # smoothed offered load per slot
@@ -115,6 +116,7 @@ class FluidDataPlane:
             rec.reset_on_stop[min(k, rec.n_ticks - 1)] += running
             lost += running
         self.pending[:, slot, :] = 0
+        self._held = bool(self.pending.any())
         self.backlog[slot] = 0.0
         self.inflight[slot] = 0.0
         self.load[slot] = 0.0
@@ -140,14 +142,15 @@ class FluidDataPlane:
         nothing can cut it again and no copy is needed to restore its start."""
         k0 = self.k
         self._chunk = {"k0": k0, "k1": k_end, "view": view, "col": _columns_of(view.slots),
-                       "rng": self.rng.bit_generator.state}
+                       "rng": self.rng.bit_generator.state, "held": self._held}
         if not final:
             # A block changes the state of its view's slots only (a task killed meanwhile cuts
             # the stretch first), and slots are never reused: those are all there is to restore.
             slots = view.slots
             self._chunk["state"] = (self.backlog[slots], self.pending[:, slots, :], self.inflight[slots],
                                     self.health_response[slots], self.load[slots])
-            self._chunk["records"] = {name: arr[k0:k_end].copy() for name, arr in self.rec.arrays()}
+            self._chunk["records"] = {name: arr[k0:k_end].copy() for name, arr in self.rec.arrays()
+                                      if name not in _ASSIGNED}
 
     def truncate(self, k: int) -> None:
         """Forget everything computed from tick k on (k inside the last stretch)."""
@@ -167,9 +170,10 @@ class FluidDataPlane:
         slots = c["view"].slots
         self.backlog[slots], self.pending[:, slots, :], self.inflight[slots], \
             self.health_response[slots], self.load[slots] = c["state"]
+        self._held = c["held"]
         self.rng.bit_generator.state = c["rng"]
-        for name, arr in self.rec.arrays():
-            arr[c["k0"]:c["k1"]] = c["records"][name]
+        for name, saved in c["records"].items():
+            getattr(self.rec, name)[c["k0"]:c["k1"]] = saved
         self.k = c["k0"]
         if keep:
             self._advance_kept(k, cut)
@@ -182,8 +186,8 @@ class FluidDataPlane:
         block of those ticks writes, and the state at k is its row k - 1."""
         c = self._chunk
         kk = k - c["k0"]
-        for name, arr in self.rec.arrays():
-            arr[k:c["k1"]] = c["records"][name][kk:]
+        for name, saved in c["records"].items():
+            getattr(self.rec, name)[k:c["k1"]] = saved[kk:]
         s, inverse, slots = cut.state, cut.inverse, c["view"].slots
         self.backlog[slots] = np.round(s["b"][kk - 1], 9)[inverse]
         self.load[slots] = np.round(s["load"][kk - 1], 3)[inverse]
@@ -544,6 +548,7 @@ class FluidDataPlane:
         self.rec.ok[sl] += done[0]
         self.rec.timeout_504[sl] += done[1]
         self.pending[:, slots, :] = sched[:, :, n:n + h]
+        self._held = bool(self.pending.any())
 
     def _account(self, sl, slots, counts, s, inverse):
         """Shedding and timeouts of a block: draws per target, from its column of the state."""
@@ -582,7 +587,8 @@ class FluidDataPlane:
         answered = ok.total()
         some_late = bool((d_ok > 0).any())
         late = (d_ok[:, inverse] > 0) & (ok.cells() > 0) if some_late else None
-        simple = timeouts is None and not (some_late and late.any()) and not self.pending[:, slots, :].any()
+        simple = (timeouts is None and not (some_late and late.any())
+                  and not (self._held and self.pending[:, slots, :].any()))
         self._chunk["simple"] = simple
         if simple:
             rec.ok[sl] += answered                # the common case: all answered within the tick
@@ -624,6 +630,11 @@ class FluidDataPlane:
         hc = s["wait"] + s["mfac"] * HEALTH_CHECK_CPU_S
         self._chunk["hc"], self._chunk["hc_of"] = hc, inverse
         self.health_response[slots] = hc[-1][inverse]
+
+
+# Records a block sets rather than adds to: the next block over the same ticks sets them again,
+# so a cut need not restore them.
+_ASSIGNED = frozenset({"offered_rps", "in_service"})
 
 
 def _columns_of(slots: np.ndarray) -> np.ndarray:

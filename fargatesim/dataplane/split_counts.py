@@ -48,9 +48,6 @@ class RoundRobinSplit:
         self.first_tick = first_tick
         self._k = int(routed.sum())
         self._cells = None
-        if self._k:
-            self._base, self._extra = np.divmod(arrivals, self._k)
-            self._pointer = (first_tick + np.arange(len(arrivals))) % self._k
 
     def cells(self) -> np.ndarray:
         if self._cells is None:
@@ -71,13 +68,15 @@ class RoundRobinSplit:
             # Each row holds every routed target or none: all the arrivals or nothing.
             return self.arrivals[:, None] * (size == self._k)[None, :]
         by_rank = by_rank.astype(np.int64)
+        base, extra = np.divmod(self.arrivals, self._k)
+        pointer = (self.first_tick + np.arange(n)) % self._k
         below = np.zeros((len(members), self._k + 1), dtype=np.int64)
         np.cumsum(by_rank, axis=1, out=below[:, 1:])                  # members of rank < x
         # The remainder goes to ranks pointer, pointer + 1, ... (extra of them), wrapping at k.
-        start, end = self._pointer, self._pointer + self._extra
+        end = pointer + extra
         wrapped = np.maximum(end - self._k, 0)
-        extra = (below[:, np.minimum(end, self._k)] - below[:, start] + below[:, wrapped]).T
-        return self._base[:, None] * size[None, :] + extra
+        extra = (below[:, np.minimum(end, self._k)] - below[:, pointer] + below[:, wrapped]).T
+        return base[:, None] * size[None, :] + extra
 
     def total(self) -> np.ndarray:
         return self._sums((self.routed & self.serving)[None, :])[:, 0]
