@@ -41,8 +41,22 @@ def distinct_columns(key: np.ndarray):
     per column of key. The order depends only on which columns are equal, so a block of fewer
     rows that finds the same columns equal sums over them in the same order.
     """
-    if (key == key[:, :1]).all():
+    same = (key == key[:, :1]).all(axis=0)
+    if same.all():
         return slice(0, 1), np.zeros(key.shape[1], dtype=np.int64)
+    # Usually a few kinds of targets (serving, starting, draining): peel them off one by one.
+    inverse = np.zeros(key.shape[1], dtype=np.int64)
+    reps, rest = [0], ~same
+    while len(reps) < _PEELED:
+        j = int(rest.argmax())
+        same = (key == key[:, j:j + 1]).all(axis=0) & rest
+        if not same[j]:
+            break                   # a column unequal to itself (NaN): leave it to the general way
+        inverse[same] = len(reps)
+        reps.append(j)
+        rest &= ~same
+        if not rest.any():
+            return np.array(reps), inverse
     # Group by a random projection, then check the grouping exactly; fall back to pairwise
     # comparison in the (practically impossible) case of a clash. The projection is summed row
     # by row, the same operations for every column, so equal columns project to equal floats
@@ -67,6 +81,10 @@ def distinct_columns(key: np.ndarray):
         inverse[j] = len(reps_list)
         reps_list.append(j)
     return np.array(reps_list), inverse
+
+
+# Up to this many distinct columns are found by comparison; more by projection.
+_PEELED = 8
 
 
 @lru_cache(maxsize=64)
