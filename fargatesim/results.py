@@ -30,6 +30,8 @@ WEBSOCKET_COLUMNS = ("connections", "reconnects")
 EVENT_COLUMNS = ("t_s", "time", "kind", "subject", "detail")
 # Every file a saved run may have: saving replaces them all, removing those it does not write.
 RESULT_FILES = ("summary.json", "timeseries.csv", "events.csv", "overview.png")
+FLOAT_FORMAT = "%.6g"       # of timeseries.csv
+DAY_S = 86400.0             # the per-tick table is written at most a simulated day at a time
 
 
 def _r(x, nd=3):
@@ -137,10 +139,14 @@ class Result:
         fargatesim.output.WriteError (an OSError) naming the file that could not be written."""
         if resolution != "period" and (resolution != "tick" or self._simulation is None):
             self.timeseries_at(resolution)      # its ValueError, before any file is touched
+        if resolution == "tick":
+            # a block of rows at a time: a week of ticks would hold 604,800 rows at once
+            write_timeseries = lambda path: _write_tick_table(self._simulation, path)
+        else:
+            write_timeseries = lambda path: self.timeseries.to_csv(path, index=False, float_format=FLOAT_FORMAT)
         files = {
             "summary.json": lambda path: path.write_text(self.summary_json() + "\n"),
-            "timeseries.csv": lambda path: self.timeseries_at(resolution).to_csv(path, index=False,
-                                                                                 float_format="%.6g"),
+            "timeseries.csv": write_timeseries,
             "events.csv": lambda path: self.events.to_csv(path, index=False),
         }
         if plot:
@@ -188,20 +194,47 @@ class Result:
 
 # -------------------------------------------------------------------- tables
 def _timeseries(sim, period: float) -> pd.DataFrame:
+    """The whole run's table, one row per `period` (at least a tick)."""
+    return _rows(sim, max(1, int(round(period / sim.tick))), 0, sim.n_ticks)
+
+
+def _tick_row_blocks(sim):
+    """The per-tick table in consecutive blocks of at most a simulated day's rows: together
+    they are the one table row for row and value for value, since every column of a per-tick
+    row is computed from its own tick (and the counts at its end)."""
+    rows = max(1, int(DAY_S // sim.tick))
+    for first in range(0, max(sim.n_ticks, 1), rows):
+        yield _rows(sim, 1, first, min(sim.n_ticks, first + rows))
+
+
+def _write_tick_table(sim, path) -> None:
+    """timeseries.csv at tick resolution, written a block of rows at a time: the bytes of the
+    whole table's to_csv, without the week's 604,800 rows in memory at once."""
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        for i, block in enumerate(_tick_row_blocks(sim)):
+            block.to_csv(f, index=False, header=i == 0, float_format=FLOAT_FORMAT)
+
+
+def _rows(sim, per: int, first: int, stop: int) -> pd.DataFrame:
+    """Rows of the table of groups of `per` ticks for the ticks first .. stop - 1.
+
+    Only the whole run (first 0, stop n_ticks) for per > 1: the latency histograms of groups of
+    ticks are built by chunks of ticks from the first, so a part would not give the same bits.
+    """
     rec, tick = sim.records, sim.tick
-    per = max(1, int(round(period / tick)))
     n = sim.n_ticks
-    group = np.arange(n) // per
-    ng = int(group[-1]) + 1 if n else 0
+    group = np.arange(stop - first) // per
+    ng = int(group[-1]) + 1 if len(group) else 0
     ticks_in = np.bincount(group, minlength=ng)
-    starts = np.arange(ng) * per * tick
+    starts = np.arange(first // per, first // per + ng) * per * tick
     ends = np.minimum(starts + per * tick, n * tick)
-    g = lambda a: _group_sum(a.astype(float), group, ng)
+    part = slice(first, stop)
+    g = lambda a: _group_sum(a[part].astype(float), group, ng)
 
     if per == 1:
-        pct = latency.tick_percentiles(rec, sim.app, quantiles=(0.5, 0.99))
+        pct = latency.tick_percentiles(rec, sim.app, quantiles=(0.5, 0.99), sl=part)
     else:
-        pct = latency.grouped_percentiles(rec, sim.app, group, ng, quantiles=(0.5, 0.99))
+        pct = latency.grouped_percentiles(rec, sim.app, group, ng, quantiles=(0.5, 0.99), sl=part)
     with np.errstate(invalid="ignore", divide="ignore"):
         cpu = 100 * g(rec.cpu_used) / g(rec.cpu_capacity)
         mem = 100 * g(rec.mem_used) / g(rec.mem_capacity)
@@ -212,7 +245,8 @@ def _timeseries(sim, period: float) -> pd.DataFrame:
         "offered_rps": g(rec.offered_rps) / ticks_in,
         "requests": g(rec.arrivals).astype(np.int64),
         "ok": g(rec.ok).astype(np.int64),
-        "errors": g(rec.errors()).astype(np.int64),
+        "errors": _group_sum(sum(getattr(rec, k)[part] for k in ERROR_KINDS).astype(float), group, ng
+                             ).astype(np.int64),
         "latency_p50_ms": pct[:, 0] * 1000,
         "latency_p99_ms": pct[:, 1] * 1000,
     })

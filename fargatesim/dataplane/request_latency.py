@@ -113,22 +113,47 @@ def grouped_percentiles(rec, app, group_of_tick: np.ndarray, n_groups: int,
         values = np.sort(lat)
         counts = np.array([len(values)])
     else:
-        # Sort by group, then latency: one sort of group + latency / (a bound above every latency).
-        scale = float(lat.max()) * 1.0001 + 1e-9 if len(lat) else 1.0
-        key = np.sort(group + lat / scale)
-        g = np.floor(key).astype(np.int64)
-        values = (key - g) * scale
-        counts = np.bincount(g, minlength=n_groups)
+        values, counts = _sorted_by_group(group, lat, _scale(lat), 0, n_groups)
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
     return _quantiles_sorted(values, starts, counts, quantiles)
 
 
-def tick_percentiles(rec, app, quantiles=(0.5, 0.99)) -> np.ndarray:
-    """Percentiles (seconds) of ok latency for every tick on its own."""
-    if _log(rec) is None:
-        return _fluid.tick_percentiles(rec, app, quantiles)
+def _scale(lat: np.ndarray) -> float:
+    """A bound above every latency of `lat`, for _sorted_by_group."""
+    return float(lat.max()) * 1.0001 + 1e-9 if len(lat) else 1.0
+
+
+def _sorted_by_group(group: np.ndarray, lat: np.ndarray, scale: float, first: int, n_groups: int):
+    """Latencies sorted by group, then latency, and the count of each of the groups
+    first .. first + n_groups - 1: one sort of group + latency / scale. The latencies come back
+    rounded by the sum, so a part of the groups sorted with the same scale and the same group
+    numbers gives the same values as the whole."""
+    key = np.sort(group + lat / scale)
+    g = np.floor(key).astype(np.int64)
+    values = (key - g) * scale
+    return values, np.bincount(g - first, minlength=n_groups)
+
+
+def tick_percentiles(rec, app, quantiles=(0.5, 0.99), sl: slice = slice(None)) -> np.ndarray:
+    """Percentiles (seconds) of ok latency for every tick of `sl` on its own, the same for a
+    slice as in the whole run's table."""
+    log = _log(rec)
+    if log is None:
+        return _fluid.tick_percentiles(rec, app, quantiles, sl)
     n = len(rec.lat_n)
-    return grouped_percentiles(rec, app, np.arange(n), n, quantiles)
+    start, stop, _ = sl.indices(n)
+    if (start, stop) == (0, n):
+        return grouped_percentiles(rec, app, np.arange(n), n, quantiles)
+    stop = max(start, stop)
+    if n == 1:      # the whole run is one group: grouped_percentiles sorts without a scale
+        return grouped_percentiles(rec, app, np.arange(n), n, quantiles)[start:stop]
+    # The whole run's table sorts every latency of the run with one scale, from its largest
+    # (the largest of the float32 log is the largest of its float64 copy).
+    scale = _scale(log.in_ticks(0, n)[1])
+    ticks, lat = log.in_ticks(start, stop)
+    values, counts = _sorted_by_group(ticks.astype(np.int64), lat.astype(float), scale, start, stop - start)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    return _quantiles_sorted(values, starts, counts, quantiles)
 
 
 def mean_latency(rec, app, sl: slice = slice(None)) -> float:
