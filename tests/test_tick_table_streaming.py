@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import math
+from datetime import datetime, timedelta, timezone
 
 import numpy as np
 import pandas as pd
@@ -180,3 +181,14 @@ def test_a_run_of_one_tick_and_a_result_from_another_process(tmp_path, monkeypat
     result._simulation = None        # as a Result sent back by compare --jobs
     with pytest.raises(ValueError, match="per-tick table"):
         result.save(tmp_path / "saved", resolution="tick", plot=False)
+
+
+@settings(max_examples=200, deadline=None)
+@given(start=st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9990, 1, 1)),
+       ticks=st.lists(st.integers(0, 10**7), min_size=1, max_size=20),
+       tick=st.sampled_from([0.1, 0.25, 0.5, 1.0, 1.7, 5.0, 60.0, 1e-3 * 7]))
+def test_clock_times_are_strftimes(start, ticks, tick):
+    start = start.replace(tzinfo=timezone.utc)
+    seconds = np.array(ticks) * tick
+    expected = [(start + timedelta(seconds=float(t))).strftime("%Y-%m-%dT%H:%M:%SZ") for t in seconds]
+    assert results._clock_times(start, seconds) == expected
