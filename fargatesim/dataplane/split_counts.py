@@ -47,7 +47,7 @@ class RoundRobinSplit:
         self.arrivals, self.routed, self.serving = arrivals, routed, serving
         self.first_tick = first_tick
         self._k = int(routed.sum())
-        self._cells = None
+        self._cells = self._unserved = None
 
     def cells(self) -> np.ndarray:
         if self._cells is None:
@@ -79,10 +79,15 @@ class RoundRobinSplit:
         return base[:, None] * size[None, :] + extra
 
     def total(self) -> np.ndarray:
-        return self._sums((self.routed & self.serving)[None, :])[:, 0]
+        # Every arrival goes to a routed target, serving or not, when there is one.
+        if not self._k:
+            return np.zeros_like(self.arrivals)
+        return self.arrivals - self.unserved()
 
     def unserved(self) -> np.ndarray:
-        return self._sums((self.routed & ~self.serving)[None, :])[:, 0]
+        if self._unserved is None:
+            self._unserved = self._sums((self.routed & ~self.serving)[None, :])[:, 0]
+        return self._unserved
 
     def column_sums(self, inverse: np.ndarray, c: int) -> np.ndarray:
         members = (inverse[None, :] == np.arange(c)[:, None]) & self.serving[None, :]
