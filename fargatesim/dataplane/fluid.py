@@ -141,8 +141,11 @@ class FluidDataPlane:
         """`final`: the stretch ends where the control plane stands (it replaces a cut one), so
         nothing can cut it again and no copy is needed to restore its start."""
         k0 = self.k
+        # The random stream's state is saved before the stretch's first draw (None: no draw yet);
+        # weighted_random draws for its split, so from the start.
         self._chunk = {"k0": k0, "k1": k_end, "view": view, "col": _columns_of(view.slots),
-                       "rng": self.rng.bit_generator.state, "held": self._held}
+                       "rng": self.rng.bit_generator.state if self.algorithm == "weighted_random" else None,
+                       "held": self._held}
         if not final:
             # A block changes the state of its view's slots only (a task killed meanwhile cuts
             # the stretch first), and slots are never reused: those are all there is to restore.
@@ -162,8 +165,7 @@ class FluidDataPlane:
         if "records" not in c:
             raise RuntimeError(f"cannot cut the final stretch [{c['k0']}, {c['k1']}) at tick {k}")
         cut = c.pop("cut", None)
-        keep = (cut is not None and k > c["k0"] and cut.prefix_exact(k - c["k0"])
-                and self.rng.bit_generator.state == c["rng"])
+        keep = cut is not None and k > c["k0"] and c["rng"] is None and cut.prefix_exact(k - c["k0"])
         if keep and c["simple"]:
             self._keep_rows(k, cut)
             return
@@ -171,7 +173,8 @@ class FluidDataPlane:
         self.backlog[slots], self.pending[:, slots, :], self.inflight[slots], \
             self.health_response[slots], self.load[slots] = c["state"]
         self._held = c["held"]
-        self.rng.bit_generator.state = c["rng"]
+        if c["rng"] is not None:
+            self.rng.bit_generator.state = c["rng"]
         for name, saved in c["records"].items():
             getattr(self.rec, name)[c["k0"]:c["k1"]] = saved
         self.k = c["k0"]
@@ -320,9 +323,10 @@ class FluidDataPlane:
         arrivals, rates = self.arrivals[sl], self.rates[sl]
         n = len(arrivals)
         routed = np.full(n, p.sum() > 0)
-        rec.elb_503[sl] += np.where(routed, 0, arrivals)
+        if not routed[0]:
+            rec.elb_503[sl] += arrivals
         b0, load0 = self.backlog[slots], self.load[slots]
-        split = RoundRobinSplit(np.where(routed, arrivals, 0), p > 0, serving, sl.start)
+        split = RoundRobinSplit(arrivals if routed[0] else np.zeros_like(arrivals), p > 0, serving, sl.start)
         unserved = split.unserved()
         rec.elb_502[sl] += unserved
         ca2 = self._arrival_scv_rows(p[None, :])[0]
@@ -492,7 +496,7 @@ class FluidDataPlane:
         if self._shed:
             return self._solve_with_shedding(lam_p, ca2, b0, load, cores)
         return dict(work=work, b=b, b_prev=b_prev, mfac=mfac, wait=wait, latency=latency,
-                    inflight=inflight, admit=np.ones_like(work), load=load)
+                    inflight=inflight, admit=None, load=load)
 
     def _solve_with_shedding(self, lam_p, ca2, b0, load, cores=None):
         """Tick by tick: the share admitted depends on the backlog the previous tick left.
@@ -554,7 +558,8 @@ class FluidDataPlane:
         """Shedding and timeouts of a block: draws per target, from its column of the state."""
         app, rec, rng = self.app, self.rec, self.rng
         admitted = counts
-        if (s["admit"] < 1).any():
+        if s["admit"] is not None and (s["admit"] < 1).any():
+            self._before_draw()
             shed = rng.binomial(counts.cells(), 1.0 - s["admit"][:, inverse])
             admitted = CellSplit(counts.cells() - shed)
             rec.target_503[sl] += shed.sum(axis=1)
@@ -567,11 +572,16 @@ class FluidDataPlane:
         if top > app.timeout_s and admitted.total().any():
             worst = self._worst_io + s["wait"] + app.worst_cpu_phase_s(s["mfac"])
             if (worst > app.timeout_s).any():
+                self._before_draw()
                 fraction = app.timeout_fraction(s["wait"], s["mfac"])
                 timeouts = rng.binomial(admitted.cells(), fraction[:, inverse])
                 ok = CellSplit(admitted.cells() - timeouts)
         self._tally(sl, slots, ok, s, inverse, timeouts)
         return ok, timeouts
+
+    def _before_draw(self) -> None:
+        if self._chunk["rng"] is None:
+            self._chunk["rng"] = self.rng.bit_generator.state
 
     def _tally(self, sl, slots, ok, s, inverse, timeouts):
         """The records and the end state of a block whose requests and draws are known.

@@ -50,7 +50,8 @@ class StretchCut:
 
     def rows(self, kk: int):
         """ok, the solved state and the timeouts of rows [0, kk)."""
-        return (self.ok.head(kk), {name: value[:kk] for name, value in self.state.items()},
+        state = {name: None if value is None else value[:kk] for name, value in self.state.items()}
+        return (self.ok.head(kk), state,
                 None if self.timeouts is None else self.timeouts[:kk])
 
 
