@@ -149,6 +149,46 @@ def test_a_task_stopping_after_a_quiet_instant_leaves_the_checks():
     assert [tg.targets[t].fails for t in tasks] == [0, 1, 1]
 
 
+def test_after_a_quiet_instant_only_the_other_targets_are_read():
+    sim, tg, tasks = quiet_group()
+    new = sim.service.launch(cause="test")
+    new.app_ready_at = 12.0
+    sim.service._enter(new, new.state.RUNNING)
+    tg.register(new, 12.0)
+    tasks[1].failing_health = True      # behind the group's back: a quiet target is not read
+    read = []
+
+    def responses(slots):
+        read.append(sorted(slots.tolist()))
+        return fast(slots)
+
+    tg.check_instant(20.0, responses)
+    assert read == [sorted(t.slot for t in tasks), [new.slot]]
+    assert tg.targets[new].passes == 1 and [tg.targets[t].fails for t in tasks] == [0, 0, 0]
+
+
+def test_a_change_of_state_has_the_quiet_targets_after_it_checked_one_by_one():
+    # tasks[0]'s endpoint breaks (the group is told), tasks[2]'s behind its back: at the
+    # instant tasks[0] turns unhealthy, the targets after it are read again, one by one, as
+    # checking every target would; tasks[2]'s failure is counted then, not before.
+    sim, tg, tasks = quiet_group()
+    sim.service.break_health(tasks[0])
+    tasks[2].failing_health = True
+    tg.check_instant(20.0, fast)
+    assert [tg.targets[t].fails for t in tasks] == [1, 0, 0]
+    tg.check_instant(30.0, fast)
+    assert tg.targets[tasks[0]].state is not TargetState.HEALTHY
+    assert [tg.targets[t].fails for t in tasks[1:]] == [0, 1]
+
+
+def test_a_slow_quiet_target_has_every_target_read():
+    sim, tg, tasks = quiet_group()
+    tasks[1].failing_health = True      # behind the group's back, seen once every target is read
+    slow_slot = tasks[0].slot
+    tg.check_instant(20.0, lambda slots: np.where(slots == slow_slot, 6.0, 0.0))
+    assert [tg.targets[t].fails for t in tasks] == [1, 1, 0]
+
+
 # ---------------------------------------------------------------- zone counts
 def zones(sim):
     return {z: n for z, n in sorted(sim.service.counted_by_zone().items()) if n}

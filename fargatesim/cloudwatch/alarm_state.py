@@ -29,8 +29,17 @@ def breaches(value: float, threshold: float, comparison_operator: str) -> bool:
     return bool(compare(value, threshold))
 
 
-def _is_missing(value: float | None) -> bool:
-    return value is None or value != value  # NaN of any float type, numpy's included
+def _real_newest_first(datapoints, threshold: float, comparison_operator: str) -> list:
+    """(age, breaching) of every real datapoint, newest first."""
+    # Alarms evaluate every period: the operator is looked up once, not per datapoint; an
+    # unknown one still fails as breaches() says, at the first real datapoint.
+    compare = _COMPARE.get(COMPARISON_OPERATORS.get(comparison_operator))
+    if compare is None:
+        compare = lambda value, _: breaches(value, threshold, comparison_operator)  # noqa: E731
+    # Age counts back from the newest slot of the range, which is 1 period old.
+    return [(age, bool(compare(float(v), threshold)))
+            for age, v in enumerate(reversed(datapoints), start=1)
+            if v is not None and v == v]    # NaN of any float type, numpy's included, is missing
 
 
 def alarm_state(
@@ -84,13 +93,7 @@ def alarm_state(
     if n < 1 or not 1 <= m <= n:
         raise ValueError(f"expected 1 <= datapoints_to_alarm <= evaluation_periods; got {m} out of {n}")
 
-    size = max(len(datapoints), n)
-    # (age, breaching) of every real datapoint, newest first
-    real = [
-        (size - i, breaches(float(v), threshold, comparison_operator))
-        for i, v in reversed(list(enumerate(datapoints, start=size - len(datapoints))))
-        if not _is_missing(v)
-    ]
+    real = _real_newest_first(datapoints, threshold, comparison_operator)
 
     if len(real) >= n:
         return ALARM if sum(b for _, b in real[:n]) >= m else OK

@@ -18,6 +18,7 @@ from ..metric_catalogue import COMPARISON_OPERATORS
 from . import metric_math
 from .alarm_state import alarm_state, breaches
 from .metrics import MetricStore
+from .shared_reads import SharedReads
 
 # CloudWatch fetches more datapoints than evaluation_periods (the evaluation range) so that it
 # can look past missing ones.
@@ -78,6 +79,13 @@ class MetricAlarm:
 
         return value(next(q.id for q in self.queries if q.return_data))
 
+    def metrics_read(self) -> list[tuple[str, str, int, str]]:
+        """(namespace, metric, period, statistic) of each metric the alarm reads."""
+        if not self.queries:
+            return [(self.namespace, self.metric_name, self.period, self.statistic)]
+        return [(q.metric_stat.metric.namespace, q.metric_stat.metric.metric_name, q.metric_stat.period,
+                 q.metric_stat.stat) for q in self.queries if q.metric_stat is not None]
+
     def latest(self):
         """The most recent real datapoint and its period index, or (None, None)."""
         for i in range(len(self.last_values) - 1, -1, -1):
@@ -101,6 +109,7 @@ class AlarmEvaluator:
         self._event = record_event
         self.alarms: list[MetricAlarm] = []
         self._groups: dict[tuple[int, float], list[MetricAlarm]] = {}
+        self._reads: SharedReads | None = None   # while alarms of one instant are evaluated
 
     def add(self, alarm: MetricAlarm) -> MetricAlarm:
         self.alarms.append(alarm)
@@ -116,9 +125,33 @@ class AlarmEvaluator:
         while True:
             at = (j + 1) * period + delay
             yield until(self.env, at)
-            for alarm in self._groups[(period, delay)]:
-                self.evaluate(alarm, j + 1)
+            group = self._groups[(period, delay)]
+            if len(group) == 1:
+                self.evaluate(group[0], j + 1)
+            else:
+                self._evaluate_together(group, j + 1)
             j += 1
+
+    def _evaluate_together(self, group: list[MetricAlarm], visible: int) -> None:
+        """Evaluate alarms due at one instant, in order; a metric several of them read (target
+        tracking's pair) is computed once, over the widest range, until an alarm's actions run:
+        those may change what the metrics read."""
+        widest: dict[tuple, int] = {}
+        readers: dict[tuple, int] = {}
+        for alarm in group:
+            first = self.first_period(alarm, visible)
+            for key in alarm.metrics_read():
+                widest[key] = min(first, widest.get(key, first))
+                readers[key] = readers.get(key, 0) + 1
+        self._reads = reads = SharedReads(self.store)
+        try:
+            for key, first in widest.items():
+                if readers[key] > 1:
+                    reads.datapoints(*key, first, visible)
+            for alarm in group:
+                self.evaluate(alarm, visible)
+        finally:
+            self._reads = None
 
     def first_period(self, alarm: MetricAlarm, visible: int) -> int:
         return max(0, visible - alarm.evaluation_periods - EXTRA_RANGE)
@@ -126,7 +159,7 @@ class AlarmEvaluator:
     def values(self, alarm: MetricAlarm, visible: int) -> list:
         """Datapoints of the evaluation range, oldest first, None where missing."""
         first = self.first_period(alarm, visible)
-        raw = alarm.datapoints(self.store, first, visible)
+        raw = alarm.datapoints(self._reads or self.store, first, visible)
         return [None if (v is None or math.isnan(v)) else float(v) for v in np.asarray(raw).tolist()]
 
     def evaluate(self, alarm: MetricAlarm, visible: int) -> None:
@@ -144,6 +177,8 @@ class AlarmEvaluator:
             self._event(now, "alarm_state", alarm.name, f"{alarm.state} -> {new} ({alarm.describe(values)})")
             alarm.state = new
         if new == "ALARM":
+            if alarm.actions:
+                self._reads = None
             for action in alarm.actions:
                 action(alarm, now)
 

@@ -62,17 +62,23 @@ class MetricStore:
         t0 = first * per
         r = self.rec
         block = lambda a: a[t0: t0 + n * per].reshape(n, per).astype(float)
-        requests = block(r.arrivals).sum(axis=1)
-        no_requests = requests == 0
 
+        # Alarms read these every period: each metric computes only what its own value needs.
         if metric in ("CPUUtilization", "MemoryUtilization"):
             used, cap = (r.cpu_used, r.cpu_capacity) if metric == "CPUUtilization" else (r.mem_used, r.mem_capacity)
             u, c = block(used), block(cap)
             with np.errstate(invalid="ignore", divide="ignore"):
-                per_tick = np.where(c > 0, 100 * u / c, np.nan)
                 if statistic in ("Average", "Sum"):
-                    return np.where(c.sum(axis=1) > 0, 100 * u.sum(axis=1) / c.sum(axis=1), np.nan)
+                    total = c.sum(axis=1)
+                    return np.where(total > 0, 100 * u.sum(axis=1) / total, np.nan)
+                per_tick = np.where(c > 0, 100 * u / c, np.nan)
             return _reduce(per_tick, statistic)
+        if metric in SAMPLED:
+            # Control-plane counts: sampled at every tick of the period.
+            times = (t0 + np.arange(n * per) + 1) * self.tick - 1e-9
+            return _reduce(self._counts_at(times, SAMPLED[metric]).reshape(n, per), statistic)
+        requests = block(r.arrivals).sum(axis=1)
+        no_requests = requests == 0
         if metric == "RequestCount":
             return np.where(no_requests, np.nan, requests if statistic == "Sum" else requests / per)
         if metric == "RequestCountPerTarget":
@@ -89,14 +95,9 @@ class MetricStore:
             return np.where(no_requests, np.nan, block(r.target_503).sum(axis=1))
         if metric == "NewConnectionCount":
             return np.where(no_requests, np.nan, requests)
-        if metric == "ActiveConnectionCount":
-            open_ = block(r.inflight)
-            return np.where(no_requests & (open_.sum(axis=1) == 0), np.nan,
-                            _reduce(open_, "Average" if statistic == "Sum" else statistic))
-        # Control-plane counts: sampled at every tick of the period.
-        times = (t0 + np.arange(n * per) + 1) * self.tick - 1e-9
-        return _reduce(self._counts_at(times, SAMPLED[metric]).reshape(n, per), statistic)
-
+        open_ = block(r.inflight)     # ActiveConnectionCount
+        return np.where(no_requests & (open_.sum(axis=1) == 0), np.nan,
+                        _reduce(open_, "Average" if statistic == "Sum" else statistic))
 
     def tasks_behind(self, namespace: str, metric: str, period: float, index: int) -> float | None:
         """How many tasks (or targets) period `index`'s datapoint averages over, or None.

@@ -28,7 +28,7 @@ import simpy
 from . import timings
 from .capacity_providers import EC2, FARGATE, FARGATE_SPOT, Strategy
 from .placement import tasks_to_stop, zone_with_fewest
-from .task import CONTAINERS_UP, Task, TaskState
+from .task import CONTAINERS_UP, Task, TasksUp, TaskState
 from ..elb.target import Target, TargetState
 
 if TYPE_CHECKING:
@@ -81,6 +81,7 @@ class Service:
         # The counted tasks per zone, kept as tasks start, stop and get flagged: AZ rebalancing
         # reads the spread every minute, and a walk over the tasks made that most of its cost.
         self._zones: Counter[int] = Counter()
+        self._up = TasksUp()    # tasks_up(), kept as tasks change: the routing view reads it
         self.on_running: list[Callable[[Task], None]] = []
         self._processes: dict[Task, simpy.Process] = {}
         self.app_start = self.task_def.app_container.app_start
@@ -127,8 +128,9 @@ class Service:
         self._uncount(task)
         self.flagged[task] = replacement
 
-    def tasks_up(self) -> list[Task]:
-        return [t for t in self._active if t.state in CONTAINERS_UP]
+    def tasks_up(self) -> TasksUp:
+        """The tasks with containers up, in launch order (a tuple with columns, see TasksUp)."""
+        return self._up
 
     def running_count(self) -> int:
         """Tasks RUNNING and not being stopped: where target tracking starts its arithmetic."""
@@ -159,9 +161,12 @@ class Service:
     def _enter(self, task: Task, state: TaskState) -> None:
         self._tally[(task.state, task.capacity_provider)] -= 1
         counted = self._counts(task)
+        up = task.state in CONTAINERS_UP
         task.state = state
         if counted != self._counts(task):
             self._zones[task.zone] += 1 if not counted else -1
+        if up or state in CONTAINERS_UP:
+            self._up = self._up.updated(task)
         self._tally[(state, task.capacity_provider)] += 1
         self.tg.task_changed(task)
 
@@ -192,6 +197,7 @@ class Service:
 
     def touch(self) -> None:
         """Something of the tasks changed outside the service (a zone is back)."""
+        self._up = TasksUp(t for t in self._active if t.state in CONTAINERS_UP)
         self.tg.task_changed()
         self._touch()
 
@@ -401,6 +407,7 @@ class Service:
     def cut_off(self, task: Task) -> None:
         """The task's zone is out (az_outage): it stops answering, and what it held is lost."""
         task.unreachable = True
+        self._up = self._up.updated(task)
         self.tg.task_changed(task)
         self.dp.kill(task.slot, self._tick())
         self._touch()

@@ -81,3 +81,56 @@ def answering(states, unreachable, ready_at, now: float) -> np.ndarray:
     up = np.fromiter(map(ANSWERING.__contains__, states), dtype=bool, count=len(states))
     # None (the app has not started) becomes nan, which no instant reaches.
     return up & ~np.array(unreachable, dtype=bool) & (now >= np.array(ready_at, dtype=float))
+
+
+class TasksUp(tuple):
+    """A service's tasks with containers up (CONTAINERS_UP), in slot order, with what the load
+    balancer's routing view reads of them as columns: `slots`, and `answers_from`, the instant
+    each app answers from (its app_ready_at; NaN when it does not answer at all: stopping, or
+    its zone out). The view is rebuilt at most control events, and reading three fields of
+    every task each time was most of its cost; the service keeps these as tasks change.
+
+    Never changed once made (a view keeps the arrays): a change makes a new one."""
+
+    slots: np.ndarray
+    answers_from: np.ndarray
+
+    def __new__(cls, tasks=(), slots=None, answers_from=None):
+        self = super().__new__(cls, tasks)
+        if slots is None:
+            slots = np.fromiter((t.slot for t in self), dtype=np.int64, count=len(self))
+            answers_from = np.fromiter(map(_answers_from, self), dtype=float, count=len(self))
+        slots.flags.writeable = answers_from.flags.writeable = False
+        self.slots, self.answers_from = slots, answers_from
+        return self
+
+    def answering(self, now: float) -> np.ndarray:
+        """apps_answer(self, now)."""
+        return now >= self.answers_from
+
+    def updated(self, task: Task) -> "TasksUp":
+        """After `task` changed state or reachability."""
+        slots, answers_from = self.slots, self.answers_from
+        i = int(slots.searchsorted(task.slot))
+        present = i < len(self) and self[i] is task
+        if task.state not in CONTAINERS_UP:
+            if not present:
+                return self
+            return TasksUp(self[:i] + self[i + 1:], np.concatenate((slots[:i], slots[i + 1:])),
+                           np.concatenate((answers_from[:i], answers_from[i + 1:])))
+        if not present:
+            return TasksUp(self[:i] + (task,) + self[i:],
+                           np.concatenate((slots[:i], np.array([task.slot], dtype=np.int64), slots[i:])),
+                           np.concatenate((answers_from[:i], [_answers_from(task)], answers_from[i:])))
+        value = _answers_from(task)
+        if value == answers_from[i] or (value != value and answers_from[i] != answers_from[i]):
+            return self
+        answers_from = answers_from.copy()
+        answers_from[i] = value
+        return TasksUp(self, slots, answers_from)
+
+
+def _answers_from(task: Task) -> float:
+    if task.state in ANSWERING and not task.unreachable and task.app_ready_at is not None:
+        return float(task.app_ready_at)
+    return np.nan
