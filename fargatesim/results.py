@@ -288,12 +288,28 @@ def _clock_times(start, seconds: np.ndarray) -> list[str]:
 
 
 def _events(sim) -> pd.DataFrame:
-    start = sim.scenario.start
     rows = sorted(enumerate(sim.events), key=lambda ie: (ie[1][0], ie[0]))
-    # The clock time of the rounded t_s, so that both columns say the same millisecond.
-    data = [(round(t, 3), (start + timedelta(milliseconds=round(t * 1000))).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3]
-             + "Z", kind, subject, detail) for _, (t, kind, subject, detail) in rows]
+    if not rows:
+        return pd.DataFrame([], columns=list(EVENT_COLUMNS))
+    t = [event[0] for _, event in rows]
+    data = {"t_s": [round(x, 3) for x in t], "time": _event_clock_times(sim.scenario.start, t)}
+    for i, column in enumerate(EVENT_COLUMNS[2:], start=1):
+        data[column] = [event[i] for _, event in rows]
     return pd.DataFrame(data, columns=list(EVENT_COLUMNS))
+
+
+def _event_clock_times(start, seconds) -> list[str]:
+    """The clock time of each event's rounded t_s, so that both columns say the same
+    millisecond: (start + timedelta(milliseconds=round(t * 1000))).strftime(
+    "%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z", all at once (round and rint both round half to even;
+    the cut to milliseconds drops the start's microseconds, as [:-3] does). Years before 1000
+    are written unpadded by strftime: those go one by one."""
+    if start.year < 1000:
+        return [(start + timedelta(milliseconds=round(t * 1000))).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+                for t in seconds]
+    ms = np.rint(np.asarray(seconds, dtype=float) * 1000).astype(np.int64)
+    stamps = np.datetime64(start.replace(tzinfo=None), "us") + (ms * 1000).astype("timedelta64[us]")
+    return [f"{s}Z" for s in np.datetime_as_string(stamps, unit="ms").tolist()]
 
 
 def _summary(sim, ts: pd.DataFrame, events: pd.DataFrame) -> dict:

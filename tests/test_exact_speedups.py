@@ -6,7 +6,10 @@
   records that computing them again gives.
 - Round robin with one row of weights for a block: sums from the pattern of the split
   (dataplane/split_counts.py) and targets told apart by per-target values give the records
-  of the per-tick, per-target path.
+  of the per-tick, per-target path; the view's one row of shares (RoutingView.fixed_shares)
+  is the first row of its weights' shares.
+- Checkpoints that save only the records written ahead of the computed ticks restore what
+  saving them all restores.
 Both on drawn scenarios (crashes, broken health endpoints, zone outages, scaling actions, every
 routing algorithm), compared as bytes.
 """
@@ -23,9 +26,9 @@ from fargatesim.dataplane.split_counts import CellSplit, RoundRobinSplit
 from fargatesim.dataplane.stretch_cut import StretchCut
 from fargatesim.ecs.task import Task, TaskState, answering, apps_answer
 from fargatesim.elb.health_checks import check_passes, checks_pass
-from fargatesim.elb.routing import split_equal
+from fargatesim.elb.routing import shares, split_equal, splits_equally
 from fargatesim.elb.target import Target
-from fargatesim.elb.target_group import TargetGroup
+from fargatesim.elb.target_group import RoutingView, TargetGroup
 from fargatesim.engine import Simulation
 from fargatesim.scenario import scenario_from_dict
 
@@ -98,9 +101,56 @@ def test_round_robin_with_one_row_of_weights_is_the_per_tick_path(data):
     gives, bit for bit, what the general path gives from per-tick shares."""
     data["target_group"]["load_balancing_algorithm_type"] = "round_robin"
     one_row = outcome(data)
-    with replaced(fluid, "_same_every_row", lambda weights: False):
+    with replaced(fluid, "_same_every_row", lambda weights: False), \
+            replaced(RoutingView, "fixed_shares", lambda self: None):
         per_tick = outcome(data)
     assert one_row == per_tick
+
+
+weights = st.floats(0.0, 4.0).map(lambda w: 0.0 if w < 0.5 else w)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(1, 10).flatmap(lambda m: st.tuples(
+           st.lists(st.one_of(st.just(0.0), st.just(1.0), weights), min_size=m, max_size=m),
+           st.lists(st.one_of(st.just(np.nan), st.floats(0.0, 100.0)), min_size=m, max_size=m))),
+       st.integers(0, 500), st.integers(1, 50))
+def test_fixed_shares_are_the_shares_of_the_views_one_row_of_weights(columns, k0, n):
+    base, ramp_from = (np.array(c, dtype=float) for c in columns)
+    ramp_from = np.where(base > 0, ramp_from, np.nan)
+    view = RoutingView(np.arange(len(base)), np.ones(len(base), dtype=bool), base, ramp_from,
+                       slow_start_s=30.0, tick=1.0, in_service=int((base > 0).sum()))
+    fixed = view.fixed_shares()
+    if not np.isnan(ramp_from).all():
+        assert fixed is None
+        return
+    w = view.weights(k0, n)
+    p = shares(w[:1])
+    assert fixed[0].tobytes() == p[0].tobytes()
+    assert fixed[1] == (splits_equally(p) or not p.any())
+    assert view.fixed_shares() is fixed            # asked once per view
+
+
+@settings(max_examples=12, **FAST)
+@given(data=scenarios())
+def test_checkpoints_saving_only_the_records_written_ahead_restore_every_record(data):
+    """A checkpoint saves only the records a kill writes ahead of the computed ticks
+    (FluidDataPlane._WRITTEN_AHEAD) and a cut zeroes the others: the run of saving them all.
+    Its premise, after every event: every other record is zero from the first tick not computed."""
+    sim = Simulation(scenario_from_dict(data))
+    dp, step = sim.dataplane, sim.env.step
+    ahead = set(dp._WRITTEN_AHEAD) | set(fluid._ASSIGNED)
+
+    def checked_step():
+        step()
+        for name, arr in sim.records.arrays():
+            assert name in ahead or not arr[dp.k:].any(), (name, sim.env.now)
+
+    sim.env.step = checked_step
+    sim.run()
+    with replaced(fluid.FluidDataPlane, "_WRITTEN_AHEAD", None):
+        saving_all = outcome(data)
+    assert outcome(data) == saving_all
 
 
 @settings(max_examples=200, deadline=None)

@@ -192,3 +192,16 @@ def test_clock_times_are_strftimes(start, ticks, tick):
     seconds = np.array(ticks) * tick
     expected = [(start + timedelta(seconds=float(t))).strftime("%Y-%m-%dT%H:%M:%SZ") for t in seconds]
     assert results._clock_times(start, seconds) == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(start=st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9990, 1, 1)),
+       seconds=st.lists(st.one_of(st.floats(0, 3e7, allow_nan=False), st.integers(0, 10**7).map(lambda ms: ms / 1000),
+                                  st.integers(0, 10**7).map(lambda ms: (2 * ms + 1) / 2000)),
+                        max_size=20))
+def test_event_clock_times_are_strftimes(start, seconds):
+    # Halves of a millisecond (2 ms + 1) / 2000 s round half to even in both.
+    start = start.replace(tzinfo=timezone.utc)
+    expected = [(start + timedelta(milliseconds=round(t * 1000))).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+                for t in seconds]
+    assert results._event_clock_times(start, seconds) == expected

@@ -111,11 +111,12 @@ class AppModel:
     def app_vcpu(self) -> float:
         return (self.task_cpu_units - self.sidecar_cpu_units) / 1024.0
 
-    @property
+    # Cached: the data plane reads them in every block (the model is frozen).
+    @cached_property
     def cores(self) -> int:
         return cores_and_speed(self.app_vcpu)[0]
 
-    @property
+    @cached_property
     def core_speed(self) -> float:
         return cores_and_speed(self.app_vcpu)[1]
 
@@ -161,7 +162,12 @@ class AppModel:
     def worst_cpu_phase_s(self, mfac) -> np.ndarray:
         """The largest point of cpu_phase_s(mfac), elementwise."""
         e = np.maximum(np.asarray(mfac, dtype=float) * self.core_speed - 1.0, 0.0)
-        return np.interp(e, EXCESS_GRID, self._phase_table[:, -1])
+        return np.interp(e, EXCESS_GRID, self._worst_phase)
+
+    @cached_property
+    def _worst_phase(self) -> np.ndarray:
+        # A column of the table, contiguous: np.interp would copy it at every call.
+        return np.ascontiguousarray(self._phase_table[:, -1])
 
     def timeout_fraction(self, wait: np.ndarray, mfac: np.ndarray) -> np.ndarray:
         """P(io + wait + CPU phase > timeout) per cell, the CPU phase as in cpu_phase_s.

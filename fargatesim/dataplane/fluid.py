@@ -55,6 +55,11 @@ QUEUE_RELAXATION_S = 10.0
 class FluidDataPlane:
     # A stretch costs the same whatever its length, so the engine's own look-ahead suits it.
     lookahead_s = None
+    # The records of ticks not computed yet are zero but for these: a kill counts its resets
+    # at its own tick, ahead of the computed ones. A checkpoint saves only them, and a cut
+    # zeroes the rest of what it throws away. None: every record may be written ahead (a
+    # subclass's own records), and a checkpoint saves them all.
+    _WRITTEN_AHEAD: tuple[str, ...] | None = ("reset_on_stop",)
 
     def __init__(self, *, app: AppModel, tick: float, arrivals: np.ndarray, rates: np.ndarray,
                  algorithm: str, rng: np.random.Generator, records: TickRecords):
@@ -86,6 +91,7 @@ class FluidDataPlane:
         self._cap_per_tick = app.app_vcpu * self.tick
         self.leak = MemoryLeak(app.leak_mb_per_s)
         self._shed = False          # whether the last block took _solve_with_shedding
+        self._saved = self._added = None     # _saved_records(): the records checkpoints save, and all added to
 
     # ------------------------------------------------------------------ slots
     def ensure_slot(self, slot: int) -> None:
@@ -143,17 +149,42 @@ class FluidDataPlane:
         k0 = self.k
         # The random stream's state is saved before the stretch's first draw (None: no draw yet);
         # weighted_random draws for its split, so from the start.
-        self._chunk = {"k0": k0, "k1": k_end, "view": view, "col": _columns_of(view.slots),
+        self._chunk = {"k0": k0, "k1": k_end, "view": view, "col": None,
                        "rng": self.rng.bit_generator.state if self.algorithm == "weighted_random" else None,
                        "held": self._held}
         if not final:
             # A block changes the state of its view's slots only (a task killed meanwhile cuts
             # the stretch first), and slots are never reused: those are all there is to restore.
             slots = view.slots
-            self._chunk["state"] = (self.backlog[slots], self.pending[:, slots, :], self.inflight[slots],
-                                    self.health_response[slots], self.load[slots])
-            self._chunk["records"] = {name: arr[k0:k_end].copy() for name, arr in self.rec.arrays()
-                                      if name not in _ASSIGNED}
+            # Nothing pending (the common case): a restore zeroes the slots' pending requests.
+            self._chunk["state"] = (self.backlog[slots], self.pending[:, slots, :] if self._held else 0,
+                                    self.inflight[slots], self.health_response[slots], self.load[slots])
+            self._chunk["records"] = {name: arr[k0:k_end].copy() for name, arr in self._saved_records()}
+
+    def _saved_records(self) -> list[tuple[str, np.ndarray]]:
+        """The records a checkpoint saves (see _WRITTEN_AHEAD)."""
+        if self._saved is None:
+            ahead = self._WRITTEN_AHEAD
+            self._added = [(name, arr) for name, arr in self.rec.arrays() if name not in _ASSIGNED]
+            self._saved = [(name, arr) for name, arr in self._added if ahead is None or name in ahead]
+        return self._saved
+
+    def _restore_records(self, k: int) -> None:
+        """The records of the last stretch from tick k on as they were before it."""
+        c = self._chunk
+        saved = c["records"]
+        for name, arr in self._added:
+            if name in saved:
+                arr[k:c["k1"]] = saved[name][k - c["k0"]:]
+            else:
+                arr[k:c["k1"]] = 0
+
+    def _columns(self) -> np.ndarray:
+        """Column of each slot in the last stretch's view (_columns_of), when first asked."""
+        c = self._chunk
+        if c["col"] is None:
+            c["col"] = _columns_of(c["view"].slots)
+        return c["col"]
 
     def truncate(self, k: int) -> None:
         """Forget everything computed from tick k on (k inside the last stretch)."""
@@ -175,8 +206,7 @@ class FluidDataPlane:
         self._held = c["held"]
         if c["rng"] is not None:
             self.rng.bit_generator.state = c["rng"]
-        for name, saved in c["records"].items():
-            getattr(self.rec, name)[c["k0"]:c["k1"]] = saved
+        self._restore_records(c["k0"])
         self.k = c["k0"]
         if keep:
             self._advance_kept(k, cut)
@@ -189,8 +219,7 @@ class FluidDataPlane:
         block of those ticks writes, and the state at k is its row k - 1."""
         c = self._chunk
         kk = k - c["k0"]
-        for name, saved in c["records"].items():
-            getattr(self.rec, name)[k:c["k1"]] = saved[kk:]
+        self._restore_records(k)
         s, inverse, slots = cut.state, cut.inverse, c["view"].slots
         self.backlog[slots] = np.round(s["b"][kk - 1], 9)[inverse]
         self.load[slots] = np.round(s["load"][kk - 1], 3)[inverse]
@@ -220,14 +249,14 @@ class FluidDataPlane:
         c = self._chunk
         if c is not None and c["k0"] < k < self.k:
             row = c["hc"][k - c["k0"] - 1]
-            cols = _lookup(c["col"], slots)
+            cols = _lookup(self._columns(), slots)
             out = self.health_response[slots].copy()
             known = cols >= 0
             group = c.get("hc_of")
             out[known] = row[cols[known] if group is None else group[cols[known]]]
             return out
         if c is not None and k < self.k and k == c["k0"]:
-            cols = _lookup(c["col"], slots)
+            cols = _lookup(self._columns(), slots)
             out = self.health_response[slots].copy()
             known = cols >= 0
             out[known] = c["state"][3][cols[known]]
@@ -237,7 +266,7 @@ class FluidDataPlane:
     def health_response_at(self, slot: int, k: int) -> float:
         """Response time a health check sent at tick k would see on `slot`."""
         c = self._chunk
-        j = -1 if c is None else int(_lookup(c["col"], np.array([slot]))[0])
+        j = -1 if c is None else int(_lookup(self._columns(), np.array([slot]))[0])
         if c is not None and c["k0"] < k < self.k and j >= 0:
             group = c.get("hc_of")
             return float(c["hc"][k - c["k0"] - 1, j if group is None else group[j]])
@@ -266,14 +295,18 @@ class FluidDataPlane:
             self.k = k_end
             return
 
-        weights = view.weights(k0, n)
-        if self.algorithm == "round_robin" and _same_every_row(weights):
-            p = shares(weights[:1])
-            if splits_equally(p) or not p.any():
-                self._advance_round_robin(sl, view, p[0])
+        if self.algorithm == "round_robin":
+            fixed = view.fixed_shares()
+            if fixed is None:                   # a target ramps: one row only in a one-tick block
+                weights = view.weights(k0, n)
+                if _same_every_row(weights):
+                    p = shares(weights[:1])
+                    fixed = p[0], splits_equally(p) or not p.any()
+            if fixed is not None and fixed[1]:
+                self._advance_round_robin(sl, view, fixed[0])
                 self.k = k_end
                 return
-        p = shares(weights)                                   # (n, m)
+        p = shares(view.weights(k0, n))                       # (n, m)
         routed = p.sum(axis=1) > 0
         rec.elb_503[sl] += np.where(routed, 0, arrivals)
         b0, load0 = self.backlog[slots], self.load[slots]
@@ -329,7 +362,8 @@ class FluidDataPlane:
         split = RoundRobinSplit(arrivals if routed[0] else np.zeros_like(arrivals), p > 0, serving, sl.start)
         unserved = split.unserved()
         rec.elb_502[sl] += unserved
-        ca2 = self._arrival_scv_rows(p[None, :])[0]
+        # _arrival_scv_rows of shares split equally among the routed targets: their share.
+        ca2 = np.where(p > 0, p, 1.0)
         # Per-target multiple of the rate; with no traffic in the block every target is offered
         # none, as the per-tick path sees it.
         lam = p * serving if rates.any() else np.zeros(len(p))
@@ -489,7 +523,8 @@ class FluidDataPlane:
                                    load0)
         t = b0[None, :] + np.cumsum(work - self._cap_per_tick, axis=0)
         b = t - np.minimum(0.0, np.minimum.accumulate(t, axis=0))
-        b_prev = np.vstack([b0[None, :], b[:-1]])
+        b_prev = np.empty_like(b)
+        b_prev[0], b_prev[1:] = b0, b[:-1]
         mfac, wait, latency = self._queue(load, ca2, b_prev, b, cores)
         inflight = lam_p * latency
         self._shed = bool(np.isfinite(app.max_concurrency) and (inflight > app.max_concurrency).any())

@@ -86,7 +86,9 @@ class RoundRobinSplit:
 
     def unserved(self) -> np.ndarray:
         if self._unserved is None:
-            self._unserved = self._sums((self.routed & ~self.serving)[None, :])[:, 0]
+            lost = self.routed & ~self.serving
+            # Every routed target serving (the common case): _sums' count of none of them.
+            self._unserved = self._sums(lost[None, :])[:, 0] if lost.any() else self.arrivals * 0
         return self._unserved
 
     def column_sums(self, inverse: np.ndarray, c: int) -> np.ndarray:

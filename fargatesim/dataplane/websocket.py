@@ -41,6 +41,9 @@ _EMPTY = np.zeros(0)
 
 
 class WebsocketDataPlane(FluidDataPlane):
+    # The connections open at the start are counted as arrivals of tick 0 before any stretch.
+    _WRITTEN_AHEAD = None
+
     def __init__(self, *, websocket, sessions_rng: np.random.Generator, steady_start: bool = True, **kwargs):
         super().__init__(**kwargs)
         ws = self.ws = websocket

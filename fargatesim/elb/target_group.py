@@ -26,6 +26,22 @@ class RoutingView:
         self._slow = slow_start_s
         self._tick = tick
         self.in_service = in_service
+        self._fixed: tuple | None | bool = False        # fixed_shares(), once asked
+
+    def fixed_shares(self) -> tuple[np.ndarray, bool] | None:
+        """When no target ramps up in slow start, the weights are one row for every tick:
+        (p, equal), p the shares (m,) as routing.shares gives them and `equal` whether round
+        robin hands them out equally (routing.splits_equally) or routes nothing. Else None.
+        The data plane asks at every stretch; a view often serves several."""
+        if self._fixed is False:
+            if np.isnan(self._ramp_from).all():
+                total = self._base.sum()
+                p = self._base / total if total > 0 else np.zeros(len(self._base))
+                routed = p[p > 0]
+                self._fixed = p, bool(len(routed) == 0 or routed.max() - routed.min() < 1e-12)
+            else:
+                self._fixed = None
+        return self._fixed
 
     def same_as(self, other: "RoutingView | None") -> bool:
         return (other is not None and self.in_service == other.in_service
