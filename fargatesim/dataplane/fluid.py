@@ -375,7 +375,7 @@ class FluidDataPlane:
             self._chunk["cut"] = StretchCut(
                 p=None, lam_p=None, ca2=None, b0=b0, load0=load0, cols=cols,
                 routed=routed, unserved=unserved, ok=ok, state=state, inverse=inverse,
-                timeouts=timeouts)
+                timeouts=timeouts, rates=rates, row_ca2=ca2)
 
     def _arrival_scv(self, p):
         """Squared coefficient of variation of each target's interarrival times, (n, m).

@@ -16,16 +16,18 @@ from __future__ import annotations
 import numpy as np
 
 from ..elb.routing import splits_equally
-from .columns import column_key, distinct_columns
+from .columns import column_key, distinct_columns, row_key
 
 
 class StretchCut:
     """What a round-robin stretch of the fluid data plane keeps for a cut."""
 
     def __init__(self, *, p, lam_p, ca2, b0, load0, cols, routed, unserved,
-                 ok, state: dict, inverse, timeouts):
+                 ok, state: dict, inverse, timeouts, rates=None, row_ca2=None):
         self.p, self.lam_p, self.ca2, self.b0, self.load0 = p, lam_p, ca2, b0, load0
         self.cols = cols
+        # One row of shares (p None): the block's rates and its one row of arrival variability.
+        self.rates, self.row_ca2 = rates, row_ca2
         self.routed, self.unserved = routed, unserved
         self.ok, self.state, self.inverse, self.timeouts = ok, state, inverse, timeouts
 
@@ -33,7 +35,14 @@ class StretchCut:
         """Whether rows [0, kk) are what a stretch of kk ticks would compute."""
         p, ca2 = self.p, self.ca2
         if p is None:
-            return True     # one row of shares for the block: every row is the same choice
+            # One row of shares for the block: every row is the same choice, but for whether
+            # there is traffic at all (fluid._advance_round_robin offers every target nothing
+            # in a block without any): a silent start of a block with traffic may find fewer
+            # kinds of targets, and then sums over them in another order.
+            if self.rates is None or self.rates[:kk].any() or not self.rates.any():
+                return True
+            cols, inverse = distinct_columns(row_key(self.b0, self.load0, np.zeros(len(self.b0)), self.row_ca2))
+            return _same_columns(cols, inverse, self.cols, self.inverse)
         # Equal rows stay equal over fewer rows: only a block that split unequally can differ.
         if not splits_equally(p) and splits_equally(p[:kk]):
             return False
@@ -45,14 +54,19 @@ class StretchCut:
         # The sums over the targets are sums over the distinct columns in their order: they
         # only match if the shorter block finds the same columns.
         cols, inverse = distinct_columns(column_key(self.b0, self.load0, self.lam_p[:kk], ca2[:kk]))
-        return (not isinstance(cols, slice) and np.array_equal(cols, self.cols)
-                and np.array_equal(inverse, self.inverse))
+        return _same_columns(cols, inverse, self.cols, self.inverse)
 
     def rows(self, kk: int):
         """ok, the solved state and the timeouts of rows [0, kk)."""
         state = {name: None if value is None else value[:kk] for name, value in self.state.items()}
         return (self.ok.head(kk), state,
                 None if self.timeouts is None else self.timeouts[:kk])
+
+
+def _same_columns(cols, inverse, kept_cols, kept_inverse) -> bool:
+    if isinstance(cols, slice) or isinstance(kept_cols, slice):
+        return isinstance(cols, slice) and isinstance(kept_cols, slice)
+    return np.array_equal(cols, kept_cols) and np.array_equal(inverse, kept_inverse)
 
 
 def _uniform(a: np.ndarray) -> bool:
