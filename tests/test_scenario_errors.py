@@ -77,9 +77,20 @@ def test_missing_file(tmp_path):
 
 def test_dict_errors_have_no_file():
     with pytest.raises(ScenarioError) as info:
-        scenario_from_dict({"name": "x"})
+        scenario_from_dict({"name": "x", "traffic": [{"constant": {"rps": 1}}], "workload": {"cpu_ms": 5}})
     assert info.value.file is None and str(info.value) == f"{info.value.path}: {info.value.message}"
+    assert info.value.path == "task_definition" and "missing required key 'task_definition'" in info.value.message
+
+
+def test_every_missing_section_is_named_at_once():
+    with pytest.raises(ScenarioError) as info:
+        scenario_from_dict({"name": "x"})
     assert info.value.path == "traffic" and "missing required key 'traffic'" in info.value.message
+    assert info.value.problems == [(key, f"missing required key {key!r}")
+                                   for key in ("traffic", "workload", "task_definition")]
+    assert str(info.value).splitlines() == ["3 problems:", "  traffic: missing required key 'traffic'",
+                                            "  workload: missing required key 'workload'",
+                                            "  task_definition: missing required key 'task_definition'"]
 
 
 def test_errors_pickle_with_their_parts():

@@ -7,7 +7,7 @@ of which returns the data the alarm compares with its threshold).
 
 import ast
 import re
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field, ValidationInfo, model_serializer, model_validator
 
@@ -15,7 +15,7 @@ from ..cloudwatch.metric_math import ExpressionError, names, parse
 from ..metric_catalogue import COMPARISON_OPERATORS
 from .errors import Invalid, shown
 from .fields import Model, PositiveInt, seconds
-from .metrics import PUBLISHED_METRICS, Dimension, Statistic, check_published
+from .metrics import PUBLISHED_METRICS, Dimension, Statistic, check_published, dimensions_as_list
 
 __all__ = ["Alarm", "MetricQuery", "PUBLISHED_METRICS"]
 
@@ -39,6 +39,12 @@ class Metric(Model):
     namespace: str
     metric_name: str
     dimensions: tuple[Dimension, ...] | None = None
+
+    @classmethod
+    def _prepare(cls, data: dict, info: ValidationInfo) -> dict:
+        if "dimensions" in data:
+            data = {**data, "dimensions": dimensions_as_list(data["dimensions"])}
+        return data
 
     @model_validator(mode="after")
     def _published(self):
@@ -86,6 +92,42 @@ class MetricQuery(Model):
         return self
 
 
+# A scaling policy's ARN names the policy at its end: ...:scalingPolicy:ID:resource/...:policyName/NAME
+_POLICY_ARN = re.compile(r"arn:aws[\w-]*:autoscaling:[^:]*:[^:]*:scalingPolicy:.*:policyName/(?P<name>.+)")
+
+
+def _terraform_spellings(data: dict) -> dict:
+    """An alarm as Terraform writes it, as PutMetricAlarm does: dimensions as a map, alarm
+    actions as the policies' ARNs, and metric_query blocks whose `metric` holds the metric,
+    its period and its stat (the API's metric_stat nests the metric one level further)."""
+    data = dict(data)
+    if "dimensions" in data:
+        data["dimensions"] = dimensions_as_list(data["dimensions"])
+    for key in ("alarm_actions", "ok_actions"):
+        actions = data.get(key)
+        if isinstance(actions, (list, tuple)):
+            data[key] = [m.group("name") if isinstance(a, str) and (m := _POLICY_ARN.fullmatch(a)) else a
+                         for a in actions]
+    queries = data.get("metrics")
+    if isinstance(queries, (list, tuple)):
+        data["metrics"] = [_metric_stat(q) for q in queries]
+    return data
+
+
+def _metric_stat(query):
+    if not (isinstance(query, dict) and isinstance(query.get("metric"), dict) and "metric_stat" not in query):
+        return query
+    metric = dict(query["metric"])
+    stat = {"metric": {k: metric.pop(k) for k in ("namespace", "metric_name", "dimensions") if k in metric}}
+    for key in ("period", "stat"):
+        if key in metric:
+            stat[key] = metric.pop(key)
+    # What is left (unit) is not simulated; an unknown key stays to be reported.
+    metric.pop("unit", None)
+    stat["metric"].update(metric)
+    return {**{k: v for k, v in query.items() if k != "metric"}, "metric_stat": stat}
+
+
 class Alarm(Model):
     alarm_name: str = Field(min_length=1)
     namespace: str | None = None
@@ -102,8 +144,12 @@ class Alarm(Model):
     ok_actions: tuple[str, ...] = ()
     dimensions: tuple[Dimension, ...] | None = None
 
+    # Terraform's aws_cloudwatch_metric_alarm spells the queries metric_query blocks.
+    aliases: ClassVar[dict[str, str]] = {"metric_query": "metrics"}
+
     @classmethod
     def _prepare(cls, data: dict, info: ValidationInfo) -> dict:
+        data = _terraform_spellings(data)
         if "datapoints_to_alarm" not in data and "evaluation_periods" in data:
             data = {**data, "datapoints_to_alarm": data["evaluation_periods"]}
         if data.get("metrics") is not None:

@@ -5,7 +5,7 @@ Keys follow Terraform's aws_appautoscaling_target / _policy / _scheduled_action.
 
 import re
 import zoneinfo
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (AfterValidator, Field, ValidationInfo, ValidatorFunctionWrapHandler, WrapValidator, field_validator,
                       model_validator)
@@ -155,7 +155,12 @@ class TargetTrackingConfig(Model):
 
 # ---------------------------------------------------------------------- step scaling
 class StepAdjustment(Model):
-    """Bounds are offsets from the alarm threshold; None means minus / plus infinity."""
+    """Bounds are offsets from the alarm threshold; None means minus / plus infinity ("" too:
+    Terraform writes an unset bound so)."""
+
+    @classmethod
+    def _prepare(cls, data: dict, info: ValidationInfo) -> dict:
+        return {k: (None if v == "" and k.startswith("metric_interval_") else v) for k, v in data.items()}
 
     metric_interval_lower_bound: float | None = None
     metric_interval_upper_bound: float | None = None
@@ -183,6 +188,8 @@ class StepAdjustment(Model):
 
 
 class StepScalingConfig(Model):
+    aliases: ClassVar[dict[str, str]] = {"step_adjustment": "step_adjustments"}
+
     adjustment_type: Literal["ChangeInCapacity", "PercentChangeInCapacity", "ExactCapacity"]
     cooldown: Cooldown = 300
     metric_aggregation_type: Literal["Average", "Minimum", "Maximum"] = "Average"

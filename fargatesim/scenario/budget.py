@@ -21,12 +21,14 @@ from .errors import ScenarioError
 
 MIB, GIB = 1 << 20, 1 << 30
 # The interpreter with numpy, pandas, scipy, numba and matplotlib loaded, and a small run:
-# 180 to 240 MB measured.
+# 175 to 240 MB measured.
 BASE_BYTES = 300 * MIB
 # Per tick of the run: 17 series of TickRecords (dataplane/records.py), rates, arrivals, the
-# metric store and the results' tables and their temporaries: 650 to 800 bytes measured; and
-# per trace component, whose rate is computed from arrays of its own: 700 bytes more measured.
-TICK_BYTES = 1024
+# metric store and the results' tables, built a chunk at a time: 90 bytes measured for one
+# steady task (untouched series cost nothing), 330 for benchmarks/week_200_tasks.py (200 tasks
+# scaling, crashes, every series written); and per trace component, whose rate is computed
+# from arrays of its own: 700 bytes more measured.
+TICK_BYTES = 512
 TRACE_TICK_BYTES = 768
 # Per task and per tick of the stretch the data plane computes at once (engine.LOOKAHEAD_S,
 # 600 s; the request engine asks for 60 s): its blocks are (ticks x tasks) arrays, about 9

@@ -243,6 +243,11 @@ def parse_distribution(value: Any, unit: Unit = "number") -> Distribution:
     return Distribution.constant(constant)
 
 
+# Other names of the parameters, which are not typos of them ('stdev' and 'sd' are far apart).
+_SYNONYMS = {"stdev": "sd", "std": "sd", "stddev": "sd", "sigma": "sd", "standard_deviation": "sd",
+             "average": "mean", "mu": "mean", "coefficient_of_variation": "cv"}
+
+
 def _from_mapping(value: dict, unit: Unit) -> Distribution:
     families = ", ".join(FAMILIES)
     if "distribution" not in value:
@@ -254,11 +259,9 @@ def _from_mapping(value: dict, unit: Unit) -> Distribution:
     names = FAMILIES[family]
     for key in value:
         if key != "distribution" and key not in names:
-            raise Invalid(
-                f"unknown key {shown(key)} for a {family} distribution{did_you_mean(key, names)}; "
-                f"allowed: {', '.join(names)}",
-                key,
-            )
+            hint = did_you_mean(key, names) or did_you_mean(_SYNONYMS.get(key), names)
+            raise Invalid(f"unknown key {shown(key)} for a {family} distribution{hint}; allowed: {', '.join(names)}",
+                          key)
     for name in names:
         if name not in value:
             raise Invalid(f"a {family} distribution needs {', '.join(names)}; {name!r} is missing", name)

@@ -29,7 +29,31 @@ def _rebuild(cls, message: str, file: str | None, path: str):
 
 
 class ScenarioError(_InTheFile, Exception):
-    """A scenario that cannot be used, with where the problem is and what was expected."""
+    """A scenario that cannot be used, with where the problem is and what was expected.
+
+    ``problems`` holds every (path, message) found at once, the first being ``path`` and
+    ``message``; a file with several is shown as one message listing them all, each with its
+    key path, so that one run of ``fargatesim validate`` says everything that is wrong.
+    """
+
+    def __init__(self, message: str, *, file: str | None = None, path: str = "",
+                 problems: list[tuple[str, str]] | None = None) -> None:
+        super().__init__(message, file=file, path=path)
+        self.problems = list(problems) if problems else [(path, message)]
+
+    def __str__(self) -> str:
+        if len(self.problems) == 1:
+            return super().__str__()
+        head = f"{self.file}: " if self.file else ""
+        lines = [f"  {': '.join(part for part in pair if part)}" for pair in self.problems]
+        return f"{head}{len(self.problems)} problems:\n" + "\n".join(lines)
+
+    def __reduce__(self):
+        return (_rebuild_error, (self.message, self.file, self.path, self.problems))
+
+
+def _rebuild_error(message: str, file: str | None, path: str, problems: list):
+    return ScenarioError(message, file=file, path=path, problems=problems)
 
 
 class ScenarioWarning(_InTheFile, UserWarning):
@@ -46,10 +70,13 @@ class Invalid(ValueError):
     ValueError so that pydantic collects it like any other validation problem.
     """
 
-    def __init__(self, message: str, *where: str | int) -> None:
+    def __init__(self, message: str, *where: str | int, also: "list[Invalid] | None" = None) -> None:
         super().__init__(message)
         self.message = message
         self.where = tuple(where)
+        # More problems of the same model found by the same check (every unknown key of a
+        # section, not the first only): reported with this one.
+        self.also = list(also or ())
 
 
 # Longer words are not typos of a key or a name, and difflib's cost grows with the product of
@@ -57,11 +84,17 @@ class Invalid(ValueError):
 _LONGEST_TYPO = 64
 
 
+# How alike (difflib's ratio) a suggestion must be: typos and plurals are above it ('desird_count'
+# 0.96, 'tag' 0.86), an unrelated word that shares a few letters is below ('cluster' and
+# 'cold_start' 0.59).
+_CLOSE = 0.7
+
+
 def did_you_mean(word: object, choices: object) -> str:
     """' (did you mean 'x'?)' for the closest choice, or '' when nothing is close."""
     if not isinstance(word, (str, int, float)) or isinstance(word, bool) or len(str(word)) > _LONGEST_TYPO:
         return ""
-    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.5)
+    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=_CLOSE)
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 

@@ -20,13 +20,16 @@ from pydantic import (
     model_validator,
 )
 
+from .aws_settings import NOT_SIMULATED
 from .distributions import Distribution, parse_distribution
 from .errors import Invalid, did_you_mean, shown
 from .units import LONGEST_RUN_S, LONGEST_RUN_TEXT, parse_duration, parse_time_of_day
 
 
 class Model(BaseModel):
-    """Frozen, no unknown keys; unknown keys are reported with a did-you-mean and the allowed list."""
+    """Frozen, no unknown keys; unknown keys are reported with a did-you-mean and the allowed list.
+    AWS settings of the section that the simulator does not simulate (aws_settings.py) are
+    dropped and recorded in the validation context, for one warning that lists them."""
 
     model_config = ConfigDict(
         extra="forbid", frozen=True, populate_by_name=True, coerce_numbers_to_str=True, allow_inf_nan=False
@@ -36,6 +39,8 @@ class Model(BaseModel):
     internal_keys: ClassVar[frozenset[str]] = frozenset()
     # accepted but never listed (e.g. the `kind` the loader derives from a traffic item's key)
     hidden_keys: ClassVar[frozenset[str]] = frozenset()
+    # other spellings of a key (Terraform's block names): read as the key they stand for
+    aliases: ClassVar[dict[str, str]] = {}
 
     @classmethod
     def user_keys(cls) -> list[str]:
@@ -49,16 +54,30 @@ class Model(BaseModel):
         if not isinstance(data, dict):
             return data  # pydantic reports the type error (or takes a model instance as it is)
         from_file = bool(info.context and info.context.get("user_input"))
+        for alias, key in cls.aliases.items():
+            if alias in data:
+                if key in data:
+                    raise Invalid(f"expected {key} or {alias} (Terraform's spelling), not both", alias)
+                data = {(key if k == alias else k): v for k, v in data.items()}
         known = set(cls.user_keys()) | cls.hidden_keys
         known |= {name for name in cls.model_fields if name not in cls.internal_keys}  # populate_by_name
         if not from_file:
             known |= cls.internal_keys
-        for key in data:
-            if key not in known:
-                allowed = cls.user_keys()
-                raise Invalid(
-                    f"unknown key {shown(key)}{did_you_mean(key, allowed)}; allowed keys here: {', '.join(allowed)}", key
-                )
+        ignored = NOT_SIMULATED.get(cls.__name__, frozenset())
+        unknown = [key for key in data if key not in known and key not in ignored]
+        if unknown:
+            allowed = cls.user_keys()
+            # A misspelt AWS setting is suggested too, although only the simulated keys are listed.
+            close = allowed + sorted(ignored)
+            problems = [Invalid(f"unknown key {shown(key)}{did_you_mean(key, close)}; "
+                                f"allowed keys here: {', '.join(allowed)}", key) for key in unknown]
+            raise Invalid(problems[0].message, *problems[0].where, also=problems[1:])
+        dropped = [key for key in data if key not in known]     # AWS settings not simulated
+        if dropped:
+            if info.context is not None:
+                seen = info.context.setdefault("not_simulated", {}).setdefault(cls.__name__, [])
+                seen += [key for key in dropped if key not in seen]
+            data = {k: v for k, v in data.items() if k not in dropped}
         # `key:` with nothing after it means "not set": take the default rather than refuse null
         data = {k: v for k, v in data.items() if not (v is None and cls._has_default(k))}
         return cls._prepare(data, info)

@@ -1,7 +1,7 @@
 """Pydantic's validation errors restated for someone who has never seen pydantic.
 
-One ScenarioError per failure: the first problem, where it is (a key path such as
-``traffic[1].spike.peak_rps``), what was expected and what was given.
+One ScenarioError per failure, listing every problem pydantic found: where each is (a key
+path such as ``traffic[1].spike.peak_rps``), what was expected and what was given.
 """
 
 import re
@@ -38,13 +38,30 @@ _BOUNDS = {"greater_than": ">", "greater_than_equal": ">=", "less_than": "<", "l
 
 
 def scenario_error(exc: ValidationError, file: str | None) -> ScenarioError:
-    error = exc.errors(include_url=False)[0]
-    loc = list(error["loc"])
-    # value_error carries the exception a validator raised; other types may carry a plain string
-    cause = (error.get("ctx") or {}).get("error") if error["type"] in ("value_error", "assertion_error") else None
-    if isinstance(cause, Invalid):
-        loc += cause.where
-    return ScenarioError(_message(error, cause), file=file, path=format_path(loc))
+    problems: list[tuple[str, str]] = []
+    for error in exc.errors(include_url=False):
+        if _consequence(error):
+            continue
+        loc = list(error["loc"])
+        # value_error carries the exception a validator raised; other types may carry a plain string
+        cause = (error.get("ctx") or {}).get("error") if error["type"] in ("value_error", "assertion_error") else None
+        found = [(loc + list(cause.where), cause)] if isinstance(cause, Invalid) else [(loc, cause)]
+        if isinstance(cause, Invalid):
+            found += [(loc + list(more.where), more) for more in cause.also]
+        for where, why in found:
+            problem = (format_path(where), _message(error, why))
+            if problem not in problems:
+                problems.append(problem)
+    path, message = problems[0]
+    return ScenarioError(message, file=file, path=path, problems=problems)
+
+
+def _consequence(error: dict) -> bool:
+    """A list too short only because some of its items were refused (pydantic counts the items
+    that passed): the items' own problems say what is wrong."""
+    given, ctx = error.get("input"), error.get("ctx") or {}
+    return (error["type"] == "too_short" and isinstance(given, (list, tuple))
+            and len(given) >= ctx.get("min_length", 1))
 
 
 def format_path(loc: list) -> str:

@@ -15,6 +15,13 @@ class Dimension(Model):
     value: str
 
 
+def dimensions_as_list(value):
+    """Dimensions as a list of {name, value}; Terraform writes them as a map {name: value}."""
+    if isinstance(value, dict):
+        return [{"name": k, "value": v} for k, v in value.items()]
+    return value
+
+
 def check_published(namespace: str, metric_name: str) -> None:
     """Refuse a metric the simulator never produces: an alarm on it could never fire."""
     if namespace not in PUBLISHED_METRICS:

@@ -6,6 +6,7 @@ that ``from fargatesim.scenario.schema import X`` works for every model.
 
 import math
 import re
+import warnings
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
@@ -27,7 +28,8 @@ from .autoscaling import (
     StepScalingConfig,
     TargetTrackingConfig,
 )
-from .errors import Invalid, ScenarioError, did_you_mean, shown
+from .aws_settings import not_simulated_message
+from .errors import Invalid, ScenarioError, ScenarioWarning, did_you_mean, shown
 from .faults import FAULT_TYPES, Fault, TaskCrashFault, TaskUnhealthyFault
 from .fields import (
     Fraction,
@@ -46,6 +48,7 @@ from .metrics import PUBLISHED_METRICS, CloudWatchSettings, Dimension
 from .overrides import apply_overrides
 from .service import (
     Ec2Capacity,
+    LoadBalancer,
     Service,
     TargetGroup,
     TargetGroupHealthCheck,
@@ -190,16 +193,32 @@ class Scenario(Model):
         # Defaults that depend on other keys: the service is named after the scenario and the
         # task family after the service, unless the file says otherwise.
         service = data.get("service", {})
-        if isinstance(service, dict) and "name" not in service and isinstance(data.get("name"), str):
+        # Not from an empty name: its own message says so, and copies of it would repeat it.
+        named = isinstance(data.get("name"), str) and data["name"].strip()
+        if isinstance(service, dict) and "name" not in service and named:
             service = data["service"] = {**service, "name": data["name"]}
         service_name = service.get("name") if isinstance(service, dict) else getattr(service, "name", None)
         task = data.get("task_definition")
         if isinstance(task, dict) and "family" not in task and isinstance(service_name, str):
-            data["task_definition"] = {**task, "family": service_name}
+            task = data["task_definition"] = {**task, "family": service_name}
+        # The container the service's load balancer names is the task's served one.
+        if isinstance(task, dict):
+            task = data["task_definition"] = {k: v for k, v in task.items() if k != "serving_container"}
+            balancer = (service.get("load_balancer", service.get("load_balancers"))
+                        if isinstance(service, dict) else None)
+            if isinstance(balancer, (list, tuple)) and balancer:
+                balancer = balancer[0]        # more than one is the service's own error
+            if isinstance(balancer, dict) and isinstance(balancer.get("container_name"), str):
+                data["task_definition"] = {**task, "serving_container": balancer["container_name"]}
         return data
+
+    def _check_load_balancer(self) -> None:
+        if self.service.load_balancer is not None:
+            _served_container(self.task_definition, self.service.load_balancer)
 
     @model_validator(mode="after")
     def _cross_checks(self):
+        self._check_load_balancer()
         if self.duration < self.tick:
             raise Invalid(f"expected a duration of at least one tick ({self.tick:g} s); got {self.duration:g} s", "duration")
         ticks = math.ceil(self.duration / self.tick - 1e-9)
@@ -286,6 +305,22 @@ class Scenario(Model):
         return scenario_from_dict(data, source=self.source, base_dir=self.base_dir)
 
 
+def _served_container(task_definition, balancer) -> None:
+    """The service's load_balancer names a container of the task definition, and one of its
+    port mappings (as CreateService requires)."""
+    containers = {c.name: c for c in task_definition.container_definitions}
+    container = containers.get(balancer.container_name)
+    if container is None:
+        raise Invalid(f"expected the name of a container of task_definition ({', '.join(containers)}); got "
+                      f"{shown(balancer.container_name)}{did_you_mean(balancer.container_name, containers)}",
+                      "service", "load_balancer", "container_name")
+    ports = [m.container_port for m in container.port_mappings]
+    if balancer.container_port not in ports:
+        raise Invalid(f"expected a container_port among the port_mappings of container {container.name!r} "
+                      f"({', '.join(map(str, ports)) or 'it has none'}); got {balancer.container_port}",
+                      "service", "load_balancer", "container_port")
+
+
 def _yaml_traffic_item(item: dict) -> dict:
     kind = item.pop("kind")
     return {kind: item["steps"] if kind == "steps" else item}
@@ -296,7 +331,8 @@ __all__ = [
     "Action", "Alarm", "Autoscaling", "ConstantTraffic", "ContainerDefinition", "ContainerHealthCheck",
     "CustomPolicyConfig", "CustomizedMetricSpecification", "Dimension", "DiurnalTraffic", "Ec2Capacity",
     "EnvironmentVariable",
-    "EphemeralStorage", "Fault", "PortMapping", "PredefinedMetricSpecification", "Pricing", "RampTraffic", "RateStep",
+    "EphemeralStorage", "Fault", "LoadBalancer",
+    "PortMapping", "PredefinedMetricSpecification", "Pricing", "RampTraffic", "RateStep",
     "RuntimePlatform", "ScalableTargetAction", "ScalingPolicy", "Scenario", "ScheduledAction", "Secret", "Service",
     "SetDesiredCountAction", "Slo", "SpikeTraffic", "StepAdjustment", "StepScalingConfig", "StepsTraffic",
     "TargetGroup", "TargetGroupHealthCheck", "TargetTrackingConfig", "TaskCrashFault", "TaskDefinition",
@@ -315,6 +351,9 @@ def scenario_from_dict(data: Any, *, source: str | None = None, base_dir: str | 
     base = Path(base_dir).resolve() if base_dir is not None else Path.cwd()
     context = {"user_input": True, "source": source, "base_dir": base}
     try:
-        return Scenario.model_validate(data, context=context)
+        scenario = Scenario.model_validate(data, context=context)
     except ValidationError as exc:
         raise scenario_error(exc, source) from None
+    if context.get("not_simulated"):
+        warnings.warn(ScenarioWarning(not_simulated_message(context["not_simulated"]), file=source), stacklevel=2)
+    return scenario

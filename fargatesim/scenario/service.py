@@ -1,7 +1,7 @@
 """The ECS service (aws_ecs_service) and its ALB target group (aws_lb_target_group)."""
 
 import re
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field, ValidationInfo, model_validator
 
@@ -67,7 +67,19 @@ class Ec2Capacity(Model):
         return self
 
 
+class LoadBalancer(Model):
+    """The service's load balancer entry (loadBalancers in the ECS API, Terraform's
+    load_balancer block): which container, on which port, the target group sends requests to.
+    The target group itself is the scenario's target_group."""
+
+    container_name: str = Field(min_length=1)
+    container_port: integer(ge=1, le=65535)
+
+
 class Service(Model):
+    # The ECS API's plural name; Terraform's block is load_balancer.
+    aliases: ClassVar[dict[str, str]] = {"load_balancers": "load_balancer"}
+
     name: str = Field("app", min_length=1)  # the scenario fills in its own name
     desired_count: TaskCount = 1
     launch_type: choice("FARGATE", "EC2", planned=("EXTERNAL",), what="launch_type") = "FARGATE"
@@ -81,6 +93,9 @@ class Service(Model):
     # ECS moves tasks back into balance across zones (the default for services created since
     # June 2025); it acts after an az_outage
     availability_zone_rebalancing: Literal["ENABLED", "DISABLED"] = "ENABLED"
+    # The container the load balancer sends requests to; without it, the one container with
+    # port_mappings (then a sidecar may not publish ports)
+    load_balancer: LoadBalancer | None = None
     # (sim) keys
     availability_zones: integer(ge=1, le=6) = 3
     stop_timeout: seconds(ge=2, le=120) = 30  # SIGTERM..SIGKILL; in AWS a container setting
@@ -88,6 +103,13 @@ class Service(Model):
 
     @classmethod
     def _prepare(cls, data: dict, info: ValidationInfo) -> dict:
+        balancer = data.get("load_balancer")
+        if isinstance(balancer, (list, tuple)):
+            # A block list, as Terraform writes it: the simulator models one target group.
+            if len(balancer) != 1:
+                raise Invalid(f"expected one load balancer entry (the scenario models one target group); "
+                              f"got {len(balancer)}", "load_balancer")
+            data = {**data, "load_balancer": balancer[0]}
         # AWS takes a launch type or a strategy, not both. launch_type FARGATE is let through
         # beside a strategy because it is this format's default: a loaded scenario writes it back
         # (Scenario.to_dict), and refusing it would refuse every variant made from that dict.

@@ -1,6 +1,8 @@
 """The ECS task definition (Terraform aws_ecs_task_definition), plus simulator-only container keys."""
 
-from typing import Literal
+import json
+import re
+from typing import ClassVar, Literal
 
 from pydantic import Field, model_validator
 
@@ -121,6 +123,15 @@ class FargateSize:
 
 
 class TaskDefinition(FargateSize, Model):
+    # The scenario copies the service's load_balancer choice here (Scenario._prepare).
+    hidden_keys: ClassVar[frozenset[str]] = frozenset({"serving_container"})
+
+    @classmethod
+    def _prepare(cls, data: dict, info) -> dict:
+        if "container_definitions" in data:
+            data = {**data, "container_definitions": _container_definitions(data["container_definitions"])}
+        return data
+
     family: str = Field("app", min_length=1)  # the scenario fills in the service name
     cpu: int  # CPU units, 1024 = 1 vCPU
     memory: int  # MiB
@@ -128,15 +139,20 @@ class TaskDefinition(FargateSize, Model):
     ephemeral_storage: EphemeralStorage = EphemeralStorage()
     startup: DurationDistribution = Distribution.uniform(30.0, 60.0)  # (sim) PROVISIONING..RUNNING
     container_definitions: tuple[ContainerDefinition, ...] = Field(min_length=1)
+    serving_container: str | None = None      # service.load_balancer.container_name
 
     @property
     def app_container(self) -> ContainerDefinition:
-        """The container the load balancer sends requests to: the one with port mappings."""
+        """The container the load balancer sends requests to: the service's load_balancer
+        names it, else it is the one with port mappings."""
+        if self.serving_container is not None:
+            return next(c for c in self.container_definitions if c.name == self.serving_container)
         return next(c for c in self.container_definitions if c.port_mappings)
 
     @property
     def sidecars(self) -> tuple[ContainerDefinition, ...]:
-        return tuple(c for c in self.container_definitions if not c.port_mappings)
+        app = self.app_container
+        return tuple(c for c in self.container_definitions if c is not app)
 
     @model_validator(mode="after")
     def _consistent(self):
@@ -150,11 +166,13 @@ class TaskDefinition(FargateSize, Model):
         if not any(c.essential for c in containers):
             raise Invalid("expected at least one container with essential: true; got none", "container_definitions")
         served = [i for i, c in enumerate(containers) if c.port_mappings]
-        if len(served) != 1:
+        # With a load_balancer the service names the container (Scenario checks that it has
+        # the port); without one, the container with port mappings is the one served.
+        if self.serving_container is None and len(served) != 1:
             names = ", ".join(repr(containers[i].name) for i in served) or "none"
             raise Invalid(
-                "expected exactly one container with port_mappings (the one the load balancer sends requests to); "
-                f"got {len(served)}: {names}",
+                "expected exactly one container with port_mappings (the one the load balancer sends requests to), "
+                f"or the service's load_balancer naming it; got {len(served)}: {names}",
                 "container_definitions",
             )
         self._check_sums(containers)
@@ -175,6 +193,43 @@ class TaskDefinition(FargateSize, Model):
                     f"expected the containers' {key} to add up to at most the task's {key} ({limit}); got {total}",
                     "container_definitions",
                 )
+
+
+def _container_definitions(value):
+    """Container definitions as the ECS API and Terraform write them too: the JSON text of the
+    list (Terraform's jsonencode), and its keys in camelCase (portMappings, containerPort,
+    healthCheck, startPeriod, memoryReservation, valueFrom, ...)."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError as e:
+            raise Invalid(f"expected a list of container definitions, or the JSON text of one (as Terraform's "
+                          f"jsonencode writes it); got text that is not JSON ({e.msg} at line {e.lineno}, "
+                          f"column {e.colno})", "container_definitions") from None
+    if isinstance(value, (list, tuple)):
+        return [_snake_keys(c) if isinstance(c, dict) else c for c in value]
+    return value
+
+
+# Maps whose keys are the user's own (labels, log driver options), not settings to rename.
+_OWN_KEYS = frozenset({"docker_labels", "options", "system_controls"})
+
+
+def _snake_keys(data: dict) -> dict:
+    out = {}
+    for key, value in data.items():
+        name = _snake(key) if isinstance(key, str) else key
+        if isinstance(value, dict) and name not in _OWN_KEYS:
+            value = _snake_keys(value)
+        elif isinstance(value, list):
+            value = [_snake_keys(v) if isinstance(v, dict) else v for v in value]
+        out[name] = value
+    return out
+
+
+def _snake(key: str) -> str:
+    """containerPort -> container_port; keys already in snake_case stay as they are."""
+    return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", key).lower() if not key.isupper() else key
 
 
 def _check_fargate_size(cpu: int, memory: int) -> None:
