@@ -25,6 +25,7 @@ examples:
   fargatesim compare scenarios/spike-5x-*-metrics.yaml --seeds 5 --jobs 2
   fargatesim cost scenarios/steady-high-traffic.yaml -o results/steady-cost
   fargatesim validate my-service.yaml
+  fargatesim schema -o scenario.schema.json     (for editors: completion and checks of keys)
 
 exit codes: 0 ok, 1 the simulation failed or its results could not be written, 2 bad input
 (one message on stderr), 130 / 143 / 129 interrupted by SIGINT (Ctrl-C) / SIGTERM / SIGHUP.
@@ -133,7 +134,26 @@ def build_parser() -> argparse.ArgumentParser:
                            f"no spot_interruption fault (default {DEFAULT_SPOT_RATE:g}; AWS publishes none)")
     _add_run_options(cost, "where to write cost.csv and cost.png (default: results/<scenario name>-cost)",
                      "cost.png")
+
+    schema = sub.add_parser(
+        "schema", help="print the scenario format as JSON Schema, for editors that complete and check keys",
+        formatter_class=argparse.RawDescriptionHelpFormatter, description=SCHEMA_DESCRIPTION)
+    schema.add_argument("-o", "--output", metavar="FILE", help="write it to FILE instead of standard output")
     return p
+
+
+SCHEMA_DESCRIPTION = """\
+Print the scenario format as JSON Schema (draft 2020-12): every section and key with its type,
+bounds, default and meaning, built from the same models `fargatesim validate` uses. Editors with
+a YAML language server (VS Code's YAML extension, Neovim, JetBrains) then complete and check
+keys as you type, once the scenario's first line names the schema:
+
+    fargatesim schema -o scenario.schema.json
+    # yaml-language-server: $schema=scenario.schema.json
+
+The schema checks each key's shape; what depends on several keys at once (Fargate's cpu and
+memory pairs, overlapping step bounds, a trace file's contents) is for `fargatesim validate`.
+"""
 
 
 def _dask_client(address: str):
@@ -378,6 +398,8 @@ def main(argv=None) -> int:
                     return _compare(args)
                 if args.command == "cost":
                     return _cost(args)
+                if args.command == "schema":
+                    return _schema(args)
                 return _run(args)
         except (ScenarioError, InputError, DestinationError) as e:
             print(f"fargatesim: {e}", file=sys.stderr)
@@ -493,6 +515,20 @@ def _overrides(args) -> dict:
     if getattr(args, "engine", None) is not None:
         out["engine"] = args.engine
     return out
+
+
+def _schema(args) -> int:
+    import json
+    from .scenario.json_schema import scenario_schema
+    text = json.dumps(scenario_schema(), indent=2) + "\n"
+    if args.output is None:
+        sys.stdout.write(text)
+        return EXIT_OK
+    try:
+        Path(args.output).write_text(text, encoding="utf-8")
+    except OSError as e:
+        raise InputError(f"{args.output}: cannot write the schema there: {e.strerror or e}") from None
+    return EXIT_OK
 
 
 def _validate(args) -> int:
