@@ -6,6 +6,7 @@
   are accepted with one warning listing them; a truly unknown key is an error whose
   suggestion, if any, is close.
 """
+import copy
 import warnings
 from pathlib import Path
 
@@ -179,8 +180,78 @@ def test_every_listed_setting_is_accepted_where_it_is_listed():
         assert f" {key}," in message or f" {key};" in message or message.endswith(f" {key}"), key
 
 
+def models():
+    from fargatesim.scenario.fields import Model
+    found, todo = {}, [Model]
+    while todo:
+        for sub in todo.pop().__subclasses__():
+            found[sub.__name__] = sub
+            todo.append(sub)
+    return found
+
+
 def test_no_setting_listed_as_not_simulated_is_one_the_simulator_reads():
-    from fargatesim.scenario import schema
+    classes = models()
     for model, keys in NOT_SIMULATED.items():
-        cls = getattr(schema, model)
+        cls = classes[model]
         assert not keys & set(cls.user_keys()), (model, keys & set(cls.user_keys()))
+
+
+def test_an_unknown_key_hides_nothing_else():
+    # An unknown key at the top and in sections: the other problems of the file and of those
+    # sections are reported with it, not after it is fixed.
+    data = checkout()
+    data["foo"] = 1
+    data["service"]["desird_count"] = 2
+    data["traffic"] = [{"constant": {"rps": -1}}]
+    container = data["task_definition"]["container_definitions"][0]
+    container["portMapings"] = [{"containerPort": 1}]
+    container["health_check"]["start_period"] = 900
+    with pytest.raises(ScenarioError) as info:
+        scenario_from_dict(data)
+    assert [path for path, _ in info.value.problems] == [
+        "foo", "traffic[0].constant.rps", "task_definition.container_definitions[0].port_mapings",
+        "task_definition.container_definitions[0].health_check.start_period", "service.desird_count"]
+
+
+def test_settings_of_nested_sections_not_simulated():
+    data = checkout()
+    data["target_group"]["health_check"]["enabled"] = True
+    data["task_definition"]["inference_accelerator"] = []
+    data["alarms"] = [{"alarm_name": "per-task", "comparison_operator": "GreaterThanThreshold", "threshold": 1,
+                       "metrics": [{"id": "m1", "account_id": "123456789012", "return_data": False,
+                                    "metric_stat": {"metric": {"namespace": "AWS/ApplicationELB",
+                                                               "metric_name": "RequestCount"}, "stat": "Sum"}},
+                                   {"id": "e1", "expression": "m1 * 2", "period": 60}]}]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        scenario_from_dict(data)
+    [warning] = caught
+    for part in ("target_group.health_check: enabled", "task_definition: inference_accelerator",
+                 "alarms[].metrics[]: account_id, period"):
+        assert part in str(warning.message), warning.message
+
+
+def test_a_notification_to_an_sns_topic_is_dropped_with_the_warning():
+    data = yaml.safe_load((CHECKOUT.parent / "step-scaling-requests.yaml").read_text())
+    plain = copy.deepcopy(data)
+    data["alarms"][0]["alarm_actions"].append("arn:aws:sns:us-east-1:123456789012:ops-pager")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        s = scenario_from_dict(data)
+    assert ["alarms[]: alarm_actions to SNS topics" in str(w.message) for w in caught] == [True]
+    assert s.to_dict() == scenario_from_dict(plain).to_dict()
+    data["alarms"][0]["alarm_actions"].append("arn:aws:sqs:us-east-1:123456789012:queue")   # not a notification
+    with pytest.raises(ScenarioError):
+        scenario_from_dict(data)
+
+
+def test_the_containers_stop_timeout_is_the_services_unless_it_has_one():
+    data = checkout()
+    data["service"].pop("stop_timeout", None)
+    data["task_definition"]["container_definitions"][0]["stop_timeout"] = 90
+    data["task_definition"]["container_definitions"][1]["stop_timeout"] = 20
+    s = scenario_from_dict(data)
+    assert s.service.stop_timeout == 90 and scenario_from_dict(s.to_dict()).service.stop_timeout == 90
+    data["service"]["stop_timeout"] = 10
+    assert scenario_from_dict(data).service.stop_timeout == 10

@@ -79,7 +79,8 @@ def test_step_adjustment_blocks_with_empty_bounds():
     config = terraform["autoscaling"]["policies"][0]["step_scaling_policy_configuration"]
     config["step_adjustment"] = [{"metric_interval_lower_bound": s.get("metric_interval_lower_bound", ""),
                                   "metric_interval_upper_bound": s.get("metric_interval_upper_bound", ""),
-                                  "scaling_adjustment": s["scaling_adjustment"]} for s in config.pop("step_adjustments")]
+                                  "scaling_adjustment": s["scaling_adjustment"]}
+                                 for s in config.pop("step_adjustments")]
     assert same(terraform, data)
 
 
@@ -157,8 +158,8 @@ def test_metric_query_blocks_as_terraform_writes_them():
     data = read("step-scaling-requests.yaml")
     actions = alarms_of(data)[0]["alarm_actions"]
     api, terraform = copy.deepcopy(data), copy.deepcopy(data)
-    alarms_of(api)[0] = {**PER_TASK_API, "alarm_actions": actions}
-    alarms_of(terraform)[0] = {**PER_TASK_TERRAFORM, "alarm_actions": actions}
+    alarms_of(api)[0] = {**copy.deepcopy(PER_TASK_API), "alarm_actions": actions}
+    alarms_of(terraform)[0] = {**copy.deepcopy(PER_TASK_TERRAFORM), "alarm_actions": actions}
     assert same(terraform, api)
     # a key in a query's metric that is neither simulated nor Terraform's is still refused
     alarms_of(terraform)[0]["metric_query"][1]["metric"]["colour"] = "red"
@@ -181,7 +182,8 @@ def two_serving_containers() -> dict:
 def test_the_services_load_balancer_chooses_the_container_that_serves(spelling):
     from fargatesim.engine import Simulation, app_model
     data = two_serving_containers()
-    entry = {"target_group_arn": "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/otel/73e2d6bc24d8a067",
+    entry = {"target_group_arn":
+             "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/otel/73e2d6bc24d8a067",
              "container_name": "otel-collector", "container_port": 4317}
     key, value = {"mapping": ("load_balancer", entry), "terraform_block_list": ("load_balancer", [entry]),
                   "api_plural": ("load_balancers", [entry])}[spelling]
@@ -223,3 +225,19 @@ def test_a_load_balancer_entry_that_does_not_match_says_where(entry, path, words
     with pytest.raises(ScenarioError) as info:
         scenario_from_dict(data)
     assert info.value.path == path and all(w in info.value.message for w in words), info.value
+
+
+def test_a_key_in_both_spellings_in_a_container_is_refused():
+    data = read("checkout-api.yaml")
+    container = data["task_definition"]["container_definitions"][0]
+    container["portMappings"] = [{"containerPort": 9090}]
+    with pytest.raises(ScenarioError) as info:
+        scenario_from_dict(data)
+    assert info.value.path == "task_definition.container_definitions[0].portMappings"
+    assert "not both" in info.value.message
+    data = read("checkout-api.yaml")
+    data["task_definition"]["container_definitions"][0]["port_mappings"] = [{"container_port": 8080,
+                                                                             "containerPort": 9090}]
+    with pytest.raises(ScenarioError) as info:
+        scenario_from_dict(data)
+    assert info.value.path == "task_definition.container_definitions[0].port_mappings[0].containerPort"

@@ -93,21 +93,28 @@ class MetricQuery(Model):
 
 
 # A scaling policy's ARN names the policy at its end: ...:scalingPolicy:ID:resource/...:policyName/NAME
+_NOTIFICATION_ARN = re.compile(r"arn:aws[\w-]*:sns:")
 _POLICY_ARN = re.compile(r"arn:aws[\w-]*:autoscaling:[^:]*:[^:]*:scalingPolicy:.*:policyName/(?P<name>.+)")
 
 
-def _terraform_spellings(data: dict) -> dict:
+def _terraform_spellings(data: dict, info: ValidationInfo) -> dict:
     """An alarm as Terraform writes it, as PutMetricAlarm does: dimensions as a map, alarm
-    actions as the policies' ARNs, and metric_query blocks whose `metric` holds the metric,
-    its period and its stat (the API's metric_stat nests the metric one level further)."""
+    actions as the policies' ARNs (notifications to SNS topics are not simulated: dropped, and
+    named in the warning), and metric_query blocks whose `metric` holds the metric, its period
+    and its stat (the API's metric_stat nests the metric one level further)."""
     data = dict(data)
     if "dimensions" in data:
         data["dimensions"] = dimensions_as_list(data["dimensions"])
     for key in ("alarm_actions", "ok_actions"):
         actions = data.get(key)
         if isinstance(actions, (list, tuple)):
+            notices = [a for a in actions if isinstance(a, str) and _NOTIFICATION_ARN.match(a)]
+            if notices and info.context is not None:
+                seen = info.context.setdefault("not_simulated", {}).setdefault("Alarm", [])
+                if f"{key} to SNS topics" not in seen:
+                    seen.append(f"{key} to SNS topics")
             data[key] = [m.group("name") if isinstance(a, str) and (m := _POLICY_ARN.fullmatch(a)) else a
-                         for a in actions]
+                         for a in actions if a not in notices]
     queries = data.get("metrics")
     if isinstance(queries, (list, tuple)):
         data["metrics"] = [_metric_stat(q) for q in queries]
@@ -149,7 +156,7 @@ class Alarm(Model):
 
     @classmethod
     def _prepare(cls, data: dict, info: ValidationInfo) -> dict:
-        data = _terraform_spellings(data)
+        data = _terraform_spellings(data, info)
         if "datapoints_to_alarm" not in data and "evaluation_periods" in data:
             data = {**data, "datapoints_to_alarm": data["evaluation_periods"]}
         if data.get("metrics") is not None:

@@ -21,7 +21,8 @@ _IDS = {"arn", "id", "tags", "tags_all", "region"}
 NOT_SIMULATED: dict[str, frozenset[str]] = {
     "Service": frozenset(_IDS | {
         "cluster", "cluster_arn", "service_arn", "service_name", "task_definition", "service_registries",
-        "platform_version", "platform_family", "role", "role_arn", "iam_role", "deployment_configuration", "deployment_controller", "deployment_circuit_breaker",
+        "platform_version", "platform_family", "role", "role_arn", "iam_role", "deployment_configuration",
+        "deployment_controller", "deployment_circuit_breaker",
         "placement_constraints", "placement_strategy", "ordered_placement_strategy", "network_configuration",
         "scheduling_strategy", "enable_ecs_managed_tags", "propagate_tags", "enable_execute_command",
         "service_connect_configuration", "volume_configuration", "client_token", "force_new_deployment",
@@ -32,13 +33,14 @@ NOT_SIMULATED: dict[str, frozenset[str]] = {
     "TaskDefinition": frozenset(_IDS | {
         "task_role_arn", "execution_role_arn", "network_mode", "volumes", "volume", "placement_constraints",
         "requires_compatibilities", "pid_mode", "ipc_mode", "proxy_configuration", "inference_accelerators",
+        "inference_accelerator",
         "task_definition_arn", "arn_without_revision", "revision", "status", "requires_attributes",
         "compatibilities", "registered_at", "registered_by", "deregistered_at", "skip_destroy", "track_latest",
         "enable_fault_injection",
     }),
     "ContainerDefinition": frozenset({
         "repository_credentials", "links", "entry_point", "command", "environment_files", "mount_points",
-        "volumes_from", "linux_parameters", "depends_on", "start_timeout", "stop_timeout", "hostname", "user",
+        "volumes_from", "linux_parameters", "depends_on", "start_timeout", "hostname", "user",
         "working_directory", "disable_networking", "privileged", "readonly_root_filesystem", "dns_servers",
         "dns_search_domains", "extra_hosts", "docker_security_options", "interactive", "pseudo_terminal",
         "docker_labels", "ulimits", "log_configuration", "system_controls", "resource_requirements",
@@ -52,7 +54,10 @@ NOT_SIMULATED: dict[str, frozenset[str]] = {
         "connection_termination", "target_failover", "target_health_state", "target_group_health",
         "load_balancing_cross_zone_enabled", "load_balancing_anomaly_mitigation",
     }),
-    "TargetGroupHealthCheck": frozenset({"port", "protocol"}),
+    # `enabled`: an ALB target group of instances or IPs always checks its targets.
+    "TargetGroupHealthCheck": frozenset({"port", "protocol", "enabled"}),
+    # A query's account (cross-account alarms) and an expression's own period.
+    "MetricQuery": frozenset({"account_id", "period"}),
     "Autoscaling": frozenset(_IDS | {
         "resource_id", "scalable_dimension", "service_namespace", "role_arn", "suspended_state",
         "creation_time", "scalable_target_arn",
@@ -77,6 +82,7 @@ SECTIONS = {
     "ContainerDefinition": "task_definition.container_definitions[]",
     "PortMapping": "task_definition.container_definitions[].port_mappings[]",
     "TargetGroup": "target_group", "TargetGroupHealthCheck": "target_group.health_check",
+    "MetricQuery": "alarms[].metrics[]",
     "Autoscaling": "autoscaling", "ScalingPolicy": "autoscaling.policies[]",
     "ScheduledAction": "autoscaling.scheduled_actions[]", "Alarm": "alarms[]",
 }

@@ -14,6 +14,8 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    ModelWrapValidatorHandler,
+    ValidationError,
     ValidationInfo,
     ValidatorFunctionWrapHandler,
     WrapValidator,
@@ -48,16 +50,16 @@ class Model(BaseModel):
         keys = [f.alias or name for name, f in cls.model_fields.items()]
         return [k for k in keys if k not in cls.internal_keys | cls.hidden_keys]
 
-    @model_validator(mode="before")
+    @model_validator(mode="wrap")
     @classmethod
-    def _check_keys(cls, data: Any, info: ValidationInfo) -> Any:
+    def _check_keys(cls, data: Any, handler: ModelWrapValidatorHandler, info: ValidationInfo) -> Any:
         if not isinstance(data, dict):
-            return data  # pydantic reports the type error (or takes a model instance as it is)
+            return handler(data)  # pydantic reports the type error (or takes a model instance as it is)
         from_file = bool(info.context and info.context.get("user_input"))
         for alias, key in cls.aliases.items():
             if alias in data:
                 if key in data:
-                    raise Invalid(f"expected {key} or {alias} (Terraform's spelling), not both", alias)
+                    raise Invalid(f"expected {key} or {alias} (another spelling of it), not both", alias)
                 data = {(key if k == alias else k): v for k, v in data.items()}
         known = set(cls.user_keys()) | cls.hidden_keys
         known |= {name for name in cls.model_fields if name not in cls.internal_keys}  # populate_by_name
@@ -65,23 +67,33 @@ class Model(BaseModel):
             known |= cls.internal_keys
         ignored = NOT_SIMULATED.get(cls.__name__, frozenset())
         unknown = [key for key in data if key not in known and key not in ignored]
+        problems = []
         if unknown:
             allowed = cls.user_keys()
             # A misspelt AWS setting is suggested too, although only the simulated keys are listed.
             close = allowed + sorted(ignored)
             problems = [Invalid(f"unknown key {shown(key)}{did_you_mean(key, close)}; "
                                 f"allowed keys here: {', '.join(allowed)}", key) for key in unknown]
-            raise Invalid(problems[0].message, *problems[0].where, also=problems[1:])
-        dropped = [key for key in data if key not in known]     # AWS settings not simulated
-        if dropped:
-            if info.context is not None:
-                seen = info.context.setdefault("not_simulated", {}).setdefault(cls.__name__, [])
-                seen += [key for key in dropped if key not in seen]
-            data = {k: v for k, v in data.items() if k not in dropped}
+        dropped = [key for key in data if key not in known and key not in unknown]   # AWS settings not simulated
+        if dropped and info.context is not None:
+            seen = info.context.setdefault("not_simulated", {}).setdefault(cls.__name__, [])
+            seen += [key for key in dropped if key not in seen]
         # `key:` with nothing after it means "not set": take the default rather than refuse null
-        data = {k: v for k, v in data.items() if not (v is None and cls._has_default(k))}
-        return cls._prepare(data, info)
-
+        data = {k: v for k, v in data.items()
+                if k in known and not (v is None and cls._has_default(k))}
+        if not problems:
+            return handler(cls._prepare(data, info))
+        # The other keys of the section are still checked: their problems are reported with the
+        # unknown keys', not after the unknown keys are fixed.
+        try:
+            handler(cls._prepare(data, info))
+        except Invalid as e:
+            problems += [e]
+        except ValidationError as e:
+            from .problems import invalid_of
+            problems += invalid_of(e)
+        first, *more = problems
+        raise Invalid(first.message, *first.where, also=[*first.also, *more])
     @classmethod
     def _has_default(cls, key: str) -> bool:
         for name, f in cls.model_fields.items():

@@ -212,6 +212,17 @@ class Scenario(Model):
                 data["task_definition"] = {**task, "serving_container": balancer["container_name"]}
         return data
 
+    @model_validator(mode="after")
+    def _stop_timeout_of_the_containers(self):
+        # ECS sends SIGKILL to each container after its own stopTimeout; the service-level key
+        # is this format's, so a task definition's containers set it when the service does not.
+        timeouts = [c.stop_timeout for c in self.task_definition.container_definitions if c.stop_timeout is not None]
+        if timeouts and "stop_timeout" not in self.service.model_fields_set:
+            service = self.service.model_copy(update={"stop_timeout": max(timeouts)})
+            service.model_fields_set.add("stop_timeout")
+            return self.model_copy(update={"service": service})
+        return self
+
     def _check_load_balancer(self) -> None:
         if self.service.load_balancer is not None:
             _served_container(self.task_definition, self.service.load_balancer)

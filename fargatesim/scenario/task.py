@@ -79,6 +79,9 @@ class ContainerDefinition(Model):
     cpu: integer(ge=0) | None = None
     memory: integer(ge=1) | None = None
     memory_reservation: integer(ge=1) | None = None
+    # SIGTERM..SIGKILL; the task stops when its slowest container has: the longest is the
+    # service's stop_timeout unless the service gives one
+    stop_timeout: seconds(ge=2, le=120) | None = None
     # (sim) keys
     app_start: Duration = 0.0  # RUNNING until the app answers requests and health checks
     base_memory_mb: NonNegativeFloat = 0.0  # resident memory when idle
@@ -207,7 +210,8 @@ def _container_definitions(value):
                           f"jsonencode writes it); got text that is not JSON ({e.msg} at line {e.lineno}, "
                           f"column {e.colno})", "container_definitions") from None
     if isinstance(value, (list, tuple)):
-        return [_snake_keys(c) if isinstance(c, dict) else c for c in value]
+        return [_snake_keys(c, ("container_definitions", i)) if isinstance(c, dict) else c
+                for i, c in enumerate(value)]
     return value
 
 
@@ -215,14 +219,16 @@ def _container_definitions(value):
 _OWN_KEYS = frozenset({"docker_labels", "options", "system_controls"})
 
 
-def _snake_keys(data: dict) -> dict:
+def _snake_keys(data: dict, where: tuple = ()) -> dict:
     out = {}
     for key, value in data.items():
         name = _snake(key) if isinstance(key, str) else key
+        if name in out or (name != key and name in data):
+            raise Invalid(f"expected {name} or {key} (the ECS API's spelling of it), not both", *where, key)
         if isinstance(value, dict) and name not in _OWN_KEYS:
-            value = _snake_keys(value)
+            value = _snake_keys(value, (*where, key))
         elif isinstance(value, list):
-            value = [_snake_keys(v) if isinstance(v, dict) else v for v in value]
+            value = [_snake_keys(v, (*where, key, i)) if isinstance(v, dict) else v for i, v in enumerate(value)]
         out[name] = value
     return out
 
