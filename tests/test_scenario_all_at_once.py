@@ -255,3 +255,17 @@ def test_the_containers_stop_timeout_is_the_services_unless_it_has_one():
     assert s.service.stop_timeout == 90 and scenario_from_dict(s.to_dict()).service.stop_timeout == 90
     data["service"]["stop_timeout"] = 10
     assert scenario_from_dict(data).service.stop_timeout == 10
+
+
+def test_checks_across_sections_report_every_problem():
+    data = yaml.safe_load((CHECKOUT.parent / "step-scaling-requests.yaml").read_text())
+    data["alarms"][0]["alarm_actions"] = ["nope"]
+    data["alarms"][1]["alarm_actions"] = ["requests-step-ot"]
+    app = data["task_definition"]["container_definitions"][0]
+    data["service"]["load_balancer"] = {"container_name": app["name"], "container_port": 9999}
+    with pytest.raises(ScenarioError) as info:
+        scenario_from_dict(data)
+    problems = dict(info.value.problems)
+    assert list(problems) == ["service.load_balancer.container_port", "alarms[0].alarm_actions[0]",
+                              "alarms[1].alarm_actions[0]"]
+    assert "did you mean 'requests-step-out'?" in problems["alarms[1].alarm_actions[0]"]

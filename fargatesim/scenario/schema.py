@@ -229,7 +229,22 @@ class Scenario(Model):
 
     @model_validator(mode="after")
     def _cross_checks(self):
-        self._check_load_balancer()
+        # Each group of checks stops at its own first problem (later checks of a group may
+        # rest on the earlier ones); the groups are independent, so all of them are reported.
+        found: list[Invalid] = []
+        for group in (self._check_load_balancer, self._check_time, self._check_engine,
+                      lambda: check_jobs(self.jobs, self.duration), self._check_capacity,
+                      self._check_faults, self._check_alarms):
+            try:
+                found += group() or []
+            except Invalid as e:
+                found.append(e)
+        if found:
+            first, *more = found
+            raise Invalid(first.message, *first.where, also=[*first.also, *more])
+        return self
+
+    def _check_time(self) -> None:
         if self.duration < self.tick:
             raise Invalid(f"expected a duration of at least one tick ({self.tick:g} s); got {self.duration:g} s", "duration")
         ticks = math.ceil(self.duration / self.tick - 1e-9)
@@ -244,34 +259,42 @@ class Scenario(Model):
         problem = volume_problem(self.traffic, ticks * self.tick)
         if problem is not None:
             raise problem
+
+    def _check_engine(self) -> None:
         if self.workload.kind == "websocket" and self.engine == "requests":
             raise Invalid("expected engine fluid with a websocket workload (its connections are always modelled "
                           "one by one; engine requests applies to http requests); got 'requests'", "engine")
-        check_jobs(self.jobs, self.duration)
-        problem = spot_platform_problem(self.service, self.task_definition, self.pricing)
-        if problem is not None:
-            raise problem
-        problem = ec2_capacity_problem(self.service, self.task_definition, self.pricing)
-        if problem is not None:
-            raise problem
+
+    def _check_capacity(self) -> list[Invalid]:
+        return [problem for problem in (spot_platform_problem(self.service, self.task_definition, self.pricing),
+                                        ec2_capacity_problem(self.service, self.task_definition, self.pricing))
+                if problem is not None]
+
+    def _check_faults(self) -> list[Invalid]:
+        found = []
         for i, fault in enumerate(self.faults):
             if fault.type == "az_outage" and fault.zone > self.service.availability_zones:
-                raise Invalid(f"expected a zone from 1 to service.availability_zones "
-                              f"({self.service.availability_zones}); got {fault.zone}", "faults", i, "zone")
+                found.append(Invalid(f"expected a zone from 1 to service.availability_zones "
+                                     f"({self.service.availability_zones}); got {fault.zone}", "faults", i, "zone"))
             if fault.type == "az_outage" and self.service.launch_type == "EC2":
-                raise Invalid("expected launch_type FARGATE with az_outage (the EC2 cluster's instances have no "
-                              "zones in this model yet); got EC2", "faults", i, "type")
+                found.append(Invalid("expected launch_type FARGATE with az_outage (the EC2 cluster's instances "
+                                     "have no zones in this model yet); got EC2", "faults", i, "type"))
+        return found
+
+    def _check_alarms(self) -> list[Invalid]:
+        found = []
         seen: set[str] = set()
         for i, alarm in enumerate(self.alarms):
             if alarm.alarm_name in seen:
-                raise Invalid(f"expected unique alarm names; got {alarm.alarm_name!r} twice", "alarms", i, "alarm_name")
+                found.append(Invalid(f"expected unique alarm names; got {alarm.alarm_name!r} twice",
+                                     "alarms", i, "alarm_name"))
             seen.add(alarm.alarm_name)
             for key in ("alarm_actions", "ok_actions"):
                 for j, action in enumerate(getattr(alarm, key)):
                     problem = self._action_problem(action)
                     if problem:
-                        raise Invalid(problem, "alarms", i, key, j)
-        return self
+                        found.append(Invalid(problem, "alarms", i, key, j))
+        return found
 
     def _action_problem(self, action: str) -> str | None:
         policies = {p.name: p for p in self.autoscaling.policies} if self.autoscaling else {}
