@@ -269,3 +269,11 @@ def test_checks_across_sections_report_every_problem():
     assert list(problems) == ["service.load_balancer.container_port", "alarms[0].alarm_actions[0]",
                               "alarms[1].alarm_actions[0]"]
     assert "did you mean 'requests-step-out'?" in problems["alarms[1].alarm_actions[0]"]
+
+
+def test_health_checks_turned_off_are_refused_as_aws_refuses_them():
+    data = checkout()
+    data["target_group"]["health_check"]["enabled"] = False
+    with pytest.raises(ScenarioError) as info:
+        scenario_from_dict(data)
+    assert info.value.path == "target_group.health_check.enabled" and "cannot be turned off" in info.value.message

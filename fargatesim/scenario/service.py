@@ -200,6 +200,16 @@ class TargetGroup(Model):
     # (sim) passing checks a newly registered target needs; AWS's ALB guide says one
     initial_health_checks: integer(ge=1, le=10) = 1
 
+    @classmethod
+    def _prepare(cls, data: dict, info: ValidationInfo) -> dict:
+        # `enabled` is accepted as not simulated (it changes nothing when true); false is what
+        # CreateTargetGroup refuses for an ECS service's targets (docs/aws-behaviour.md 5.1).
+        check = data.get("health_check")
+        if isinstance(check, dict) and check.get("enabled") is False:
+            raise Invalid("expected enabled: true (or no enabled): the health checks of instance and IP targets "
+                          "cannot be turned off, only a Lambda target's; got false", "health_check", "enabled")
+        return data
+
     @model_validator(mode="after")
     def _consistent(self):
         if not (self.slow_start == 0 or 30 <= self.slow_start <= 900):
