@@ -210,7 +210,7 @@ def test_an_unknown_key_hides_nothing_else():
     with pytest.raises(ScenarioError) as info:
         scenario_from_dict(data)
     assert [path for path, _ in info.value.problems] == [
-        "foo", "traffic[0].constant.rps", "task_definition.container_definitions[0].port_mapings",
+        "foo", "traffic[0].constant.rps", "task_definition.container_definitions[0].portMapings",
         "task_definition.container_definitions[0].health_check.start_period", "service.desird_count"]
 
 

@@ -241,3 +241,14 @@ def test_a_key_in_both_spellings_in_a_container_is_refused():
     with pytest.raises(ScenarioError) as info:
         scenario_from_dict(data)
     assert info.value.path == "task_definition.container_definitions[0].port_mappings[0].containerPort"
+
+
+def test_a_misspelt_camel_case_key_is_reported_as_written():
+    data = read("checkout-api.yaml")
+    container = data["task_definition"]["container_definitions"][0]
+    container["portMapings"] = container.pop("port_mappings")
+    container["logConfiguration"] = {"logDriver": "awslogs", "options": {"awslogs-group": "/ecs/checkout"}}
+    with pytest.raises(ScenarioError) as info:
+        scenario_from_dict(data)
+    assert info.value.path == "task_definition.container_definitions[0].portMapings"
+    assert "did you mean 'port_mappings'?" in info.value.message

@@ -6,6 +6,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field, model_validator
 
+from .aws_settings import NOT_SIMULATED
 from .distributions import Distribution
 from .errors import Invalid
 from .fields import (
@@ -210,25 +211,26 @@ def _container_definitions(value):
                           f"jsonencode writes it); got text that is not JSON ({e.msg} at line {e.lineno}, "
                           f"column {e.colno})", "container_definitions") from None
     if isinstance(value, (list, tuple)):
-        return [_snake_keys(c, ("container_definitions", i)) if isinstance(c, dict) else c
+        return [_snake_keys(c, ContainerDefinition, ("container_definitions", i)) if isinstance(c, dict) else c
                 for i, c in enumerate(value)]
     return value
 
 
-# Maps whose keys are the user's own (labels, log driver options), not settings to rename.
-_OWN_KEYS = frozenset({"docker_labels", "options", "system_controls"})
-
-
-def _snake_keys(data: dict, where: tuple = ()) -> dict:
+def _snake_keys(data: dict, model, where: tuple = ()) -> dict:
+    """The keys of `model` (and the AWS settings it accepts) given in camelCase, renamed; any
+    other key is left as written, so that a misspelt one is reported as the user wrote it."""
+    known = {f.alias or name for name, f in model.model_fields.items()} | NOT_SIMULATED.get(model.__name__, set())
     out = {}
     for key, value in data.items():
-        name = _snake(key) if isinstance(key, str) else key
+        name = _snake(key) if isinstance(key, str) and _snake(key) in known else key
         if name in out or (name != key and name in data):
             raise Invalid(f"expected {name} or {key} (the ECS API's spelling of it), not both", *where, key)
-        if isinstance(value, dict) and name not in _OWN_KEYS:
-            value = _snake_keys(value, (*where, key))
-        elif isinstance(value, list):
-            value = [_snake_keys(v, (*where, key, i)) if isinstance(v, dict) else v for i, v in enumerate(value)]
+        child = _NESTED.get((model.__name__, name))
+        if child is not None and isinstance(value, dict):
+            value = _snake_keys(value, child, (*where, key))
+        elif child is not None and isinstance(value, list):
+            value = [_snake_keys(v, child, (*where, key, i)) if isinstance(v, dict) else v
+                     for i, v in enumerate(value)]
         out[name] = value
     return out
 
@@ -252,3 +254,10 @@ def _check_fargate_size(cpu: int, memory: int) -> None:
             f"expected a memory size that Fargate allows with cpu {cpu}: one of {shown} (MiB); got {memory}",
             "memory",
         )
+
+
+# The sections inside a container definition whose keys are simulated (_snake_keys renames them).
+_NESTED = {("ContainerDefinition", "port_mappings"): PortMapping,
+           ("ContainerDefinition", "health_check"): ContainerHealthCheck,
+           ("ContainerDefinition", "environment"): EnvironmentVariable,
+           ("ContainerDefinition", "secrets"): Secret}
