@@ -91,7 +91,10 @@ class FluidDataPlane:
         self._cap_per_tick = app.app_vcpu * self.tick
         self.leak = MemoryLeak(app.leak_mb_per_s)
         self._shed = False          # whether the last block took _solve_with_shedding
-        self._saved = self._added = None     # _saved_records(): the records checkpoints save, and all added to
+        # The records blocks add to (a cut puts them back), and those a checkpoint saves.
+        ahead = self._WRITTEN_AHEAD
+        self._added = [(name, arr) for name, arr in records.arrays() if name not in _ASSIGNED]
+        self._saved = [(name, arr) for name, arr in self._added if ahead is None or name in ahead]
 
     # ------------------------------------------------------------------ slots
     def ensure_slot(self, slot: int) -> None:
@@ -159,15 +162,7 @@ class FluidDataPlane:
             # Nothing pending (the common case): a restore zeroes the slots' pending requests.
             self._chunk["state"] = (self.backlog[slots], self.pending[:, slots, :] if self._held else 0,
                                     self.inflight[slots], self.health_response[slots], self.load[slots])
-            self._chunk["records"] = {name: arr[k0:k_end].copy() for name, arr in self._saved_records()}
-
-    def _saved_records(self) -> list[tuple[str, np.ndarray]]:
-        """The records a checkpoint saves (see _WRITTEN_AHEAD)."""
-        if self._saved is None:
-            ahead = self._WRITTEN_AHEAD
-            self._added = [(name, arr) for name, arr in self.rec.arrays() if name not in _ASSIGNED]
-            self._saved = [(name, arr) for name, arr in self._added if ahead is None or name in ahead]
-        return self._saved
+            self._chunk["records"] = {name: arr[k0:k_end].copy() for name, arr in self._saved}
 
     def _restore_records(self, k: int) -> None:
         """The records of the last stretch from tick k on as they were before it."""

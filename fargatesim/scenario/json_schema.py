@@ -187,7 +187,7 @@ def _field_comments(cls: type) -> dict[str, str]:
         match = re.match(r"(\w+)\s*:", text) if line.startswith("    ") and not line.startswith("     ") else None
         if match and match.group(1) in cls.model_fields:
             said = [c for c in above if c and not c.startswith("(sim)")]
-            note = inline.get(number) if not text.startswith("#") and number in inline else None
+            note = inline.get(number)
             parts = [*said, note] if note else said
             if parts:
                 comments[match.group(1)] = " ".join(parts)
