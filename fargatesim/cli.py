@@ -25,6 +25,7 @@ examples:
   fargatesim compare scenarios/spike-5x-*-metrics.yaml --seeds 5 --jobs 2
   fargatesim cost scenarios/steady-high-traffic.yaml -o results/steady-cost
   fargatesim validate my-service.yaml
+  fargatesim import aws exports/ -o my-service.yaml   (from your service's AWS CLI outputs)
   fargatesim schema -o scenario.schema.json     (for editors: completion and checks of keys)
 
 exit codes: 0 ok, 1 the simulation failed or its results could not be written, 2 bad input
@@ -134,6 +135,9 @@ def build_parser() -> argparse.ArgumentParser:
                            f"no spot_interruption fault (default {DEFAULT_SPOT_RATE:g}; AWS publishes none)")
     _add_run_options(cost, "where to write cost.csv and cost.png (default: results/<scenario name>-cost)",
                      "cost.png")
+
+    from .importing.command import add_parser as add_import_parser
+    add_import_parser(sub, _Parser, argparse.RawDescriptionHelpFormatter)
 
     schema = sub.add_parser(
         "schema", help="print the scenario format as JSON Schema, for editors that complete and check keys",
@@ -400,6 +404,9 @@ def main(argv=None) -> int:
                     return _cost(args)
                 if args.command == "schema":
                     return _schema(args)
+                if args.command == "import":
+                    from .importing.command import run_import
+                    return run_import(args)
                 return _run(args)
         except (ScenarioError, InputError, DestinationError) as e:
             print(f"fargatesim: {e}", file=sys.stderr)

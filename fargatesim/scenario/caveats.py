@@ -15,8 +15,8 @@ from .errors import ScenarioWarning
 
 
 def warnings_for(scenario, *, spot_mix: bool = False) -> list[ScenarioWarning]:
-    """What in `scenario` will never happen in its run: faults after its end, Spot
-    interruptions with no task on FARGATE_SPOT.
+    """What in `scenario` will never happen in its run (faults after its end, Spot interruptions
+    with no task on FARGATE_SPOT), and placeholders it still holds.
 
     `spot_mix`: the caller runs the scenario's spot_interruption faults on a Spot mix of its
     own (`fargatesim cost`), so they are not idle there.
@@ -27,6 +27,10 @@ def warnings_for(scenario, *, spot_mix: bool = False) -> list[ScenarioWarning]:
     def warn(message: str, path: str) -> None:
         found.append(ScenarioWarning(message, file=scenario.source, path=path))
 
+    if scenario.placeholders:
+        warn(f"{', '.join(scenario.placeholders)} still hold{'s' if len(scenario.placeholders) == 1 else ''} "
+             "placeholders (as `fargatesim import` writes them), not your service's own load: results describe a "
+             "made-up load until you replace each one and remove it from this list", "placeholders")
     for i, fault in enumerate(scenario.faults):
         at = getattr(fault, "at", None)
         if at is not None and at >= end:

@@ -145,6 +145,37 @@ def _name(value: str) -> str:
     return value
 
 
+def _scenario_key_path(value: str) -> str:
+    """A key path of the format (workload.cpu_ms, traffic), list indices left out."""
+    model: Any = Scenario
+    done: list[str] = []
+    for key in value.split("."):
+        keys = model.user_keys() if model is not None else []
+        if key not in keys:
+            where = ".".join(done) or "the top level"
+            raise Invalid(f"expected a key path of the scenario format, e.g. traffic or workload.cpu_ms; "
+                          f"{where} has no key {shown(key)}{did_you_mean(key, keys)}")
+        done.append(key)
+        model = _section_model(model.model_fields[_field_name(model, key)].annotation)
+    return value
+
+
+def _field_name(model, key: str) -> str:
+    return next(name for name, f in model.model_fields.items() if (f.alias or name) == key)
+
+
+def _section_model(annotation) -> Any:
+    """The section model a field holds (through Optional, tuple[...] and Annotated), or None."""
+    import typing
+    todo = [annotation]
+    while todo:
+        kind = todo.pop()
+        if isinstance(kind, type) and issubclass(kind, Model):
+            return kind
+        todo.extend(typing.get_args(kind))
+    return None
+
+
 Tick = duration(gt=0, le=60)  # named here: the field `duration` hides the function in the class body
 DEFAULT_START = datetime(2026, 1, 5, tzinfo=timezone.utc)  # a Monday
 # The simulated clock is a datetime, which ends with the year 9999. A run ends a day before
@@ -178,6 +209,9 @@ class Scenario(Model):
     slo: Slo = Slo()
     pricing: Pricing = Pricing()
     cloudwatch: CloudWatchSettings = CloudWatchSettings()
+    # Key paths whose values stand in for what the author has yet to say (`fargatesim import`
+    # writes traffic and the workload's costs so); validate and run warn while any is listed.
+    placeholders: tuple[Annotated[str, AfterValidator(_scenario_key_path)], ...] = ()
     # set by the loader, never by the file: the file as the user named it, and its folder
     source: str | None = None
     base_dir: Path | None = None

@@ -1,0 +1,493 @@
+"""`fargatesim import aws DIR`: one ECS service from the AWS CLI's describe outputs.
+
+The documents are linked as AWS links them: the service names its task definition (ARN) and its
+target groups (loadBalancers); Application Auto Scaling names the service by resource id
+(service/CLUSTER/SERVICE); a step scaling policy is invoked by the alarms whose actions hold its
+ARN. Target tracking's own alarms (TargetTracking-*) are skipped: the simulator builds them from
+the policy, as AWS does. Everything else in the folder (other services' policies, alarms and
+target groups, as `describe-*` lists them for a whole account) is left alone.
+"""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+from typing import Any
+
+from ..scenario import ScenarioError
+from ..scenario.autoscaling import PREDEFINED_METRICS
+from ..metric_catalogue import COMPARISON_OPERATORS, PUBLISHED_METRICS, STATISTICS
+from .aws_documents import Document, Folder, attributes, read_folder
+from .impact import dropped
+from .region import pricing_section
+from .scenario_text import Imported, scenario_name
+from .task_definition import snake as _snake
+from .task_definition import task_definition_section
+
+_TASK_DEFINITION = re.compile(r"(?:arn:[^:]+:ecs:[^:]*:[^:]*:task-definition/)?(?P<family>[^:/]+):(?P<revision>\d+)")
+
+
+def import_aws(folder: str, *, service: str | None = None, command: str | None = None) -> Imported:
+    """The service in `folder` (the one named `service`, by name or ARN, when there are several)."""
+    found = read_folder(folder)
+    return _Import(found, service, command or f"fargatesim import aws {folder}").run()
+
+
+class _Import:
+    def __init__(self, found: Folder, wanted: str | None, command: str):
+        self.found = found
+        self.wanted = wanted
+        self.command = command
+        self.dropped: list = []
+        self.notes: list[str] = []
+        self.read: list[str] = []
+
+    def fail(self, message: str, document: Document | None = None, path: str = "") -> ScenarioError:
+        return ScenarioError(message, file=str(document.path) if document else str(self.found.path), path=path)
+
+    def used(self, document: Document) -> None:
+        if document.path.name not in self.read:
+            self.read.append(document.path.name)
+
+    def drop(self, where: str, item: dict, keys, *, prefix: dict | None = None) -> None:
+        """Each key of `item` not in `keys` is dropped (named in snake_case)."""
+        for key, value in item.items():
+            if key not in keys:
+                name = _snake(key)
+                self.dropped.append(dropped(where, name, value, key=(prefix or {}).get(name)))
+
+    # ------------------------------------------------------------------ the service
+    def run(self) -> Imported:
+        doc, svc = self.service()
+        self.used(doc)
+        sections: dict[str, Any] = {"name": scenario_name(svc["serviceName"])}
+        task_doc, task = self.task_definition(svc)
+        self.used(task_doc)
+        sections["task_definition"] = self.task_section(task)
+        sections["service"] = self.service_section(svc, sections["task_definition"])
+        target_group, idle_timeout = self.target_group(svc)
+        if target_group is not None:
+            sections["target_group"] = target_group
+        resource = _resource_id(svc)
+        scaling, policies = self.autoscaling(resource)
+        if scaling is not None:
+            sections["autoscaling"] = scaling
+            alarms = self.alarms(policies)
+            if alarms:
+                sections["alarms"] = alarms
+        sections["pricing"] = pricing_section(svc.get("serviceArn", ""), self.dropped, self.notes)
+        if self.found.skipped:
+            self.notes.append("not AWS CLI outputs the importer reads, so not read: " + ", ".join(self.found.skipped))
+        return Imported(self.command, f"ECS service {svc.get('serviceArn') or svc['serviceName']}", self.read,
+                        sections, idle_timeout, self.dropped, self.notes)
+
+    def service(self) -> tuple[Document, dict]:
+        services = [(d, s) for d, s in self.found.items("services", "services") if "serviceName" in s]
+        if self.wanted is not None:
+            chosen = [(d, s) for d, s in services if self.wanted in (s.get("serviceName"), s.get("serviceArn"))]
+            if not chosen:
+                names = ", ".join(s["serviceName"] for _, s in services) or "none"
+                raise self.fail(f"expected --service to name a service of the folder's describe-services outputs "
+                                f"({names}); got {self.wanted!r}")
+            return chosen[0]
+        if len(services) != 1:
+            names = ", ".join(s["serviceName"] for _, s in services) or "none"
+            raise self.fail(f"expected one service in the describe-services outputs, or --service NAME to choose; "
+                            f"found {len(services)}: {names}")
+        return services[0]
+
+    def service_section(self, svc: dict, task: dict) -> dict:
+        out: dict[str, Any] = {"name": svc["serviceName"], "desired_count": svc.get("desiredCount", 0)}
+        strategy = svc.get("capacityProviderStrategy") or []
+        launch_type = svc.get("launchType")
+        if strategy:
+            if all(item.get("capacityProvider") in ("FARGATE", "FARGATE_SPOT") for item in strategy):
+                out["capacity_provider_strategy"] = [
+                    {"capacity_provider": i["capacityProvider"], "base": i.get("base", 0), "weight": i.get("weight", 0)}
+                    for i in strategy]
+            else:
+                self.dropped.append(dropped("service", "capacity_provider_strategy", strategy))
+        elif launch_type in ("FARGATE", "EC2"):
+            out["launch_type"] = launch_type
+        elif launch_type is not None:
+            self.dropped.append(dropped("service", "launch_type", launch_type))
+        else:
+            self.notes.append("the service names neither a launch type nor a capacity provider strategy (the "
+                              "cluster's default strategy applies, which these outputs do not show): simulated on "
+                              "Fargate")
+        deployment = svc.get("deploymentConfiguration") or {}
+        out["deployment_maximum_percent"] = deployment.get("maximumPercent", 200)
+        out["deployment_minimum_healthy_percent"] = deployment.get("minimumHealthyPercent", 100)
+        for key, value in deployment.items():
+            if key not in ("maximumPercent", "minimumHealthyPercent"):
+                name = {"alarms": "deployment_alarms"}.get(key, _snake(key))
+                self.dropped.append(dropped("service", name, value))
+        out["health_check_grace_period_seconds"] = svc.get("healthCheckGracePeriodSeconds", 0)
+        if "availabilityZoneRebalancing" in svc:
+            out["availability_zone_rebalancing"] = svc["availabilityZoneRebalancing"]
+        balancers = svc.get("loadBalancers") or []
+        if balancers:
+            first = balancers[0]
+            if "containerName" in first and "containerPort" in first:
+                out["load_balancer"] = {"container_name": first["containerName"],
+                                        "container_port": first["containerPort"]}
+            if len(balancers) > 1:
+                self.dropped.append(dropped("service", "load_balancers", balancers[1:]))
+        if launch_type == "EC2" and not strategy:
+            self.notes.append("launch type EC2: the cluster's instances are not in these outputs, so the scenario's "
+                              "service.ec2 keeps the simulator's defaults (m5.large, ...)")
+        taken = {"serviceName", "desiredCount", "capacityProviderStrategy", "launchType", "deploymentConfiguration",
+                 "healthCheckGracePeriodSeconds", "availabilityZoneRebalancing", "loadBalancers"}
+        self.drop("service", svc, taken)
+        return out
+
+    # ------------------------------------------------------------------ the task definition
+    def task_definition(self, svc: dict) -> tuple[Document, dict]:
+        wanted = svc.get("taskDefinition")
+        definitions = [(d, d.data["taskDefinition"]) for d in self.found.of("task_definition")]
+        for doc, task in definitions:
+            if _same_task_definition(wanted, task):
+                return doc, task
+        have = ", ".join(_family_revision(t) for _, t in definitions) or "none"
+        raise self.fail(f"expected the output of `aws ecs describe-task-definition --task-definition {wanted}` "
+                        f"among the folder's files (the service runs it); the folder has task definitions: {have}")
+
+    def task_section(self, task: dict) -> dict:
+        section = task_definition_section(task.get("family", "app"), task.get("cpu"), task.get("memory"),
+                                          task.get("runtimePlatform") or {},
+                                          (task.get("ephemeralStorage") or {}).get("sizeInGiB"),
+                                          task.get("containerDefinitions") or [], self.dropped, self.notes)
+        self.drop("task_definition", task,
+                  {"family", "cpu", "memory", "runtimePlatform", "ephemeralStorage", "containerDefinitions"})
+        return section
+
+    # ------------------------------------------------------------------ the load balancer
+    def target_group(self, svc: dict) -> tuple[dict | None, float | None]:
+        balancers = svc.get("loadBalancers") or []
+        arn = balancers[0].get("targetGroupArn") if balancers else None
+        if arn is None:
+            self.notes.append("the service has no load balancer; the simulation still puts its tasks behind an ALB "
+                              "target group, with AWS's defaults")
+            return None, None
+        groups = [(d, g) for d, g in self.found.items("target_groups", "TargetGroups") if g.get("TargetGroupArn") == arn]
+        if not groups:
+            raise self.fail(f"expected the output of `aws elbv2 describe-target-groups --target-group-arns {arn}` "
+                            f"among the folder's files (the service's load balancer sends requests to it)")
+        doc, group = groups[0]
+        self.used(doc)
+        check = {"path": group.get("HealthCheckPath", "/"),
+                 "interval": group.get("HealthCheckIntervalSeconds", 30),
+                 "timeout": group.get("HealthCheckTimeoutSeconds", 6),
+                 "healthy_threshold": group.get("HealthyThresholdCount", 5),
+                 "unhealthy_threshold": group.get("UnhealthyThresholdCount", 2)}
+        matcher = group.get("Matcher") or {}
+        if "HttpCode" in matcher:
+            check["matcher"] = matcher["HttpCode"]
+        elif matcher:
+            self.dropped.append(dropped("target_group.health_check", "matcher", matcher, key="health_check_matcher_grpc"))
+        out: dict[str, Any] = {}
+        taken = {"HealthCheckPath", "HealthCheckIntervalSeconds", "HealthCheckTimeoutSeconds", "HealthyThresholdCount",
+                 "UnhealthyThresholdCount", "Matcher"}
+        self.drop("target_group", group, taken)
+        out.update(self.target_group_attributes())
+        out["health_check"] = check
+        return out, self.idle_timeout()
+
+    def target_group_attributes(self) -> dict:
+        docs = self.found.of("target_group_attributes")
+        if not docs:
+            self.notes.append("no describe-target-group-attributes output: deregistration delay, slow start and the "
+                              "routing algorithm take AWS's defaults (300 s, off, round_robin)")
+            return {"load_balancing_algorithm_type": "round_robin", "deregistration_delay": 300, "slow_start": 0}
+        doc = self._one(docs, "describe-target-group-attributes", "target group")
+        self.used(doc)
+        attrs = attributes(doc)
+        out = {"load_balancing_algorithm_type": attrs.get("load_balancing.algorithm.type", "round_robin"),
+               "deregistration_delay": int(attrs.get("deregistration_delay.timeout_seconds", 300)),
+               "slow_start": int(attrs.get("slow_start.duration_seconds", 0))}
+        stickiness = {k.removeprefix("stickiness."): v for k, v in attrs.items() if k.startswith("stickiness.")}
+        if stickiness:
+            self.dropped.append(dropped("target_group", "stickiness", stickiness))
+        for key, value in attrs.items():
+            if key in ("load_balancing.algorithm.type", "deregistration_delay.timeout_seconds",
+                       "slow_start.duration_seconds") or key.startswith("stickiness."):
+                continue
+            name = {"load_balancing.algorithm.anomaly_mitigation": "load_balancing_anomaly_mitigation",
+                    "load_balancing.cross_zone.enabled": "load_balancing_cross_zone_enabled"}.get(key, key)
+            self.dropped.append(dropped("target_group", name, value))
+        return out
+
+    def idle_timeout(self) -> float | None:
+        docs = self.found.of("load_balancer_attributes")
+        if not docs:
+            self.notes.append("no describe-load-balancer-attributes output: the requests' timeout is AWS's default "
+                              "idle timeout, 60 s")
+            return 60.0
+        doc = self._one(docs, "describe-load-balancer-attributes", "load balancer")
+        self.used(doc)
+        attrs = attributes(doc)
+        for key, value in attrs.items():
+            if key != "idle_timeout.timeout_seconds":
+                self.dropped.append(dropped("load_balancer", key, value))
+        return float(attrs.get("idle_timeout.timeout_seconds", 60))
+
+    def _one(self, docs: list[Document], command: str, of: str) -> Document:
+        if len(docs) > 1:
+            raise self.fail(f"expected one output of `aws elbv2 {command}` (its output does not say which {of} it "
+                            f"describes, so it must be the service's); found {len(docs)}: "
+                            f"{', '.join(d.path.name for d in docs)}")
+        return docs[0]
+
+    # ------------------------------------------------------------------ Application Auto Scaling
+    def autoscaling(self, resource: str | None) -> tuple[dict | None, list[dict]]:
+        targets = [(d, t) for d, t in self.found.items("scalable_targets", "ScalableTargets")
+                   if t.get("ResourceId") == resource and t.get("ScalableDimension", "ecs:service:DesiredCount")
+                   == "ecs:service:DesiredCount"]
+        policies = [(d, p) for d, p in self.found.items("scaling_policies", "ScalingPolicies")
+                    if p.get("ResourceId") == resource]
+        actions = [(d, a) for d, a in self.found.items("scheduled_actions", "ScheduledActions")
+                   if a.get("ResourceId") == resource]
+        if not targets:
+            if policies or actions:
+                raise self.fail(f"expected the output of `aws application-autoscaling describe-scalable-targets "
+                                f"--service-namespace ecs --resource-ids {resource}` among the folder's files (the "
+                                f"folder has policies or scheduled actions for that resource)")
+            self.notes.append(f"no scalable target for {resource} in the folder: the service keeps its desired count")
+            return None, []
+        doc, target = targets[0]
+        self.used(doc)
+        out: dict[str, Any] = {"min_capacity": target["MinCapacity"], "max_capacity": target["MaxCapacity"]}
+        self.drop("autoscaling", target, {"MinCapacity", "MaxCapacity"})
+        kept = []
+        out["policies"] = []
+        for doc, policy in policies:
+            self.used(doc)
+            section = self.policy(len(out["policies"]), policy)
+            if section is not None:
+                out["policies"].append(section)
+                kept.append(policy)
+        out["scheduled_actions"] = []
+        for doc, action in actions:
+            self.used(doc)
+            out["scheduled_actions"].append(self.scheduled_action(len(out["scheduled_actions"]), action))
+        for key in ("policies", "scheduled_actions"):
+            if not out[key]:
+                del out[key]
+        return out, kept
+
+    def policy(self, i: int, policy: dict) -> dict | None:
+        where = f"autoscaling.policies[{i}]"
+        name, kind = policy.get("PolicyName", f"policy-{i}"), policy.get("PolicyType")
+        out: dict[str, Any] = {"name": name, "policy_type": kind}
+        if kind == "TargetTrackingScaling":
+            config = policy.get("TargetTrackingScalingPolicyConfiguration") or {}
+            section = self.target_tracking(where, config)
+            if section is None:
+                self.dropped.append(dropped("autoscaling.policies", name, config, key="policy",
+                                            why=self._why_not(config)))
+                return None
+            out["target_tracking_scaling_policy_configuration"] = section
+        elif kind == "StepScaling":
+            out["step_scaling_policy_configuration"] = self.step_scaling(where, policy.get(
+                "StepScalingPolicyConfiguration") or {})
+        else:
+            key = "predictive_scaling_policy" if kind == "PredictiveScaling" else "policy"
+            self.dropped.append(dropped("autoscaling.policies", name, kind, key=key))
+            return None
+        self.drop(where, policy, {"PolicyName", "PolicyType", "TargetTrackingScalingPolicyConfiguration",
+                                  "StepScalingPolicyConfiguration"})
+        return out
+
+    def target_tracking(self, where: str, config: dict) -> dict | None:
+        out: dict[str, Any] = {"target_value": config.get("TargetValue")}
+        predefined, custom = config.get("PredefinedMetricSpecification"), config.get("CustomizedMetricSpecification")
+        if predefined and predefined.get("PredefinedMetricType") in PREDEFINED_METRICS:
+            spec = {"predefined_metric_type": predefined["PredefinedMetricType"]}
+            if predefined.get("ResourceLabel"):
+                spec["resource_label"] = predefined["ResourceLabel"]
+            out["predefined_metric_specification"] = spec
+        elif custom and _published(custom.get("Namespace"), custom.get("MetricName")) and \
+                custom.get("Statistic") in STATISTICS and not custom.get("Metrics"):
+            spec = {"namespace": custom["Namespace"], "metric_name": custom["MetricName"],
+                    "statistic": custom["Statistic"]}
+            if custom.get("Dimensions"):
+                spec["dimensions"] = [{"name": d["Name"], "value": d["Value"]} for d in custom["Dimensions"]]
+            out["customized_metric_specification"] = spec
+        else:
+            return None
+        out["scale_out_cooldown"] = config.get("ScaleOutCooldown", 300)
+        out["scale_in_cooldown"] = config.get("ScaleInCooldown", 300)
+        out["disable_scale_in"] = config.get("DisableScaleIn", False)
+        self.drop(f"{where}.target_tracking_scaling_policy_configuration", config,
+                  {"TargetValue", "PredefinedMetricSpecification", "CustomizedMetricSpecification", "ScaleOutCooldown",
+                   "ScaleInCooldown", "DisableScaleIn"})
+        return out
+
+    @staticmethod
+    def _why_not(config: dict) -> str:
+        predefined, custom = config.get("PredefinedMetricSpecification"), config.get("CustomizedMetricSpecification")
+        if predefined:
+            return (f"target tracking of {predefined.get('PredefinedMetricType')}, a metric the simulator does not "
+                    "publish: the simulation scales without this policy")
+        if custom:
+            return (f"target tracking of {custom.get('Namespace')}/{custom.get('MetricName') or 'metric math'}, a "
+                    "metric the simulator does not publish: the simulation scales without this policy")
+        return "target tracking without a metric"
+
+    def step_scaling(self, where: str, config: dict) -> dict:
+        out: dict[str, Any] = {"adjustment_type": config.get("AdjustmentType"),
+                               "cooldown": config.get("Cooldown", 300),
+                               "metric_aggregation_type": config.get("MetricAggregationType", "Average")}
+        if config.get("MinAdjustmentMagnitude") is not None:
+            out["min_adjustment_magnitude"] = config["MinAdjustmentMagnitude"]
+        steps = []
+        for step in config.get("StepAdjustments") or []:
+            item = {}
+            for key, name in (("MetricIntervalLowerBound", "metric_interval_lower_bound"),
+                              ("MetricIntervalUpperBound", "metric_interval_upper_bound")):
+                if step.get(key) is not None:
+                    item[name] = step[key]
+            item["scaling_adjustment"] = step.get("ScalingAdjustment")
+            steps.append(item)
+        out["step_adjustments"] = steps
+        self.drop(f"{where}.step_scaling_policy_configuration", config,
+                  {"AdjustmentType", "Cooldown", "MetricAggregationType", "MinAdjustmentMagnitude", "StepAdjustments"})
+        return out
+
+    def scheduled_action(self, i: int, action: dict) -> dict:
+        where = f"autoscaling.scheduled_actions[{i}]"
+        out: dict[str, Any] = {"name": action.get("ScheduledActionName", f"action-{i}"),
+                               "schedule": action.get("Schedule"), "timezone": action.get("Timezone") or "UTC"}
+        for key, name in (("StartTime", "start_time"), ("EndTime", "end_time")):
+            if action.get(key):
+                out[name] = _timestamp(action[key])
+        bounds = action.get("ScalableTargetAction") or {}
+        out["scalable_target_action"] = {name: bounds[key] for key, name in
+                                         (("MinCapacity", "min_capacity"), ("MaxCapacity", "max_capacity"))
+                                         if bounds.get(key) is not None}
+        self.drop(where, action, {"ScheduledActionName", "Schedule", "Timezone", "StartTime", "EndTime",
+                                  "ScalableTargetAction"})
+        return out
+
+    # ------------------------------------------------------------------ CloudWatch alarms
+    def alarms(self, policies: list[dict]) -> list[dict]:
+        steps = {p["PolicyARN"]: p["PolicyName"] for p in policies
+                 if p.get("PolicyType") == "StepScaling" and p.get("PolicyARN")}
+        owned = {a.get("AlarmName") for p in policies if p.get("PolicyType") == "TargetTrackingScaling"
+                 for a in p.get("Alarms") or []}
+        out = []
+        for doc, alarm in self.found.items("alarms", "MetricAlarms"):
+            name = alarm.get("AlarmName", "")
+            actions = [*(alarm.get("AlarmActions") or []), *(alarm.get("OKActions") or [])]
+            if name in owned or name.startswith("TargetTracking-") or not any(a in steps for a in actions):
+                continue
+            self.used(doc)
+            section = self.alarm(len(out), alarm, steps)
+            if section is not None:
+                out.append(section)
+        invoked = {a for alarm in out for a in alarm.get("alarm_actions", [])}
+        for arn, name in steps.items():
+            if name not in invoked:
+                self.notes.append(f"no alarm in the folder invokes the step scaling policy {name} (save "
+                                  "`aws cloudwatch describe-alarms` output that holds it): it never acts in the "
+                                  "simulation")
+        return out
+
+    def alarm(self, i: int, alarm: dict, steps: dict[str, str]) -> dict | None:
+        where = f"alarms[{i}]"
+        name = alarm["AlarmName"]
+        why = _unsupported_alarm(alarm)
+        if why:
+            self.dropped.append(dropped("alarms", name, why[1], key=why[0]))
+            return None
+        out: dict[str, Any] = {"alarm_name": name}
+        if alarm.get("Metrics"):
+            out["metrics"] = [_query(q) for q in alarm["Metrics"]]
+        else:
+            out.update({"namespace": alarm["Namespace"], "metric_name": alarm["MetricName"],
+                        "statistic": alarm["Statistic"], "period": alarm["Period"]})
+            if alarm.get("Dimensions"):
+                out["dimensions"] = [{"name": d["Name"], "value": d["Value"]} for d in alarm["Dimensions"]]
+        out["evaluation_periods"] = alarm["EvaluationPeriods"]
+        out["datapoints_to_alarm"] = alarm.get("DatapointsToAlarm") or alarm["EvaluationPeriods"]
+        out["comparison_operator"] = alarm["ComparisonOperator"]
+        out["threshold"] = alarm["Threshold"]
+        out["treat_missing_data"] = alarm.get("TreatMissingData", "missing")
+        enabled = alarm.get("ActionsEnabled", True)
+        for key, name_ in (("AlarmActions", "alarm_actions"), ("OKActions", "ok_actions")):
+            names = [steps[a] for a in alarm.get(key) or [] if a in steps]
+            others = [a for a in alarm.get(key) or [] if a not in steps]
+            if names and enabled:
+                out[name_] = names
+            if others:
+                self.dropped.append(dropped(where, name_, others))
+        if not enabled:
+            self.dropped.append(dropped(where, "actions_enabled", False))
+        self.drop(where, alarm, {"AlarmName", "Metrics", "Namespace", "MetricName", "Statistic", "Period", "Dimensions",
+                                 "EvaluationPeriods", "DatapointsToAlarm", "ComparisonOperator", "Threshold",
+                                 "TreatMissingData", "AlarmActions", "OKActions", "ActionsEnabled"})
+        return out
+
+
+def _unsupported_alarm(alarm: dict) -> tuple[str, Any] | None:
+    """(impact key, value) when the simulator cannot evaluate the alarm, else None."""
+    if alarm.get("ExtendedStatistic"):
+        return "extended_statistic", alarm["ExtendedStatistic"]
+    if alarm.get("ThresholdMetricId") or alarm.get("ComparisonOperator") not in COMPARISON_OPERATORS:
+        return "threshold_metric_id", alarm.get("ThresholdMetricId") or alarm.get("ComparisonOperator")
+    if alarm.get("Metrics"):
+        for q in alarm["Metrics"]:
+            metric = ((q.get("MetricStat") or {}).get("Metric")) or {}
+            if q.get("MetricStat") and (not _published(metric.get("Namespace"), metric.get("MetricName"))
+                                        or q["MetricStat"].get("Stat") not in STATISTICS):
+                return "alarm", f"{metric.get('Namespace')}/{metric.get('MetricName')}"
+        return None
+    if not _published(alarm.get("Namespace"), alarm.get("MetricName")) or alarm.get("Statistic") not in STATISTICS:
+        return "alarm", f"{alarm.get('Namespace')}/{alarm.get('MetricName')} {alarm.get('Statistic')}"
+    return None
+
+
+def _query(q: dict) -> dict:
+    out: dict[str, Any] = {"id": q["Id"]}
+    if q.get("MetricStat"):
+        stat = q["MetricStat"]
+        metric = {"namespace": stat["Metric"]["Namespace"], "metric_name": stat["Metric"]["MetricName"]}
+        if stat["Metric"].get("Dimensions"):
+            metric["dimensions"] = [{"name": d["Name"], "value": d["Value"]} for d in stat["Metric"]["Dimensions"]]
+        out["metric_stat"] = {"metric": metric, "period": stat.get("Period", 60), "stat": stat.get("Stat", "Average")}
+    if q.get("Expression"):
+        out["expression"] = q["Expression"]
+    if q.get("Label"):
+        out["label"] = q["Label"]
+    out["return_data"] = q.get("ReturnData", True)
+    return out
+
+
+def _published(namespace: Any, metric: Any) -> bool:
+    return metric in PUBLISHED_METRICS.get(namespace, ())
+
+
+def _timestamp(value: Any) -> Any:
+    """The AWS CLI prints times in ISO 8601, or (version 1, and its documented examples) as
+    seconds since the epoch: both as ISO 8601 in UTC."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return datetime.fromtimestamp(value, timezone.utc).isoformat().replace("+00:00", "Z")
+    return value
+
+
+def _resource_id(svc: dict) -> str:
+    """service/CLUSTER/SERVICE, as Application Auto Scaling names an ECS service."""
+    cluster = (svc.get("clusterArn") or "default").rsplit("/", 1)[-1]
+    return f"service/{cluster}/{svc['serviceName']}"
+
+
+def _same_task_definition(wanted: str | None, task: dict) -> bool:
+    if not wanted:
+        return False
+    if wanted == task.get("taskDefinitionArn"):
+        return True
+    m = _TASK_DEFINITION.fullmatch(wanted)
+    return m is not None and (m["family"], int(m["revision"])) == (task.get("family"), task.get("revision"))
+
+
+def _family_revision(task: dict) -> str:
+    return f"{task.get('family')}:{task.get('revision')}"

@@ -1,0 +1,201 @@
+"""`terraform show -json` output: the resources it plans (or holds), and what refers to what.
+
+A plan knows most values but not the ones AWS assigns (ARNs, ids): a service's target group,
+an alarm's policies, are then only known from the configuration section, where each expression
+lists the references it is made of. References are resolved as Terraform resolves them: within
+the module that holds the expression, through `var.X` to the expression the calling module
+passes, through `module.M.OUTPUT` to the output's own expression inside M. A state (`terraform
+show -json` without a plan) has every value but no configuration: there, ARNs link resources.
+
+Resources are addressed as Terraform prints them (module.api["eu"].aws_ecs_service.this[0]);
+`base` strips the instance keys of count and for_each, which the configuration does not have.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+from ..scenario import ScenarioError
+
+# Expressions refer to these, which name no resource.
+_NOT_RESOURCES = ("data", "local", "each", "count", "path", "terraform", "self")
+_INSTANCE_KEY = re.compile(r"\[[^\]]*\]")
+# Module nesting deeper than this is a loop in what was read, not a configuration.
+_DEEPEST = 64
+MAX_FILE_BYTES = 256 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Resource:
+    address: str            # as Terraform prints it, instance keys included
+    type: str
+    values: dict[str, Any]
+    module: tuple[str, ...]  # module path, e.g. ("module.api",), without instance keys
+
+    @property
+    def base(self) -> str:
+        return base_address(self.address)
+
+    def value(self, *path: str | int) -> Any:
+        """A nested value; Terraform's single-element block lists are stepped through."""
+        node: Any = self.values
+        for key in path:
+            if isinstance(node, list) and isinstance(key, str):
+                node = node[0] if node else None
+            if isinstance(key, int):
+                node = node[key] if isinstance(node, list) and len(node) > key else None
+            else:
+                node = node.get(key) if isinstance(node, dict) else None
+            if node is None:
+                return None
+        return node
+
+
+def base_address(address: str) -> str:
+    return _INSTANCE_KEY.sub("", address)
+
+
+class Plan:
+    def __init__(self, data: dict, file: str):
+        self.file = file
+        root = (data.get("planned_values") or {}).get("root_module") or (data.get("values") or {}).get("root_module")
+        if not isinstance(root, dict):
+            raise ScenarioError("expected the output of `terraform show -json` (a saved plan, with planned_values, "
+                                "or a state, with values); found neither", file=file)
+        self.resources: list[Resource] = list(_resources(root))
+        self.config = (data.get("configuration") or {}).get("root_module") or {}
+        self.config_providers = (data.get("configuration") or {}).get("provider_config") or {}
+        self.is_state = "planned_values" not in data
+
+    def of_type(self, *types: str) -> list[Resource]:
+        return [r for r in self.resources if r.type in types and r.values is not None]
+
+    def linked(self, source: Resource, path: tuple[str, ...], types: tuple[str, ...],
+               keys: tuple[str, ...] = ("arn", "id")) -> list[Resource]:
+        """Resources of `types` that `source`'s attribute at `path` names: by value when the value is
+        known (a state, or an ARN written as text), else by the configuration's references."""
+        wanted = set(_strings(_at(source.values, path)))
+        candidates = self.of_type(*types)
+        found = [r for r in candidates if wanted & {r.values.get(k) for k in keys if isinstance(r.values.get(k), str)}]
+        if found:
+            return found
+        referred = self.references(source, path)
+        found = [r for r in candidates if r.base in referred]
+        # Of several instances (count, for_each), those in the same module instance first.
+        prefix = source.address.rsplit(".", 2)[0] if source.module else ""
+        return sorted(found, key=lambda r: not r.address.startswith(prefix))
+
+    def references(self, source: Resource, path: tuple[str, ...]) -> set[str]:
+        """Base addresses of the resources the expression of `source` at `path` refers to."""
+        config = self._config_resource(source)
+        if config is None:
+            return set()
+        expression = _at(config.get("expressions") or {}, path)
+        return self._resolve(source.module, _references(expression), 0)
+
+    def _config_module(self, module: tuple[str, ...]) -> dict | None:
+        node = self.config
+        for call in module:
+            node = ((node.get("module_calls") or {}).get(call.removeprefix("module.")) or {}).get("module")
+            if node is None:
+                return None
+        return node
+
+    def _config_resource(self, resource: Resource) -> dict | None:
+        module = self._config_module(resource.module)
+        local = resource.base.rsplit(".", 2)
+        name = ".".join(local[-2:])
+        for item in (module or {}).get("resources") or []:
+            if item.get("address") == name and item.get("mode", "managed") == "managed":
+                return item
+        return None
+
+    def _resolve(self, module: tuple[str, ...], refs: list[str], depth: int) -> set[str]:
+        if depth > _DEEPEST:
+            return set()
+        out: set[str] = set()
+        prefix = "".join(f"{m}." for m in module)
+        for ref in refs:
+            parts = base_address(ref).split(".")
+            if parts[0] in _NOT_RESOURCES or len(parts) < 2:
+                continue
+            if parts[0] == "var" and module:
+                call = (self._config_module(module[:-1]) or {}).get("module_calls", {}).get(
+                    module[-1].removeprefix("module."), {})
+                expression = (call.get("expressions") or {}).get(parts[1])
+                out |= self._resolve(module[:-1], _references(expression), depth + 1)
+            elif parts[0] == "module" and len(parts) >= 3:
+                child = (*module, f"module.{parts[1]}")
+                output = ((self._config_module(child) or {}).get("outputs") or {}).get(parts[2]) or {}
+                out |= self._resolve(child, _references(output.get("expression")), depth + 1)
+            elif parts[0] not in ("var", "module"):
+                out.add(f"{prefix}{parts[0]}.{parts[1]}")
+        return out
+
+
+def read_plan(file: str | Path) -> Plan:
+    path = Path(file)
+    try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise ScenarioError(f"expected a `terraform show -json` output of at most {MAX_FILE_BYTES >> 20} MiB; "
+                                f"got {path.stat().st_size >> 20} MiB", file=str(file))
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ScenarioError("there is no such file (write it with `terraform show -json tfplan > plan.json`)",
+                            file=str(file)) from None
+    except IsADirectoryError:
+        raise ScenarioError("expected a file (`terraform show -json` output); got a folder", file=str(file)) from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise ScenarioError(f"cannot read it: {getattr(e, 'strerror', None) or e}", file=str(file)) from None
+    except ValueError as e:
+        raise ScenarioError(f"expected JSON (the output of `terraform show -json`); it is not: {e}",
+                            file=str(file)) from None
+    if not isinstance(data, dict):
+        raise ScenarioError("expected a JSON object (the output of `terraform show -json`)", file=str(file))
+    return Plan(data, str(file))
+
+
+def _resources(module: dict, depth: int = 0) -> Iterator[Resource]:
+    path = tuple(m for m in base_address(module.get("address", "")).split(".") if m)
+    calls = tuple(f"module.{name}" for kind, name in zip(path[::2], path[1::2]) if kind == "module")
+    for item in module.get("resources") or []:
+        if item.get("mode", "managed") == "managed" and isinstance(item.get("values"), dict):
+            yield Resource(item["address"], item.get("type", ""), item["values"], calls)
+    if depth < _DEEPEST:
+        for child in module.get("child_modules") or []:
+            yield from _resources(child, depth + 1)
+
+
+def _at(node: Any, path: tuple[str, ...]) -> Any:
+    """Every value at `path`, through block lists (a list of blocks gives a list of values)."""
+    if not path:
+        return node
+    if isinstance(node, list):
+        return [_at(item, path) for item in node]
+    if isinstance(node, dict):
+        return _at(node.get(path[0]), path[1:])
+    return None
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+def _references(expression: Any) -> list[str]:
+    """Every reference in an expression of the configuration, and in the blocks below it."""
+    if isinstance(expression, list):
+        return [ref for item in expression for ref in _references(item)]
+    if not isinstance(expression, dict):
+        return []
+    refs = list(expression.get("references") or [])
+    for key, value in expression.items():
+        if key not in ("references", "constant_value") and isinstance(value, (dict, list)):
+            refs += _references(value)
+    return refs
