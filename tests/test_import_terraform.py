@@ -11,11 +11,13 @@ from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from fargatesim.cli import main
 from fargatesim.engine import simulate
 from fargatesim.importing import import_terraform
-from fargatesim.scenario import ScenarioWarning, load_scenario
+from fargatesim.scenario import ScenarioError, ScenarioWarning, load_scenario, scenario_from_dict
 
 FIXTURES = Path(__file__).parent / "fixtures" / "terraform"
 WIRING = FIXTURES / "module-wiring" / "plan.json"
@@ -164,10 +166,178 @@ def test_what_is_not_a_plan_is_refused(tmp_path, capsys, content, message):
 
 def test_container_definitions_unknown_until_apply(tmp_path, capsys):
     plan = json.loads(WIRING.read_text())
-    task = plan["planned_values"]["root_module"]["child_modules"][0]["resources"]
-    for r in task:
+    for r in plan["planned_values"]["root_module"]["child_modules"][0]["resources"]:
         if r["type"] == "aws_ecs_task_definition":
             del r["values"]["container_definitions"]
     (tmp_path / "plan.json").write_text(json.dumps(plan))
-    assert main(["import", "terraform", str(tmp_path / "plan.json")]) == 2
-    assert "container_definitions to be known in the plan" in capsys.readouterr().err
+    assert main(["import", "terraform", str(tmp_path / "plan.json"), "-o", str(tmp_path / "s.yaml")]) == 0
+    data = yaml.safe_load((tmp_path / "s.yaml").read_text())
+    # The container the service's load balancer names stands in, marked as a placeholder.
+    assert data["task_definition"]["container_definitions"] == [
+        {"name": "app", "essential": True, "port_mappings": [{"container_port": 8080}]}]
+    assert data["placeholders"][-1] == "task_definition.container_definitions"
+    assert "container_definitions is known only after apply" in (tmp_path / "s.yaml").read_text()
+
+
+def leaves(document, path=()):
+    yield path, document
+    if isinstance(document, dict):
+        for k, v in document.items():
+            yield from leaves(v, (*path, k))
+    elif isinstance(document, list):
+        for i, v in enumerate(document):
+            yield from leaves(v, (*path, i))
+
+
+JSON_VALUES = st.recursive(st.none() | st.booleans() | st.integers(-10**6, 10**6) | st.floats(allow_nan=False)
+                           | st.text(max_size=12), lambda inner: st.lists(inner, max_size=3)
+                           | st.dictionaries(st.text(max_size=8), inner, max_size=3), max_leaves=6)
+PLAN = json.loads(WIRING.read_text())
+PLACES = [p for p, _ in leaves(PLAN) if p and p[0] in ("planned_values", "configuration", "variables")]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(path=st.sampled_from(PLACES), remove=st.booleans(), value=JSON_VALUES)
+def test_any_edited_plan_gives_a_scenario_or_one_clear_message(tmp_path_factory, path, remove, value):
+    plan = copy.deepcopy(PLAN)
+    parent = plan
+    for key in path[:-1]:
+        parent = parent[key]
+    if remove and isinstance(parent, dict):
+        del parent[path[-1]]
+    else:
+        parent[path[-1]] = value
+    file = tmp_path_factory.mktemp("edited") / "plan.json"
+    file.write_text(json.dumps(plan))
+    try:
+        text = import_terraform(str(file)).to_yaml()
+    except ScenarioError as e:
+        assert str(e)
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ScenarioWarning)
+        try:
+            scenario_from_dict(yaml.safe_load(text))
+        except ScenarioError:
+            pass
+
+
+# Real, public configurations (each folder's SOURCE.md names the repository, its licence and
+# every edit), planned for real: (fixture, the service's address).
+REAL = [
+    ("bh-fargate-step-scaling", "aws_ecs_service.main"),
+    ("techmahato-ecs-3tier-modules", "module.ecs.aws_ecs_service.app"),
+    ("techmahato-ecs-3tier-modules", "module.ecs.aws_ecs_service.web"),
+    ("hirentimbadiya-sqs-worker-scaling", "module.step_scaling.aws_ecs_service.worker"),
+    ("hirentimbadiya-sqs-worker-scaling", "module.target_tracking.aws_ecs_service.worker"),
+]
+
+
+def planned(fixture: str) -> dict:
+    """address -> values of every resource the fixture's plan holds."""
+    plan = json.loads((FIXTURES / fixture / "plan.json").read_text())
+    out, todo = {}, [plan["planned_values"]["root_module"]]
+    while todo:
+        module = todo.pop()
+        out.update({r["address"]: r.get("values", {}) for r in module.get("resources", [])})
+        todo += module.get("child_modules", [])
+    return out
+
+
+@pytest.mark.parametrize("fixture, address", REAL)
+def test_a_real_configuration_is_imported_and_runs_an_hour(tmp_path, fixture, address):
+    out = tmp_path / "service.yaml"
+    assert main(["import", "terraform", str(FIXTURES / fixture / "plan.json"), "--address", address,
+                 "-o", str(out)]) == 0
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always", ScenarioWarning)
+        scenario = load_scenario(out)
+    # Nothing the importer wrote is refused or ignored as not simulated.
+    assert [w.message.path for w in seen] == []
+    values = planned(fixture)[address]
+    assert scenario.service.name == values["name"]
+    assert scenario.service.desired_count == values["desired_count"]
+    summary = simulate(scenario).summary
+    assert summary["duration_s"] == 3600
+    assert summary["requests"]["total"] > 0.9 * 3600 * scenario.traffic[0].rps
+    if scenario.service.desired_count:
+        assert sum(summary["requests"]["errors"].values()) == 0
+    else:
+        # Scaled to zero, with the alarms that would wake it left out (SQS metrics): no task ever
+        # runs, and the load balancer answers every request 503, as AWS's would.
+        assert summary["tasks"]["max_running"] == 0
+        assert summary["requests"]["errors"]["elb_503"] == summary["requests"]["total"]
+
+
+def test_bh_step_scaling_carries_its_alarms_and_policies():
+    values = planned("bh-fargate-step-scaling")
+    data = scenario_of(FIXTURES / "bh-fargate-step-scaling" / "plan.json")
+    task = values["aws_ecs_task_definition.app"]
+    (container,) = json.loads(task["container_definitions"])
+    assert (data["task_definition"]["cpu"], data["task_definition"]["memory"]) == (int(task["cpu"]),
+                                                                                 int(task["memory"]))
+    assert data["task_definition"]["container_definitions"] == [
+        {"name": container["name"], "essential": True, "image": container["image"],
+         "port_mappings": [{"container_port": container["portMappings"][0]["containerPort"]}]}]
+    check = values["aws_alb_target_group.app"]["health_check"][0]
+    assert data["target_group"]["health_check"] == {
+        "path": check["path"], "interval": check["interval"], "timeout": check["timeout"],
+        "healthy_threshold": check["healthy_threshold"], "unhealthy_threshold": check["unhealthy_threshold"],
+        "matcher": check["matcher"]}
+    target = values["aws_appautoscaling_target.target"]
+    assert (data["autoscaling"]["min_capacity"], data["autoscaling"]["max_capacity"]) == \
+        (target["min_capacity"], target["max_capacity"])
+    # The service names its target group by .id (an aws_alb_target_group's id is its ARN), and
+    # alarm_actions are unknown until apply: both links come from the configuration.
+    alarms = {a["alarm_name"]: a for a in data["alarms"]}
+    assert alarms["cb_cpu_utilization_high"]["alarm_actions"] == ["cb_scale_up"]
+    assert alarms["cb_cpu_utilization_low"]["alarm_actions"] == ["cb_scale_down"]
+    for name, alarm in alarms.items():
+        source = next(v for v in values.values() if v.get("alarm_name") == name)
+        assert (alarm["threshold"], alarm["evaluation_periods"], alarm["comparison_operator"]) == \
+            (source["threshold"], source["evaluation_periods"], source["comparison_operator"])
+    # The provider's region comes from a root variable; no price table ships for it.
+    assert 'pricing.region = "us-west-2"' in import_terraform(
+        str(FIXTURES / "bh-fargate-step-scaling" / "plan.json")).to_yaml()
+
+
+def test_techmahato_services_in_modules():
+    plan = FIXTURES / "techmahato-ecs-3tier-modules" / "plan.json"
+    values = planned("techmahato-ecs-3tier-modules")
+    app = scenario_of(plan, address="module.ecs.aws_ecs_service.app")
+    policy = values["module.ecs.aws_appautoscaling_policy.app_cpu"]["target_tracking_scaling_policy_configuration"][0]
+    (section,) = app["autoscaling"]["policies"]
+    tracking = section["target_tracking_scaling_policy_configuration"]
+    assert tracking["target_value"] == policy["target_value"]
+    assert (tracking["scale_in_cooldown"], tracking["scale_out_cooldown"]) == \
+        (policy["scale_in_cooldown"], policy["scale_out_cooldown"])
+    # The target group reaches the service through the alb module's output and the ecs module's
+    # variable; its settings are the app target group's.
+    group = values["module.alb.aws_lb_target_group.app"]
+    assert app["target_group"]["deregistration_delay"] == int(group["deregistration_delay"])
+    assert app["target_group"]["health_check"]["path"] == group["health_check"][0]["path"]
+    # The web task's container definitions embed the internal load balancer's DNS name, so the
+    # plan does not know them: the load balancer's container stands in, marked a placeholder.
+    web = scenario_of(plan, address="module.ecs.aws_ecs_service.web")
+    balancer = values["module.ecs.aws_ecs_service.web"]["load_balancer"][0]
+    assert web["task_definition"]["container_definitions"] == [
+        {"name": balancer["container_name"], "essential": True,
+         "port_mappings": [{"container_port": balancer["container_port"]}]}]
+    assert "task_definition.container_definitions" in web["placeholders"]
+
+
+def test_hirentimbadiya_sqs_alarms_are_left_out_ranked_first():
+    plan = FIXTURES / "hirentimbadiya-sqs-worker-scaling" / "plan.json"
+    imported = import_terraform(str(plan), address="module.step_scaling.aws_ecs_service.worker")
+    data = yaml.safe_load(imported.to_yaml())
+    # Scale to zero, ten ExactCapacity steps from a dynamic block, the last open-ended ("").
+    assert data["autoscaling"]["min_capacity"] == 0
+    steps = data["autoscaling"]["policies"][1]["step_scaling_policy_configuration"]["step_adjustments"]
+    assert len(steps) == 10 and "metric_interval_upper_bound" not in steps[-1]
+    # Metric math on SQS metrics, which the simulator does not publish: the alarms are left out
+    # first in the list, and no alarm is written.
+    assert "alarms" not in data
+    assert [d.setting for d in imported.dropped if d.rank == 1] == ["demo-worker-step-scale-down-zero",
+                                                                     "demo-worker-step-scale-up"]
+    tracking = import_terraform(str(plan), address="module.target_tracking.aws_ecs_service.worker")
+    assert [d.where for d in tracking.dropped if d.rank == 1] == ["autoscaling.policies"]

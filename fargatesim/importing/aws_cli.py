@@ -17,7 +17,7 @@ from ..scenario import ScenarioError
 from ..scenario.autoscaling import PREDEFINED_METRICS
 from ..metric_catalogue import COMPARISON_OPERATORS, PUBLISHED_METRICS, STATISTICS
 from .aws_documents import Document, Folder, attributes, read_folder
-from .impact import dropped
+from .impact import dropped, unexpected
 from .region import pricing_section
 from .scenario_text import Imported, scenario_name
 from .task_definition import snake as _snake
@@ -29,7 +29,14 @@ _TASK_DEFINITION = re.compile(r"(?:arn:[^:]+:ecs:[^:]*:[^:]*:task-definition/)?(
 def import_aws(folder: str, *, service: str | None = None, command: str | None = None) -> Imported:
     """The service in `folder` (the one named `service`, by name or ARN, when there are several)."""
     found = read_folder(folder)
-    return _Import(found, service, command or f"fargatesim import aws {folder}").run()
+    importer = _Import(found, service, command or f"fargatesim import aws {folder}")
+    try:
+        return importer.run()
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as e:
+        # A document recognised by its top-level key but not shaped as the AWS CLI prints it.
+        where = importer.current.path if importer.current else found.path
+        raise ScenarioError(f"expected the AWS CLI's JSON output of a describe call, as it prints it; this one is "
+                            f"not shaped like it ({unexpected(e)})", file=str(where)) from None
 
 
 class _Import:
@@ -40,11 +47,14 @@ class _Import:
         self.dropped: list = []
         self.notes: list[str] = []
         self.read: list[str] = []
+        self.current: Document | None = None
+        self.unevaluated: set[str] = set()     # step policies invoked only by alarms left out
 
     def fail(self, message: str, document: Document | None = None, path: str = "") -> ScenarioError:
         return ScenarioError(message, file=str(document.path) if document else str(self.found.path), path=path)
 
     def used(self, document: Document) -> None:
+        self.current = document
         if document.path.name not in self.read:
             self.read.append(document.path.name)
 
@@ -384,7 +394,7 @@ class _Import:
             section = self.alarm(len(out), alarm, steps)
             if section is not None:
                 out.append(section)
-        invoked = {a for alarm in out for a in alarm.get("alarm_actions", [])}
+        invoked = {a for alarm in out for a in alarm.get("alarm_actions", [])} | self.unevaluated
         for arn, name in steps.items():
             if name not in invoked:
                 self.notes.append(f"no alarm in the folder invokes the step scaling policy {name} (save "
@@ -398,6 +408,7 @@ class _Import:
         why = _unsupported_alarm(alarm)
         if why:
             self.dropped.append(dropped("alarms", name, why[1], key=why[0]))
+            self.unevaluated.update(steps[a] for a in alarm.get("AlarmActions") or [] if a in steps)
             return None
         out: dict[str, Any] = {"alarm_name": name}
         if alarm.get("Metrics"):

@@ -115,3 +115,10 @@ def _enabled(value: Any) -> bool:
 def by_impact(items: list[Dropped]) -> list[Dropped]:
     """Highest impact first; within a rank, in the order of the scenario's sections."""
     return sorted(items, key=lambda d: d.rank)
+
+
+def unexpected(error: Exception) -> str:
+    """What was wrong with an input that was not shaped as expected, for the one-line message."""
+    if isinstance(error, KeyError):
+        return f"it has no {error.args[0]!r}"
+    return f"{type(error).__name__}: {error}"

@@ -34,12 +34,14 @@ class Imported:
     idle_timeout: float | None = None   # the load balancer's, seconds: the requests' timeout
     dropped: list[Dropped] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # Keys of the sections that stand in for values the input does not know (beside the load)
+    placeholders: list[str] = field(default_factory=list)
 
     def scenario(self) -> dict[str, Any]:
         """The scenario as plain data, placeholders included."""
         traffic, workload = placeholder_load(self)
         data = {"name": self.sections["name"], "description": self.description, "duration": 3600,
-                "placeholders": list(PLACEHOLDERS), "traffic": traffic, "workload": workload}
+                "placeholders": [*PLACEHOLDERS, *self.placeholders], "traffic": traffic, "workload": workload}
         data.update({k: self.sections[k] for k in ORDER if k in self.sections})
         return data
 
@@ -68,8 +70,8 @@ class Imported:
         if ranked:
             lines += ["#", "# Left out because fargatesim does not simulate them, the most consequential first:"]
             for d in ranked:
-                lines.append(f"#   {d.where}.{d.setting} = {_short(d.value)}")
-                lines.append(f"#       {d.why}")
+                lines.append(_printable(f"#   {d.where}.{d.setting} = {_short(d.value)}"))
+                lines.append(_printable(f"#       {d.why}"))
         quiet = [d for d in self.dropped if d.rank >= NO_EFFECT]
         if quiet:
             lines += ["#", "# Left out, with no effect on what is simulated (identifiers, networking, IAM, tags, logging):"]
@@ -98,8 +100,12 @@ def placeholder_load(imported: Imported) -> tuple[list, dict]:
     task = imported.sections["task_definition"]
     service = imported.sections.get("service", {})
     scaling = imported.sections.get("autoscaling") or {}
-    tasks = max(service.get("desired_count", 1), scaling.get("min_capacity", 0), 1)
-    vcpu = task["cpu"] / 1024
+    # Counts that are not numbers are the scenario's to report; the load needs only a guess.
+    counts = [n for n in (service.get("desired_count"), scaling.get("min_capacity"))
+              if isinstance(n, (int, float)) and not isinstance(n, bool) and 0 < n <= 5000]
+    tasks = max(counts, default=1)
+    cpu = task.get("cpu")
+    vcpu = cpu / 1024 if isinstance(cpu, int) and 0 < cpu <= 16384 else 0.25
     rps = PLACEHOLDER_LOAD * tasks * vcpu * 1000 / PLACEHOLDER_CPU_MS
     workload: dict[str, Any] = {"cpu_ms": PLACEHOLDER_CPU_MS, "io_ms": PLACEHOLDER_IO_MS}
     if imported.idle_timeout is not None:
@@ -113,11 +119,19 @@ def _placeholder_comment(imported: Imported, data: dict) -> list[str]:
         "# PLACEHOLDERS: the configuration does not say what load the service gets. Until you replace them,",
         f"# traffic is a steady {rps:g} requests/s, each needing {PLACEHOLDER_CPU_MS:g} ms of CPU and "
         f"{PLACEHOLDER_IO_MS:g} ms of waiting on",
-        f"# downstreams: about {PLACEHOLDER_LOAD:.0%} of the CPU of the tasks the service starts with. Describe "
+        f"# downstreams: about {PLACEHOLDER_LOAD:.0%} of the CPU of {_starting_tasks(imported)}. Describe "
         "your traffic",
         "# (constant, diurnal, spike, steps, ramp, or a trace of your ALB logs) and what one request costs,",
         "# then remove each replaced key from `placeholders`: `fargatesim validate` and `run` warn until then.",
     ]
+
+
+def _starting_tasks(imported: Imported) -> str:
+    service = imported.sections.get("service", {})
+    scaling = imported.sections.get("autoscaling") or {}
+    if not service.get("desired_count") and not scaling.get("min_capacity"):
+        return "one task (the service starts with none)"
+    return "the tasks the service starts with"
 
 
 def _workload_text(workload: dict) -> str:
@@ -145,7 +159,14 @@ def _short(value: Any, limit: int = 90) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+def _printable(text: str) -> str:
+    """Text from the input as a comment can hold it: a line break or a control character in a
+    name would end the comment, or make the file unreadable as YAML."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def _wrapped(head: str, text: str, width: int = 100) -> list[str]:
+    text = _printable(text)
     lines, line = [], head
     indent = "#" + " " * (len(head) - 1)
     for word in text.split(" "):

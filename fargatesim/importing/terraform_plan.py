@@ -68,6 +68,8 @@ class Plan:
         self.resources: list[Resource] = list(_resources(root))
         self.config = (data.get("configuration") or {}).get("root_module") or {}
         self.config_providers = (data.get("configuration") or {}).get("provider_config") or {}
+        # The root module's input variables, as the plan was made with them.
+        self.variables = {k: v.get("value") for k, v in (data.get("variables") or {}).items() if isinstance(v, dict)}
         self.is_state = "planned_values" not in data
 
     def of_type(self, *types: str) -> list[Resource]:
@@ -162,6 +164,8 @@ def _resources(module: dict, depth: int = 0) -> Iterator[Resource]:
     path = tuple(m for m in base_address(module.get("address", "")).split(".") if m)
     calls = tuple(f"module.{name}" for kind, name in zip(path[::2], path[1::2]) if kind == "module")
     for item in module.get("resources") or []:
+        if not (isinstance(item, dict) and isinstance(item.get("address"), str)):
+            continue
         if item.get("mode", "managed") == "managed" and isinstance(item.get("values"), dict):
             yield Resource(item["address"], item.get("type", ""), item["values"], calls)
     if depth < _DEEPEST:

@@ -14,7 +14,7 @@ from typing import Any
 from ..metric_catalogue import COMPARISON_OPERATORS, PUBLISHED_METRICS, STATISTICS
 from ..scenario import ScenarioError
 from ..scenario.autoscaling import PREDEFINED_METRICS
-from .impact import dropped
+from .impact import dropped, unexpected
 from .region import pricing_section, region_of
 from .scenario_text import Imported, scenario_name
 from .task_definition import task_definition_section
@@ -30,8 +30,16 @@ _FORWARDS = {"aws_lb_listener": ("default_action",), "aws_alb_listener": ("defau
 
 
 def import_terraform(file: str, *, address: str | None = None, command: str | None = None) -> Imported:
-    plan = read_plan(file)
-    return _Import(plan, address, command or f"fargatesim import terraform {file}").run()
+    importer = None
+    try:
+        plan = read_plan(file)
+        importer = _Import(plan, address, command or f"fargatesim import terraform {file}")
+        return importer.run()
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as e:
+        # A resource whose values are not shaped as the AWS provider writes them.
+        where = f" at {importer.current}" if importer and importer.current else ""
+        raise ScenarioError(f"expected `terraform show -json` output as Terraform writes it; the resource{where} is "
+                            f"not shaped like the AWS provider's ({unexpected(e)})", file=str(file)) from None
 
 
 def _number(value: Any, default: Any = None) -> Any:
@@ -57,11 +65,15 @@ class _Import:
         self.dropped: list = []
         self.notes: list[str] = []
         self.read: list[str] = []
+        self.current: str | None = None
+        self.placeholders: list[str] = []
+        self.unevaluated: set[str] = set()     # step policies invoked only by alarms left out
 
     def fail(self, message: str, path: str = "") -> ScenarioError:
         return ScenarioError(message, file=self.plan.file, path=path)
 
     def used(self, resource: Resource) -> None:
+        self.current = resource.address
         if resource.address not in self.read:
             self.read.append(resource.address)
 
@@ -78,7 +90,7 @@ class _Import:
         task = self.one(self.plan.linked(service, ("task_definition",), ("aws_ecs_task_definition",),
                                          keys=("arn", "arn_without_revision", "family")), service, "task_definition",
                         "aws_ecs_task_definition")
-        sections["task_definition"] = self.task_definition(task)
+        sections["task_definition"] = self.task_definition(task, service)
         sections["service"] = self.service_section(service, name)
         group = self.target_group(service)
         idle_timeout = None
@@ -94,7 +106,7 @@ class _Import:
         sections["pricing"] = pricing_section(service.values.get("id"), self.dropped, self.notes,
                                               region=self.region(service))
         return Imported(self.command, f"Terraform resource {service.address}", self.read, sections, idle_timeout,
-                        self.dropped, self.notes)
+                        self.dropped, self.notes, self.placeholders)
 
     def region(self, service: Resource) -> str | None:
         """From an ARN the plan knows (a state knows them all), else the AWS provider's region."""
@@ -104,8 +116,12 @@ class _Import:
                 if isinstance(value, str) and region_of(value):
                     return region_of(value)
         providers = self.plan.config_providers
-        for key, provider in providers.items():
-            region = ((provider.get("expressions") or {}).get("region") or {}).get("constant_value")
+        for provider in providers.values():
+            expression = (provider.get("expressions") or {}).get("region") or {}
+            region = expression.get("constant_value")
+            for ref in expression.get("references") or []:
+                if ref.startswith("var.") and region is None:
+                    region = self.plan.variables.get(ref.removeprefix("var."))
             if provider.get("name") == "aws" and isinstance(region, str):
                 return region
         return None
@@ -170,18 +186,31 @@ class _Import:
         return out
 
     # ------------------------------------------------------------------ the task definition
-    def task_definition(self, task: Resource) -> dict:
+    def containers_unknown(self, task: Resource, service: Resource) -> list[dict]:
+        """A plan does not know container definitions built from values AWS assigns (a queue's
+        URL, a load balancer's DNS name): the one container the service's load balancer names
+        stands in for them, marked as a placeholder."""
+        balancer = ((service.values.get("load_balancer") or [{}])[0]) or {}
+        name = balancer.get("container_name") or task.values.get("family") or "app"
+        port = _number(balancer.get("container_port"), 80)
+        self.placeholders.append("task_definition.container_definitions")
+        self.notes.append(f"{task.address}.container_definitions is known only after apply (it is built from values "
+                          f"AWS assigns): the scenario has the one container {name!r} (port {port}"
+                          f"{', the load balancer' + chr(39) + 's' if balancer.get('container_name') else ', a stand-in'}"
+                          f") in its place; import the state after apply (`terraform show -json`) for the real ones")
+        return [{"name": name, "essential": True, "portMappings": [{"containerPort": port}]}]
+
+    def task_definition(self, task: Resource, service: Resource) -> dict:
         self.used(task)
         v = task.values
         text = v.get("container_definitions")
-        if not isinstance(text, str):
-            raise self.fail(f"expected {task.address}.container_definitions to be known in the plan; it is known "
-                            "only after apply (built from values AWS assigns): plan with those values set, or "
-                            "import a state (`terraform show -json` after apply)")
-        try:
-            containers = json.loads(text)
-        except ValueError as e:
-            raise self.fail(f"expected {task.address}.container_definitions to be JSON; it is not: {e}") from None
+        if isinstance(text, str):
+            try:
+                containers = json.loads(text)
+            except ValueError as e:
+                raise self.fail(f"expected {task.address}.container_definitions to be JSON; it is not: {e}") from None
+        else:
+            containers = self.containers_unknown(task, service)
         platform = (v.get("runtime_platform") or [{}])[0] or {}
         section = task_definition_section(
             v.get("family") or "app", v.get("cpu"), v.get("memory"),
@@ -285,6 +314,7 @@ class _Import:
 
     def policy(self, i: int, policy: Resource) -> dict | None:
         where = f"autoscaling.policies[{i}]"
+        self.current = policy.address
         v = policy.values
         name, kind = v.get("name") or policy.address, v.get("policy_type") or "StepScaling"
         out: dict[str, Any] = {"name": name, "policy_type": kind}
@@ -378,7 +408,7 @@ class _Import:
             if section is not None:
                 self.used(alarm)
                 out.append(section)
-        named = {a for alarm in out for a in alarm.get("alarm_actions", [])}
+        named = {a for alarm in out for a in alarm.get("alarm_actions", [])} | self.unevaluated
         for name in steps.values():
             if name not in named:
                 self.notes.append(f"no aws_cloudwatch_metric_alarm of the plan invokes the step scaling policy {name}: "
@@ -386,11 +416,13 @@ class _Import:
         return out
 
     def alarm(self, i: int, alarm: Resource, invoked: dict[str, list[str]]) -> dict | None:
+        self.current = alarm.address
         v = alarm.values
         name = v.get("alarm_name") or alarm.address
         why = _unsupported(v)
         if why:
             self.dropped.append(dropped("alarms", name, why[1], key=why[0]))
+            self.unevaluated.update(invoked["alarm_actions"])
             return None
         where = f"alarms[{i}]"
         out: dict[str, Any] = {"alarm_name": name}
