@@ -341,3 +341,19 @@ def test_hirentimbadiya_sqs_alarms_are_left_out_ranked_first():
                                                                      "demo-worker-step-scale-up"]
     tracking = import_terraform(str(plan), address="module.target_tracking.aws_ecs_service.worker")
     assert [d.where for d in tracking.dropped if d.rank == 1] == ["autoscaling.policies"]
+
+
+FOR_EACH = FIXTURES / "module-for-each" / "plan.json"
+
+
+@pytest.mark.parametrize("name, desired", [("api", 2), ("worker", 4)])
+def test_module_instances_of_for_each_keep_to_their_own(name, desired):
+    data = scenario_of(FOR_EACH, address=f'module.svc["{name}"].aws_ecs_service.this')
+    assert data["service"]["desired_count"] == desired
+    assert [p["name"] for p in data["autoscaling"]["policies"]] == [f"{name}-cpu", f"{name}-step-up"]
+    assert [a["name"] for a in data["autoscaling"]["scheduled_actions"]] == [f"{name}-night"]
+    (alarm,) = data["alarms"]
+    assert (alarm["alarm_name"], alarm["alarm_actions"]) == (f"{name}-cpu-high", [f"{name}-step-up"])
+    # The listener rule for this key forwards to this instance's target group (a reference
+    # Terraform lists as module.svc alone), and leads to the shared load balancer.
+    assert data["workload"]["timeout"] == 45

@@ -39,23 +39,56 @@ class Resource:
     def base(self) -> str:
         return base_address(self.address)
 
-    def value(self, *path: str | int) -> Any:
-        """A nested value; Terraform's single-element block lists are stepped through."""
-        node: Any = self.values
-        for key in path:
-            if isinstance(node, list) and isinstance(key, str):
-                node = node[0] if node else None
-            if isinstance(key, int):
-                node = node[key] if isinstance(node, list) and len(node) > key else None
-            else:
-                node = node.get(key) if isinstance(node, dict) else None
-            if node is None:
-                return None
-        return node
-
 
 def base_address(address: str) -> str:
     return _INSTANCE_KEY.sub("", address)
+
+
+_ADDRESS = re.compile(r"(?P<module>(?:module\.[^.\[]+(?:\[[^\]]*\])?\.)*)(?P<resource>[^.\[]+\.[^.\[]+)"
+                      r"(?P<key>\[[^\]]*\])?")
+
+
+def split_address(address: str) -> tuple[str, str]:
+    """(module instance, the resource's own instance key): module.svc["api"].aws_x.y[0] ->
+    ('module.svc["api"]', '[0]')."""
+    m = _ADDRESS.fullmatch(address)
+    if m is None:
+        return "", ""
+    return m["module"].rstrip("."), m["key"] or ""
+
+
+def same_instance(source: Resource, found: list[Resource]) -> list[Resource]:
+    """Of the instances a reference names (its address has no instance keys), those that go
+    with `source`: in the same module instance when both are in the same module; otherwise,
+    when some carry the source's own instance key in their modules' keys (a for_each over the
+    same map: aws_lb_listener_rule.route["api"] -> module.svc["api"]), those."""
+    module, key = split_address(source.address)
+    kept = []
+    for r in found:
+        other, _ = split_address(r.address)
+        if base_address(other) == base_address(module) and other != module:
+            continue
+        kept.append(r)
+    if key:
+        keyed = [r for r in kept if key in split_address(r.address)[0]]
+        if keyed:
+            return keyed
+    return kept
+
+
+def number(value: Any, default: Any = None) -> Any:
+    """The provider's numbers kept as text ("256", "30") as numbers; "" and null as `default`."""
+    if value is None or value == "":
+        return default
+    if isinstance(value, str):
+        number = float(value)
+        return int(number) if number.is_integer() else number
+    return value
+
+
+def given(values: dict, taken) -> dict:
+    """The arguments of `values` that the configuration set (null, [] and {} are unset)."""
+    return {k: v for k, v in values.items() if k not in taken and v not in (None, [], {}, "")}
 
 
 class Plan:
@@ -85,10 +118,7 @@ class Plan:
         if found:
             return found
         referred = self.references(source, path)
-        found = [r for r in candidates if r.base in referred]
-        # Of several instances (count, for_each), those in the same module instance first.
-        prefix = source.address.rsplit(".", 2)[0] if source.module else ""
-        return sorted(found, key=lambda r: not r.address.startswith(prefix))
+        return same_instance(source, [r for r in candidates if r.base in referred])
 
     def references(self, source: Resource, path: tuple[str, ...]) -> set[str]:
         """Base addresses of the resources the expression of `source` at `path` refers to."""
@@ -129,10 +159,14 @@ class Plan:
                     module[-1].removeprefix("module."), {})
                 expression = (call.get("expressions") or {}).get(parts[1])
                 out |= self._resolve(module[:-1], _references(expression), depth + 1)
-            elif parts[0] == "module" and len(parts) >= 3:
+            elif parts[0] == "module":
+                # module.M.OUTPUT; with a computed instance key (module.M[each.key].OUTPUT)
+                # Terraform lists only module.M, so every output of M may be the one.
                 child = (*module, f"module.{parts[1]}")
-                output = ((self._config_module(child) or {}).get("outputs") or {}).get(parts[2]) or {}
-                out |= self._resolve(child, _references(output.get("expression")), depth + 1)
+                outputs = (self._config_module(child) or {}).get("outputs") or {}
+                for name in ([parts[2]] if len(parts) >= 3 else list(outputs)):
+                    output = outputs.get(name) or {}
+                    out |= self._resolve(child, _references(output.get("expression")), depth + 1)
             elif parts[0] not in ("var", "module"):
                 out.add(f"{prefix}{parts[0]}.{parts[1]}")
         return out

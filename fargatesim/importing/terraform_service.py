@@ -11,14 +11,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..metric_catalogue import COMPARISON_OPERATORS, PUBLISHED_METRICS, STATISTICS
 from ..scenario import ScenarioError
-from ..scenario.autoscaling import PREDEFINED_METRICS
 from .impact import dropped, unexpected
 from .region import pricing_section, region_of
 from .scenario_text import Imported, scenario_name
 from .task_definition import task_definition_section
-from .terraform_plan import Plan, Resource, read_plan
+from .terraform_plan import Plan, Resource, given, number, read_plan
+from .terraform_scaling import TerraformScaling
 
 TARGET_GROUPS = ("aws_lb_target_group", "aws_alb_target_group")
 LISTENERS = ("aws_lb_listener", "aws_alb_listener")
@@ -42,22 +41,7 @@ def import_terraform(file: str, *, address: str | None = None, command: str | No
                             f"not shaped like the AWS provider's ({unexpected(e)})", file=str(file)) from None
 
 
-def _number(value: Any, default: Any = None) -> Any:
-    """The provider's numbers kept as text ("256", "30") as numbers; "" and null as `default`."""
-    if value is None or value == "":
-        return default
-    if isinstance(value, str):
-        number = float(value)
-        return int(number) if number.is_integer() else number
-    return value
-
-
-def _given(values: dict, taken) -> dict:
-    """The arguments of `values` that the configuration set (null, [] and {} are unset)."""
-    return {k: v for k, v in values.items() if k not in taken and v not in (None, [], {}, "")}
-
-
-class _Import:
+class _Import(TerraformScaling):
     def __init__(self, plan: Plan, wanted: str | None, command: str):
         self.plan = plan
         self.wanted = wanted
@@ -78,7 +62,7 @@ class _Import:
             self.read.append(resource.address)
 
     def drop(self, where: str, resource: Resource, taken, *, keys: dict | None = None) -> None:
-        for key, value in _given(resource.values, taken).items():
+        for key, value in given(resource.values, taken).items():
             self.dropped.append(dropped(where, key, value, key=(keys or {}).get(key)))
 
     # ------------------------------------------------------------------ the service
@@ -149,13 +133,13 @@ class _Import:
 
     def service_section(self, service: Resource, name: str) -> dict:
         v = service.values
-        out: dict[str, Any] = {"name": name, "desired_count": _number(v.get("desired_count"), 0)}
+        out: dict[str, Any] = {"name": name, "desired_count": number(v.get("desired_count"), 0)}
         strategy = v.get("capacity_provider_strategy") or []
         if strategy:
             if all(item.get("capacity_provider") in ("FARGATE", "FARGATE_SPOT") for item in strategy):
                 out["capacity_provider_strategy"] = [
-                    {"capacity_provider": i["capacity_provider"], "base": _number(i.get("base"), 0),
-                     "weight": _number(i.get("weight"), 0)} for i in strategy]
+                    {"capacity_provider": i["capacity_provider"], "base": number(i.get("base"), 0),
+                     "weight": number(i.get("weight"), 0)} for i in strategy]
             else:
                 self.dropped.append(dropped("service", "capacity_provider_strategy", strategy))
         elif v.get("launch_type") in ("FARGATE", "EC2"):
@@ -168,15 +152,15 @@ class _Import:
         else:
             self.notes.append("the service names neither a launch type nor a capacity provider strategy (the "
                               "cluster's default strategy applies): simulated on Fargate")
-        out["deployment_maximum_percent"] = _number(v.get("deployment_maximum_percent"), 200)
-        out["deployment_minimum_healthy_percent"] = _number(v.get("deployment_minimum_healthy_percent"), 100)
-        out["health_check_grace_period_seconds"] = _number(v.get("health_check_grace_period_seconds"), 0)
+        out["deployment_maximum_percent"] = number(v.get("deployment_maximum_percent"), 200)
+        out["deployment_minimum_healthy_percent"] = number(v.get("deployment_minimum_healthy_percent"), 100)
+        out["health_check_grace_period_seconds"] = number(v.get("health_check_grace_period_seconds"), 0)
         if v.get("availability_zone_rebalancing"):
             out["availability_zone_rebalancing"] = v["availability_zone_rebalancing"]
         balancers = v.get("load_balancer") or []
         if balancers and balancers[0].get("container_name"):
             out["load_balancer"] = {"container_name": balancers[0]["container_name"],
-                                    "container_port": _number(balancers[0].get("container_port"))}
+                                    "container_port": number(balancers[0].get("container_port"))}
         if len(balancers) > 1:
             self.dropped.append(dropped("service", "load_balancer", balancers[1:], key="load_balancers"))
         taken = {"name", "desired_count", "capacity_provider_strategy", "launch_type", "deployment_maximum_percent",
@@ -192,7 +176,7 @@ class _Import:
         stands in for them, marked as a placeholder."""
         balancer = ((service.values.get("load_balancer") or [{}])[0]) or {}
         name = balancer.get("container_name") or task.values.get("family") or "app"
-        port = _number(balancer.get("container_port"), 80)
+        port = number(balancer.get("container_port"), 80)
         self.placeholders.append("task_definition.container_definitions")
         self.notes.append(f"{task.address}.container_definitions is known only after apply (it is built from values "
                           f"AWS assigns): the scenario has the one container {name!r} (port {port}"
@@ -235,16 +219,16 @@ class _Import:
         self.used(group)
         v = group.values
         check = (v.get("health_check") or [{}])[0] or {}
-        health = {"path": check.get("path") or "/", "interval": _number(check.get("interval"), 30),
-                  "timeout": _number(check.get("timeout"), 6),
-                  "healthy_threshold": _number(check.get("healthy_threshold"), 5),
-                  "unhealthy_threshold": _number(check.get("unhealthy_threshold"), 2),
+        health = {"path": check.get("path") or "/", "interval": number(check.get("interval"), 30),
+                  "timeout": number(check.get("timeout"), 6),
+                  "healthy_threshold": number(check.get("healthy_threshold"), 5),
+                  "unhealthy_threshold": number(check.get("unhealthy_threshold"), 2),
                   "matcher": check.get("matcher") or "200"}
-        for key, value in _given(check, set(health)).items():
+        for key, value in given(check, set(health)).items():
             self.dropped.append(dropped("target_group.health_check", key, value))
         out = {"load_balancing_algorithm_type": v.get("load_balancing_algorithm_type") or "round_robin",
-               "deregistration_delay": _number(v.get("deregistration_delay"), 300),
-               "slow_start": _number(v.get("slow_start"), 0),
+               "deregistration_delay": number(v.get("deregistration_delay"), 300),
+               "slow_start": number(v.get("slow_start"), 0),
                "health_check": health}
         self.drop("target_group", group, {"load_balancing_algorithm_type", "deregistration_delay", "slow_start",
                                           "health_check"})
@@ -267,225 +251,7 @@ class _Import:
                 balancers = self.plan.linked(listener, ("load_balancer_arn",), BALANCERS)
                 if balancers:
                     self.used(balancers[0])
-                    return float(_number(balancers[0].values.get("idle_timeout"), 60))
+                    return float(number(balancers[0].values.get("idle_timeout"), 60))
         self.notes.append("no aws_lb in the plan forwards to the target group: the requests' timeout is AWS's "
                           "default idle timeout, 60 s")
         return 60.0
-
-    # ------------------------------------------------------------------ Application Auto Scaling
-    def autoscaling(self, service: Resource, name: str) -> tuple[dict | None, list[Resource]]:
-        targets = [t for t in self.plan.of_type("aws_appautoscaling_target")
-                   if t.values.get("service_namespace") in (None, "ecs") and self._scales(t, service, name)]
-        if not targets:
-            self.notes.append("no aws_appautoscaling_target scales the service: it keeps its desired count")
-            return None, []
-        target = targets[0]
-        self.used(target)
-        out: dict[str, Any] = {"min_capacity": _number(target.values.get("min_capacity")),
-                               "max_capacity": _number(target.values.get("max_capacity"))}
-        self.drop("autoscaling", target, {"min_capacity", "max_capacity"})
-        policies = [p for p in self.plan.of_type("aws_appautoscaling_policy") if self._on(p, target)]
-        kept: list[Resource] = []
-        out["policies"] = []
-        for policy in policies:
-            section = self.policy(len(out["policies"]), policy)
-            if section is not None:
-                self.used(policy)
-                out["policies"].append(section)
-                kept.append(policy)
-        actions = [a for a in self.plan.of_type("aws_appautoscaling_scheduled_action") if self._on(a, target)]
-        out["scheduled_actions"] = [self.scheduled_action(i, a) for i, a in enumerate(actions)]
-        for key in ("policies", "scheduled_actions"):
-            if not out[key]:
-                del out[key]
-        return out, kept
-
-    def _scales(self, target: Resource, service: Resource, name: str) -> bool:
-        resource_id = target.values.get("resource_id")
-        if isinstance(resource_id, str):
-            return resource_id.startswith("service/") and resource_id.rsplit("/", 1)[-1] == name
-        return service.base in self.plan.references(target, ("resource_id",))
-
-    def _on(self, item: Resource, target: Resource) -> bool:
-        resource_id = item.values.get("resource_id")
-        if isinstance(resource_id, str) and isinstance(target.values.get("resource_id"), str):
-            return resource_id == target.values["resource_id"]
-        return target.base in self.plan.references(item, ("resource_id",))
-
-    def policy(self, i: int, policy: Resource) -> dict | None:
-        where = f"autoscaling.policies[{i}]"
-        self.current = policy.address
-        v = policy.values
-        name, kind = v.get("name") or policy.address, v.get("policy_type") or "StepScaling"
-        out: dict[str, Any] = {"name": name, "policy_type": kind}
-        if kind == "TargetTrackingScaling":
-            config = (v.get("target_tracking_scaling_policy_configuration") or [{}])[0] or {}
-            section = self.target_tracking(config)
-            if section is None:
-                self.dropped.append(dropped("autoscaling.policies", name, _spec(config), key="policy",
-                                            why="target tracking of a metric the simulator does not publish: the "
-                                                "simulation scales without this policy"))
-                return None
-            out["target_tracking_scaling_policy_configuration"] = section
-        elif kind == "StepScaling":
-            config = (v.get("step_scaling_policy_configuration") or [{}])[0] or {}
-            out["step_scaling_policy_configuration"] = self.step_scaling(config)
-        else:
-            key = "predictive_scaling_policy" if kind == "PredictiveScaling" else "policy"
-            self.dropped.append(dropped("autoscaling.policies", name, kind, key=key))
-            return None
-        self.drop(where, policy, {"name", "policy_type", "target_tracking_scaling_policy_configuration",
-                                  "step_scaling_policy_configuration"})
-        return out
-
-    @staticmethod
-    def target_tracking(config: dict) -> dict | None:
-        out: dict[str, Any] = {"target_value": _number(config.get("target_value"))}
-        predefined = (config.get("predefined_metric_specification") or [None])[0]
-        custom = (config.get("customized_metric_specification") or [None])[0]
-        if predefined and predefined.get("predefined_metric_type") in PREDEFINED_METRICS:
-            spec = {"predefined_metric_type": predefined["predefined_metric_type"]}
-            if predefined.get("resource_label"):
-                spec["resource_label"] = predefined["resource_label"]
-            out["predefined_metric_specification"] = spec
-        elif custom and not custom.get("metrics") and custom.get("metric_name") in PUBLISHED_METRICS.get(
-                custom.get("namespace"), ()) and custom.get("statistic") in STATISTICS:
-            spec = {"namespace": custom["namespace"], "metric_name": custom["metric_name"],
-                    "statistic": custom["statistic"]}
-            if custom.get("dimensions"):
-                spec["dimensions"] = [{"name": d["name"], "value": d["value"]} for d in custom["dimensions"]]
-            out["customized_metric_specification"] = spec
-        else:
-            return None
-        out["scale_out_cooldown"] = _number(config.get("scale_out_cooldown"), 300)
-        out["scale_in_cooldown"] = _number(config.get("scale_in_cooldown"), 300)
-        out["disable_scale_in"] = bool(config.get("disable_scale_in") or False)
-        return out
-
-    @staticmethod
-    def step_scaling(config: dict) -> dict:
-        out: dict[str, Any] = {"adjustment_type": config.get("adjustment_type"),
-                               "cooldown": _number(config.get("cooldown"), 300),
-                               "metric_aggregation_type": config.get("metric_aggregation_type") or "Average"}
-        if config.get("min_adjustment_magnitude") is not None:
-            out["min_adjustment_magnitude"] = _number(config["min_adjustment_magnitude"])
-        steps = []
-        for step in config.get("step_adjustment") or []:
-            item = {}
-            for key in ("metric_interval_lower_bound", "metric_interval_upper_bound"):
-                if _number(step.get(key)) is not None:
-                    item[key] = _number(step[key])
-            item["scaling_adjustment"] = _number(step.get("scaling_adjustment"))
-            steps.append(item)
-        out["step_adjustments"] = steps
-        return out
-
-    def scheduled_action(self, i: int, action: Resource) -> dict:
-        self.used(action)
-        v = action.values
-        out: dict[str, Any] = {"name": v.get("name") or action.address, "schedule": v.get("schedule"),
-                               "timezone": v.get("timezone") or "UTC"}
-        for key in ("start_time", "end_time"):
-            if v.get(key):
-                out[key] = v[key]
-        bounds = (v.get("scalable_target_action") or [{}])[0] or {}
-        out["scalable_target_action"] = {k: _number(bounds[k]) for k in ("min_capacity", "max_capacity")
-                                         if _number(bounds.get(k)) is not None}
-        self.drop(f"autoscaling.scheduled_actions[{i}]", action,
-                  {"name", "schedule", "timezone", "start_time", "end_time", "scalable_target_action"})
-        return out
-
-    # ------------------------------------------------------------------ CloudWatch alarms
-    def alarms(self, policies: list[Resource]) -> list[dict]:
-        steps = {p.address: p.values.get("name") for p in policies if p.values.get("policy_type") in (None, "StepScaling")}
-        out = []
-        for alarm in self.plan.of_type("aws_cloudwatch_metric_alarm"):
-            invoked = {key: [steps[p.address] for p in self.plan.linked(alarm, (key,), ("aws_appautoscaling_policy",))
-                             if p.address in steps] for key in ("alarm_actions", "ok_actions")}
-            if not any(invoked.values()):
-                continue
-            section = self.alarm(len(out), alarm, invoked)
-            if section is not None:
-                self.used(alarm)
-                out.append(section)
-        named = {a for alarm in out for a in alarm.get("alarm_actions", [])} | self.unevaluated
-        for name in steps.values():
-            if name not in named:
-                self.notes.append(f"no aws_cloudwatch_metric_alarm of the plan invokes the step scaling policy {name}: "
-                                  "it never acts in the simulation")
-        return out
-
-    def alarm(self, i: int, alarm: Resource, invoked: dict[str, list[str]]) -> dict | None:
-        self.current = alarm.address
-        v = alarm.values
-        name = v.get("alarm_name") or alarm.address
-        why = _unsupported(v)
-        if why:
-            self.dropped.append(dropped("alarms", name, why[1], key=why[0]))
-            self.unevaluated.update(invoked["alarm_actions"])
-            return None
-        where = f"alarms[{i}]"
-        out: dict[str, Any] = {"alarm_name": name}
-        if v.get("metric_query"):
-            out["metrics"] = [_query(q) for q in v["metric_query"]]
-        else:
-            out.update({"namespace": v["namespace"], "metric_name": v["metric_name"], "statistic": v["statistic"],
-                        "period": _number(v.get("period"))})
-            if v.get("dimensions"):
-                out["dimensions"] = [{"name": k, "value": val} for k, val in v["dimensions"].items()]
-        periods = _number(v.get("evaluation_periods"))
-        out["evaluation_periods"] = periods
-        out["datapoints_to_alarm"] = _number(v.get("datapoints_to_alarm"), periods)
-        out["comparison_operator"] = v["comparison_operator"]
-        out["threshold"] = _number(v.get("threshold"))
-        out["treat_missing_data"] = v.get("treat_missing_data") or "missing"
-        enabled = v.get("actions_enabled") is not False
-        for key, names in invoked.items():
-            if names and enabled:
-                out[key] = names
-        if not enabled:
-            self.dropped.append(dropped(where, "actions_enabled", False))
-        taken = {"alarm_name", "metric_query", "namespace", "metric_name", "statistic", "period", "dimensions",
-                 "evaluation_periods", "datapoints_to_alarm", "comparison_operator", "threshold",
-                 "treat_missing_data", "actions_enabled", "alarm_actions", "ok_actions"}
-        self.drop(where, alarm, taken)
-        return out
-
-
-def _spec(config: dict) -> Any:
-    return ((config.get("predefined_metric_specification") or [None])[0]
-            or (config.get("customized_metric_specification") or [None])[0])
-
-
-def _unsupported(v: dict) -> tuple[str, Any] | None:
-    if v.get("extended_statistic"):
-        return "extended_statistic", v["extended_statistic"]
-    if v.get("threshold_metric_id") or v.get("comparison_operator") not in COMPARISON_OPERATORS:
-        return "threshold_metric_id", v.get("threshold_metric_id") or v.get("comparison_operator")
-    if v.get("metric_query"):
-        for q in v["metric_query"]:
-            metric = (q.get("metric") or [None])[0]
-            if metric and (metric.get("metric_name") not in PUBLISHED_METRICS.get(metric.get("namespace"), ())
-                           or metric.get("stat") not in STATISTICS):
-                return "alarm", f"{metric.get('namespace')}/{metric.get('metric_name')} {metric.get('stat')}"
-        return None
-    if v.get("metric_name") not in PUBLISHED_METRICS.get(v.get("namespace"), ()) or v.get("statistic") not in STATISTICS:
-        return "alarm", f"{v.get('namespace')}/{v.get('metric_name')} {v.get('statistic')}"
-    return None
-
-
-def _query(q: dict) -> dict:
-    out: dict[str, Any] = {"id": q["id"]}
-    metric = (q.get("metric") or [None])[0]
-    if metric:
-        m = {"namespace": metric["namespace"], "metric_name": metric["metric_name"]}
-        if metric.get("dimensions"):
-            m["dimensions"] = [{"name": k, "value": val} for k, val in metric["dimensions"].items()]
-        out["metric_stat"] = {"metric": m, "period": _number(metric.get("period"), 60),
-                              "stat": metric.get("stat") or "Average"}
-    if q.get("expression"):
-        out["expression"] = q["expression"]
-    if q.get("label"):
-        out["label"] = q["label"]
-    out["return_data"] = q.get("return_data") is not False
-    return out
