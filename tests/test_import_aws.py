@@ -336,3 +336,94 @@ def test_names_with_line_breaks_stay_inside_the_comments(tmp_path, outputs):
     assert "rogue" not in data
     assert data["autoscaling"]["policies"][0]["name"] == "cpu\nrogue: key\x00"
     assert "cpu\\nrogue: key\\x00" in text.split("\nname:")[0]
+
+
+def _service(o):
+    return o["describe-services"]["services"][0]
+
+
+def _task(o):
+    return o["describe-task-definition"]["taskDefinition"]
+
+
+def _policy(o):
+    return o["describe-scaling-policies"]["ScalingPolicies"][0]
+
+
+# (what the output says, the setting left out, its rank): each setting the simulator does not
+# model, when it is on, is listed where its rank puts it; AWS's own default is no loss.
+LEFT_OUT = [
+    (lambda o: _service(o).update(deploymentController={"type": "CODE_DEPLOY"}), "deployment_controller", 1),
+    (lambda o: _service(o).update(deploymentController={"type": "ECS"}), "deployment_controller", 9),
+    (lambda o: _service(o)["deploymentConfiguration"].update(
+        deploymentCircuitBreaker={"enable": True, "rollback": True}), "deployment_circuit_breaker", 1),
+    (lambda o: _service(o)["deploymentConfiguration"].update(
+        deploymentCircuitBreaker={"enable": False, "rollback": False}), "deployment_circuit_breaker", 9),
+    (lambda o: _service(o).update(capacityProviderStrategy=[{"capacityProvider": "my-asg", "weight": 1}]),
+     "capacity_provider_strategy", 1),
+    (lambda o: o["describe-scalable-targets"]["ScalableTargets"][0]["SuspendedState"].update(
+        DynamicScalingInSuspended=True), "suspended_state", 1),
+    (lambda o: _task(o)["containerDefinitions"][0].update(restartPolicy={"enabled": True}), "restart_policy", 1),
+    (lambda o: _task(o)["containerDefinitions"][0].update(
+        healthCheck={"command": ["CMD-SHELL", "curl -f localhost/"]}), "health_check", 1),
+    (lambda o: _task(o)["containerDefinitions"][0]["portMappings"].append({"containerPort": 53, "protocol": "udp"}),
+     "port_mappings", 3),
+    (lambda o: o["describe-target-group-attributes"]["Attributes"].__setitem__(
+        0, {"Key": "stickiness.enabled", "Value": "true"}), "stickiness", 2),
+    (lambda o: o["describe-target-group-attributes"]["Attributes"].append(
+        {"Key": "load_balancing.algorithm.anomaly_mitigation", "Value": "on"}), "load_balancing_anomaly_mitigation", 2),
+    (lambda o: o["describe-target-group-attributes"]["Attributes"].append(
+        {"Key": "load_balancing.cross_zone.enabled", "Value": "false"}), "load_balancing_cross_zone_enabled", 2),
+    (lambda o: _service(o).update(serviceArn="arn:aws:ecs:eu-west-3:012345678910:service/default/web-app"),
+     "region", 3),
+    (lambda o: _policy(o).update(PolicyType="PredictiveScaling"), "web-app-cpu-gt-75", 1),
+    (lambda o: o["describe-alarms"]["MetricAlarms"][0].update(ActionsEnabled=False), "actions_enabled", 1),
+]
+
+
+@pytest.mark.parametrize("change, setting, rank", LEFT_OUT)
+def test_each_setting_left_out_is_ranked_by_what_it_changes(tmp_path, outputs, change, setting, rank):
+    change(outputs)
+    imported = import_aws(str(save(tmp_path / "exports", outputs)))
+    found = [d for d in imported.dropped if d.setting == setting]
+    assert found and min(d.rank for d in found) == rank
+    # Left out or not, the scenario validates.
+    load_scenario_text(imported.to_yaml())
+
+
+def test_an_alarm_with_actions_disabled_invokes_nothing(tmp_path, outputs):
+    outputs["describe-alarms"]["MetricAlarms"][0]["ActionsEnabled"] = False
+    data = imported_scenario(save(tmp_path / "exports", outputs))
+    alarm = next(a for a in data["alarms"] if a["alarm_name"] == "web-app-cpu-gt-75")
+    assert "alarm_actions" not in alarm
+
+
+def test_fargate_spot_strategy_and_published_custom_metric_carry_over(tmp_path, outputs):
+    _service(outputs)["capacityProviderStrategy"] = [{"capacityProvider": "FARGATE", "base": 1, "weight": 1},
+                                                     {"capacityProvider": "FARGATE_SPOT", "weight": 3}]
+    _task(outputs).update(cpu="512", memory="1024")
+    outputs["describe-scaling-policies"]["ScalingPolicies"].append({
+        "PolicyName": "rps", "PolicyType": "TargetTrackingScaling", "ResourceId": "service/default/web-app",
+        "TargetTrackingScalingPolicyConfiguration": {
+            "TargetValue": 300.0, "ScaleOutCooldown": 60, "DisableScaleIn": True,
+            "CustomizedMetricSpecification": {"Namespace": "AWS/ApplicationELB", "MetricName": "RequestCountPerTarget",
+                                              "Statistic": "Sum", "Dimensions": [
+                                                  {"Name": "TargetGroup", "Value": "targetgroup/my-targets/73e2"}]}}})
+    data = imported_scenario(save(tmp_path / "exports", outputs))
+    assert data["service"]["capacity_provider_strategy"] == [
+        {"capacity_provider": "FARGATE", "base": 1, "weight": 1},
+        {"capacity_provider": "FARGATE_SPOT", "base": 0, "weight": 3}]
+    assert "launch_type" not in data["service"]
+    assert (data["task_definition"]["cpu"], data["task_definition"]["memory"]) == (512, 1024)
+    tracking = data["autoscaling"]["policies"][1]["target_tracking_scaling_policy_configuration"]
+    assert tracking["customized_metric_specification"]["metric_name"] == "RequestCountPerTarget"
+    assert (tracking["scale_out_cooldown"], tracking["scale_in_cooldown"], tracking["disable_scale_in"]) == \
+        (60, 300, True)
+
+
+def test_a_service_aws_did_not_find(tmp_path, outputs, capsys):
+    outputs["describe-services"] = {"services": [], "failures": [
+        {"arn": "arn:aws:ecs:us-east-1:012345678910:service/default/web-ap", "reason": "MISSING"}]}
+    assert main(["import", "aws", str(save(tmp_path / "exports", outputs))]) == 2
+    assert ("AWS reported arn:aws:ecs:us-east-1:012345678910:service/default/web-ap (MISSING)"
+            in capsys.readouterr().err)

@@ -9,6 +9,7 @@ import json
 import warnings
 from pathlib import Path
 
+import jsonschema
 import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
@@ -18,6 +19,7 @@ from fargatesim.cli import main
 from fargatesim.engine import simulate
 from fargatesim.importing import import_terraform
 from fargatesim.scenario import ScenarioError, ScenarioWarning, load_scenario, scenario_from_dict
+from fargatesim.scenario.json_schema import scenario_schema
 
 FIXTURES = Path(__file__).parent / "fixtures" / "terraform"
 WIRING = FIXTURES / "module-wiring" / "plan.json"
@@ -254,6 +256,8 @@ def test_a_real_configuration_is_imported_and_runs_an_hour(tmp_path, fixture, ad
         scenario = load_scenario(out)
     # Nothing the importer wrote is refused or ignored as not simulated.
     assert [w.message.path for w in seen] == []
+    # The editors' schema (fargatesim schema) accepts it too.
+    jsonschema.Draft202012Validator(scenario_schema()).validate(yaml.safe_load(out.read_text()))
     values = planned(fixture)[address]
     assert scenario.service.name == values["name"]
     assert scenario.service.desired_count == values["desired_count"]
@@ -357,3 +361,51 @@ def test_module_instances_of_for_each_keep_to_their_own(name, desired):
     # The listener rule for this key forwards to this instance's target group (a reference
     # Terraform lists as module.svc alone), and leads to the shared load balancer.
     assert data["workload"]["timeout"] == 45
+
+
+def wiring_resource(plan: dict, kind: str) -> dict:
+    return next(r["values"] for r in plan["planned_values"]["root_module"]["child_modules"][0]["resources"]
+                if r["type"] == kind)
+
+
+TF_LEFT_OUT = [
+    (lambda p: wiring_resource(p, "aws_ecs_service").update(deployment_controller=[{"type": "CODE_DEPLOY"}]),
+     "deployment_controller", 1),
+    (lambda p: wiring_resource(p, "aws_ecs_service").update(
+        alarms=[{"alarm_names": ["web-5xx"], "enable": True, "rollback": True}]), "alarms", 1),
+    (lambda p: wiring_resource(p, "aws_ecs_service").update(deployment_circuit_breaker=[
+        {"enable": False, "rollback": False}]), "deployment_circuit_breaker", 9),
+    (lambda p: wiring_resource(p, "aws_lb_target_group")["stickiness"][0].update(enabled=True), "stickiness", 2),
+    (lambda p: wiring_resource(p, "aws_lb_target_group").update(load_balancing_anomaly_mitigation="on",
+                                                                load_balancing_algorithm_type="weighted_random"),
+     "load_balancing_anomaly_mitigation", 2),
+    (lambda p: wiring_resource(p, "aws_lb_target_group").update(load_balancing_cross_zone_enabled="false"),
+     "load_balancing_cross_zone_enabled", 2),
+    (lambda p: wiring_resource(p, "aws_cloudwatch_metric_alarm").update(extended_statistic="p99", statistic=None),
+     "web-cpu-high", 1),
+]
+
+
+@pytest.mark.parametrize("change, setting, rank", TF_LEFT_OUT)
+def test_each_terraform_setting_left_out_is_ranked(tmp_path, change, setting, rank):
+    plan = json.loads(WIRING.read_text())
+    change(plan)
+    (tmp_path / "plan.json").write_text(json.dumps(plan))
+    imported = import_terraform(str(tmp_path / "plan.json"))
+    found = [d for d in imported.dropped if d.setting == setting]
+    assert found and min(d.rank for d in found) == rank
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ScenarioWarning)
+        scenario_from_dict(yaml.safe_load(imported.to_yaml()))
+
+
+def test_terraform_fargate_spot_strategy_carries_over(tmp_path):
+    plan = json.loads(WIRING.read_text())
+    service = wiring_resource(plan, "aws_ecs_service")
+    service.update(launch_type=None, capacity_provider_strategy=[
+        {"capacity_provider": "FARGATE_SPOT", "base": 0, "weight": 4},
+        {"capacity_provider": "FARGATE", "base": 2, "weight": 1}])
+    (tmp_path / "plan.json").write_text(json.dumps(plan))
+    data = scenario_of(tmp_path / "plan.json")
+    assert data["service"]["capacity_provider_strategy"] == service["capacity_provider_strategy"]
+    assert "launch_type" not in data["service"]

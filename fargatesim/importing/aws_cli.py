@@ -97,6 +97,10 @@ class _Import(AwsScaling):
                 raise self.fail(f"expected --service to name a service of the folder's describe-services outputs "
                                 f"({names}); got {self.wanted!r}")
             return chosen[0]
+        if not services:
+            failures = [f"{f.get('arn')} ({f.get('reason')})" for _, f in self.found.items("services", "failures")]
+            raise self.fail("expected a service in the describe-services outputs; they hold none"
+                            + (f": AWS reported {', '.join(failures)}" if failures else ""))
         if len(services) != 1:
             names = ", ".join(s["serviceName"] for _, s in services) or "none"
             raise self.fail(f"expected one service in the describe-services outputs, or --service NAME to choose; "
