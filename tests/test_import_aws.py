@@ -142,7 +142,7 @@ def test_alarms_of_the_step_policy_only_and_target_trackings_own_skipped(tmp_pat
     text = import_aws(str(tmp_path / "exports")).to_yaml()
     assert "alarms.web-app-p99-latency = \"p99\"" in text
     quiet = text.split("no effect on what is simulated")[1].split("\n#\n")[0]
-    assert "#   alarms[0]: alarm_actions, " in quiet         # the notification to SNS
+    assert "#   alarms[0]: alarm_actions other than scaling policies, " in quiet     # the SNS topic
     assert "TargetTracking-" not in text.split("\nname:")[1]
 
 
@@ -243,9 +243,11 @@ def test_a_target_tracking_policy_with_its_own_alarms(tmp_path, outputs):
     (lambda o: o.pop("describe-scalable-targets"), "describe-scalable-targets --service-namespace ecs "
                                                    "--resource-ids service/default/web-app"),
     (lambda o: o["describe-services"]["services"].append(
-        {**o["describe-services"]["services"][0], "serviceName": "web-app-2"}),
-     "expected one service in the describe-services outputs, or --service NAME to choose; found 2: web-app, "
-     "web-app-2"),
+        {**o["describe-services"]["services"][0], "serviceName": "web-app",
+         "serviceArn": "arn:aws:ecs:us-east-1:012345678910:service/staging/web-app"}),
+     "expected one service in the describe-services outputs, or --service NAME to choose; found 2: "
+     "arn:aws:ecs:us-east-1:012345678910:service/default/web-app, "
+     "arn:aws:ecs:us-east-1:012345678910:service/staging/web-app"),
     (lambda o: o.update({"describe-target-group-attributes (2)": o["describe-target-group-attributes"]}),
      "expected one output of `aws elbv2 describe-target-group-attributes`"),
 ])
@@ -258,13 +260,23 @@ def test_what_is_missing_is_named_with_the_command_that_saves_it(tmp_path, outpu
     assert not (tmp_path / "s.yaml").exists()
 
 
-def test_service_chosen_by_name(tmp_path, outputs):
+def test_service_chosen_by_name(tmp_path, outputs, capsys):
     services = outputs["describe-services"]["services"]
-    services.insert(0, {**services[0], "serviceName": "other", "desiredCount": 7})
+    services.insert(0, {**services[0], "serviceName": "other", "desiredCount": 7,
+                        "serviceArn": "arn:aws:ecs:us-east-1:012345678910:service/default/other"})
     folder = save(tmp_path / "exports", outputs)
     assert main(["import", "aws", str(folder), "--service", "web-app", "-o", str(tmp_path / "s.yaml")]) == 0
     assert yaml.safe_load((tmp_path / "s.yaml").read_text())["service"]["desired_count"] == 1
     assert main(["import", "aws", str(folder), "--service", "nope", "-o", str(tmp_path / "t.yaml")]) == 2
+    # The same name in two clusters: the ARN tells them apart.
+    services.append({**services[1], "desiredCount": 9,
+                     "serviceArn": "arn:aws:ecs:us-east-1:012345678910:service/staging/web-app"})
+    folder = save(tmp_path / "two-clusters", outputs)
+    assert main(["import", "aws", str(folder), "--service", "web-app", "-o", str(tmp_path / "u.yaml")]) == 2
+    assert "give its ARN" in capsys.readouterr().err
+    assert main(["import", "aws", str(folder), "--service", "arn:aws:ecs:us-east-1:012345678910:service/staging/"
+                 "web-app", "-o", str(tmp_path / "u.yaml")]) == 0
+    assert yaml.safe_load((tmp_path / "u.yaml").read_text())["service"]["desired_count"] == 9
 
 
 def test_times_printed_as_epoch_seconds(tmp_path, outputs):
@@ -378,6 +390,8 @@ LEFT_OUT = [
      "region", 3),
     (lambda o: _policy(o).update(PolicyType="PredictiveScaling"), "web-app-cpu-gt-75", 1),
     (lambda o: o["describe-alarms"]["MetricAlarms"][0].update(ActionsEnabled=False), "actions_enabled", 1),
+    (lambda o: o["describe-target-groups"]["TargetGroups"][0].update(Protocol="TCP"), "protocol", 1),
+    (lambda o: None, "protocol", 9),                                                     # HTTP
 ]
 
 
@@ -427,3 +441,68 @@ def test_a_service_aws_did_not_find(tmp_path, outputs, capsys):
     assert main(["import", "aws", str(save(tmp_path / "exports", outputs))]) == 2
     assert ("AWS reported arn:aws:ecs:us-east-1:012345678910:service/default/web-ap (MISSING)"
             in capsys.readouterr().err)
+
+
+def test_a_real_load_balancers_attributes_are_told_from_a_target_groups(tmp_path, outputs):
+    # A real ALB lists load_balancing.cross_zone.enabled, which target groups have too; its
+    # idle timeout and routing keys say whose attributes these are.
+    outputs["describe-load-balancer-attributes"]["Attributes"] = [
+        {"Key": "load_balancing.cross_zone.enabled", "Value": "true"},
+        {"Key": "idle_timeout.timeout_seconds", "Value": "120"},
+        {"Key": "routing.http2.enabled", "Value": "true"},
+        {"Key": "deletion_protection.enabled", "Value": "false"}]
+    outputs["describe-target-group-attributes"]["Attributes"].append(
+        {"Key": "load_balancing.cross_zone.enabled", "Value": "use_load_balancer_configuration"})
+    data = imported_scenario(save(tmp_path / "exports", outputs))
+    assert data["workload"]["timeout"] == 120
+    assert data["target_group"]["deregistration_delay"] == 300
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-8-sig"])
+def test_outputs_saved_by_windows_powershell(tmp_path, outputs, encoding):
+    # `>` in Windows PowerShell writes UTF-16 with a byte order mark; Out-File -Encoding utf8
+    # (PowerShell 5.1) writes UTF-8 with one.
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    for command, document in outputs.items():
+        (folder / f"{command}.json").write_text(json.dumps(document), encoding=encoding)
+    assert imported_scenario(folder)["service"]["name"] == "web-app"
+
+
+def test_files_not_read_are_named_with_why(tmp_path, outputs, capsys):
+    del outputs["describe-task-definition"]
+    folder = save(tmp_path / "exports", outputs)
+    (folder / "task.json").write_bytes(b'{"taskDefinition": {"family": "hello_world"')     # cut short
+    assert main(["import", "aws", str(folder)]) == 2
+    assert "(files not read: task.json (not JSON))" in capsys.readouterr().err
+
+
+def test_defaults_of_a_described_service(tmp_path, outputs):
+    # A described service that never set AZ rebalancing is treated as DISABLED (ECS API); a
+    # container whose memory is the task's own changes nothing; Service Connect, only in the
+    # deployments, is found there.
+    _task(outputs).update(cpu="256", memory="1024")
+    _task(outputs)["containerDefinitions"][0]["memory"] = 1024
+    _service(outputs)["deployments"][0]["serviceConnectConfiguration"] = {"enabled": True, "namespace": "internal"}
+    imported = import_aws(str(save(tmp_path / "exports", outputs)))
+    data = yaml.safe_load(imported.to_yaml())
+    assert data["service"]["availability_zone_rebalancing"] == "DISABLED"
+    ranks = {(d.where, d.setting): d.rank for d in imported.dropped}
+    assert ranks[("task_definition.container_definitions[0]", "memory")] == 9
+    assert ranks[("task_definition.container_definitions[1]", "memory")] == 2      # 500 MiB of 1024
+    assert ranks[("service", "service_connect_configuration")] == 2
+
+
+def test_an_alarm_on_another_services_metric_is_noted(tmp_path, outputs):
+    alarm = outputs["describe-alarms"]["MetricAlarms"][0]
+    alarm["Dimensions"] = [{"Name": "ClusterName", "Value": "default"}, {"Name": "ServiceName", "Value": "billing"}]
+    imported = import_aws(str(save(tmp_path / "exports", outputs)))
+    assert any("web-app-cpu-gt-75 watches ServiceName=billing" in n for n in imported.notes)
+
+
+def test_writing_onto_a_folder_leaves_nothing_behind(tmp_path, outputs, capsys):
+    folder = save(tmp_path / "exports", outputs)
+    (tmp_path / "out").mkdir()
+    assert main(["import", "aws", str(folder), "-o", str(tmp_path / "out")]) == 2
+    assert "cannot write there" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["exports", "out"]

@@ -383,6 +383,9 @@ TF_LEFT_OUT = [
      "load_balancing_cross_zone_enabled", 2),
     (lambda p: wiring_resource(p, "aws_cloudwatch_metric_alarm").update(extended_statistic="p99", statistic=None),
      "web-cpu-high", 1),
+    (lambda p: wiring_resource(p, "aws_lb_target_group").update(protocol="TCP"), "protocol", 1),
+    (lambda p: wiring_resource(p, "aws_ecs_service").update(deployment_configuration=[{"strategy": "BLUE_GREEN"}]),
+     "deployment_configuration", 1),
 ]
 
 
@@ -409,3 +412,74 @@ def test_terraform_fargate_spot_strategy_carries_over(tmp_path):
     data = scenario_of(tmp_path / "plan.json")
     assert data["service"]["capacity_provider_strategy"] == service["capacity_provider_strategy"]
     assert "launch_type" not in data["service"]
+
+
+TWO_CLUSTERS = FIXTURES / "two-clusters-two-target-groups" / "plan.json"
+
+
+@pytest.mark.parametrize("cluster, bounds", [("prod", (6, 60)), ("staging", (1, 2))])
+def test_the_scalable_target_of_the_services_own_cluster(cluster, bounds):
+    imported = import_terraform(str(TWO_CLUSTERS), address=f'aws_ecs_service.api["{cluster}"]')
+    data = yaml.safe_load(imported.to_yaml())
+    assert (data["autoscaling"]["min_capacity"], data["autoscaling"]["max_capacity"]) == bounds
+    # The first load_balancer block's target group, and its listener's load balancer.
+    assert data["service"]["load_balancer"] == {"container_name": "app", "container_port": 8080}
+    assert (data["target_group"]["health_check"]["path"], data["target_group"]["deregistration_delay"]) == \
+        ("/public", 11)
+    assert data["workload"]["timeout"] == 45
+    # The second block is left out and ranked; deployment_controller {type = "ECS"} is no loss.
+    ranks = {d.setting: d.rank for d in imported.dropped if d.where == "service"}
+    assert ranks["load_balancer"] == 2 and ranks["deployment_controller"] == 9
+
+
+def test_a_base_address_with_several_instances_is_refused(capsys):
+    assert main(["import", "terraform", str(TWO_CLUSTERS), "--address", "aws_ecs_service.api"]) == 2
+    assert ('expected --address to name one instance; \'aws_ecs_service.api\' has 2: aws_ecs_service.api["prod"], '
+            'aws_ecs_service.api["staging"]') in capsys.readouterr().err
+
+
+def test_a_target_group_picked_from_a_modules_map_output():
+    data = scenario_of(FIXTURES / "shared-alb-module" / "plan.json")
+    assert (data["target_group"]["health_check"]["path"], data["target_group"]["deregistration_delay"]) == \
+        ("/api/health", 30)
+    assert data["workload"]["timeout"] == 45
+
+
+def test_a_target_group_made_elsewhere_takes_aws_defaults(tmp_path):
+    # A shared load balancer's target group from another configuration: its ARN is a literal.
+    plan = json.loads(WIRING.read_text())
+    module = plan["planned_values"]["root_module"]["child_modules"][0]
+    module["resources"] = [r for r in module["resources"] if r["type"] != "aws_lb_target_group"]
+    arn = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/shared/0123456789abcdef"
+    wiring_resource(plan, "aws_ecs_service")["load_balancer"][0]["target_group_arn"] = arn
+    calls = plan["configuration"]["root_module"]["module_calls"]["web"]["module"]
+    calls["resources"] = [r for r in calls["resources"] if r["type"] != "aws_lb_target_group"]
+    (tmp_path / "plan.json").write_text(json.dumps(plan))
+    imported = import_terraform(str(tmp_path / "plan.json"))
+    data = yaml.safe_load(imported.to_yaml())
+    assert "target_group" not in data          # the format's defaults are AWS's
+    (left,) = [d for d in imported.dropped if d.setting == "target_group_arn"]
+    assert (left.value, left.rank) == (arn, 2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ScenarioWarning)
+        assert scenario_from_dict(data).target_group.deregistration_delay == 300
+
+
+def test_a_state_naming_its_task_definition_by_family_and_revision(tmp_path):
+    state = state_of(json.loads(WIRING.read_text()))
+    resources = state["values"]["root_module"]["child_modules"][0]["resources"]
+    task = next(r["values"] for r in resources if r["type"] == "aws_ecs_task_definition")
+    task["revision"] = 7
+    service = next(r["values"] for r in resources if r["type"] == "aws_ecs_service")
+    service["task_definition"] = "web:7"
+    del service["availability_zone_rebalancing"]     # a provider older than the setting
+    (tmp_path / "state.json").write_text(json.dumps(state))
+    data = scenario_of(tmp_path / "state.json")
+    assert data["task_definition"]["family"] == "web"
+    # A state describes a service that exists: unset, AZ rebalancing is DISABLED; a plan's
+    # service is created with it unset, which AWS enables.
+    assert data["service"]["availability_zone_rebalancing"] == "DISABLED"
+    plan = json.loads(WIRING.read_text())
+    del wiring_resource(plan, "aws_ecs_service")["availability_zone_rebalancing"]
+    (tmp_path / "plan.json").write_text(json.dumps(plan))
+    assert scenario_of(tmp_path / "plan.json")["service"]["availability_zone_rebalancing"] == "ENABLED"

@@ -30,3 +30,9 @@ def test_a_placeholder_is_a_key_path_of_the_format(path, message):
     with pytest.raises(ScenarioError) as e:
         scenario_from_dict({**BASE, "placeholders": ["traffic", path]})
     assert e.value.path == "placeholders[1]" and message in e.value.message
+
+
+def test_a_placeholder_is_listed_once():
+    with pytest.raises(ScenarioError) as e:
+        scenario_from_dict({**BASE, "placeholders": ["traffic", "workload.cpu_ms", "traffic"]})
+    assert e.value.path == "placeholders" and "got traffic more than once" in e.value.message

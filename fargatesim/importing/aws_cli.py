@@ -47,8 +47,12 @@ class _Import(AwsScaling):
         self.read: list[str] = []
         self.current: Document | None = None
         self.unevaluated: set[str] = set()     # step policies invoked only by alarms left out
+        self.service_name: str | None = None
+        self.cluster_name: str | None = None
 
     def fail(self, message: str, document: Document | None = None, path: str = "") -> ScenarioError:
+        if self.found.skipped:
+            message += f" (files not read: {', '.join(self.found.skipped)})"
         return ScenarioError(message, file=str(document.path) if document else str(self.found.path), path=path)
 
     def used(self, document: Document) -> None:
@@ -67,6 +71,8 @@ class _Import(AwsScaling):
     def run(self) -> Imported:
         doc, svc = self.service()
         self.used(doc)
+        self.service_name = svc["serviceName"]
+        self.cluster_name = _resource_id(svc).split("/")[1]
         sections: dict[str, Any] = {"name": scenario_name(svc["serviceName"])}
         task_doc, task = self.task_definition(svc)
         self.used(task_doc)
@@ -96,13 +102,16 @@ class _Import(AwsScaling):
                 names = ", ".join(s["serviceName"] for _, s in services) or "none"
                 raise self.fail(f"expected --service to name a service of the folder's describe-services outputs "
                                 f"({names}); got {self.wanted!r}")
+            if len({s.get("serviceArn") for _, s in chosen}) > 1:
+                raise self.fail(f"expected --service to name one service; {self.wanted!r} names "
+                                f"{', '.join(str(s.get('serviceArn')) for _, s in chosen)}: give its ARN")
             return chosen[0]
         if not services:
             failures = [f"{f.get('arn')} ({f.get('reason')})" for _, f in self.found.items("services", "failures")]
             raise self.fail("expected a service in the describe-services outputs; they hold none"
                             + (f": AWS reported {', '.join(failures)}" if failures else ""))
         if len(services) != 1:
-            names = ", ".join(s["serviceName"] for _, s in services) or "none"
+            names = ", ".join(s.get("serviceArn") or s["serviceName"] for _, s in services) or "none"
             raise self.fail(f"expected one service in the describe-services outputs, or --service NAME to choose; "
                             f"found {len(services)}: {names}")
         return services[0]
@@ -134,8 +143,13 @@ class _Import(AwsScaling):
                 name = {"alarms": "deployment_alarms"}.get(key, _snake(key))
                 self.dropped.append(dropped("service", name, value))
         out["health_check_grace_period_seconds"] = svc.get("healthCheckGracePeriodSeconds", 0)
-        if "availabilityZoneRebalancing" in svc:
-            out["availability_zone_rebalancing"] = svc["availabilityZoneRebalancing"]
+        # A service that never set it is treated as DISABLED (ECS API, UpdateService); ENABLED is
+        # the default of a service created with it unset, which a described service is not.
+        out["availability_zone_rebalancing"] = svc.get("availabilityZoneRebalancing") or "DISABLED"
+        primary = next((d for d in svc.get("deployments") or [] if d.get("status") == "PRIMARY"), {})
+        if primary.get("serviceConnectConfiguration"):
+            self.dropped.append(dropped("service", "service_connect_configuration",
+                                        primary["serviceConnectConfiguration"]))
         balancers = svc.get("loadBalancers") or []
         if balancers:
             first = balancers[0]
@@ -177,7 +191,9 @@ class _Import(AwsScaling):
         balancers = svc.get("loadBalancers") or []
         arn = balancers[0].get("targetGroupArn") if balancers else None
         if arn is None:
-            self.notes.append("the service has no load balancer; the simulation still puts its tasks behind an ALB "
+            classic = balancers[0].get("loadBalancerName") if balancers else None
+            self.notes.append((f"the service is behind the Classic Load Balancer {classic}" if classic else
+                               "the service has no load balancer") + "; the simulation puts its tasks behind an ALB "
                               "target group, with AWS's defaults")
             return None, None
         groups = [(d, g) for d, g in self.found.items("target_groups", "TargetGroups") if g.get("TargetGroupArn") == arn]
@@ -199,7 +215,7 @@ class _Import(AwsScaling):
         out: dict[str, Any] = {}
         taken = {"HealthCheckPath", "HealthCheckIntervalSeconds", "HealthCheckTimeoutSeconds", "HealthyThresholdCount",
                  "UnhealthyThresholdCount", "Matcher"}
-        self.drop("target_group", group, taken)
+        self.drop("target_group", group, taken, prefix={"protocol": "target_group_protocol"})
         out.update(self.target_group_attributes())
         out["health_check"] = check
         return out, self.idle_timeout()

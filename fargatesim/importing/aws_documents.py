@@ -30,12 +30,14 @@ ATTRIBUTE_COMMANDS = {
     "target_group_attributes": "aws elbv2 describe-target-group-attributes",
     "load_balancer_attributes": "aws elbv2 describe-load-balancer-attributes",
 }
-# Keys only a target group's attributes have, and only a load balancer's.
-_TARGET_GROUP_KEYS = ("deregistration_delay.", "slow_start.", "stickiness.", "load_balancing.", "target_group_health.",
-                      "lambda.", "proxy_protocol_v2.", "preserve_client_ip.", "target_failover.",
-                      "target_health_state.")
+# Keys only a target group's attributes have, and only a load balancer's. Some keys are both's
+# (load_balancing.cross_zone.enabled is an attribute of every load balancer and of a target
+# group), so a document is a load balancer's as soon as it has one key only those have.
+_TARGET_GROUP_KEYS = ("deregistration_delay.", "slow_start.", "stickiness.", "load_balancing.algorithm.",
+                      "target_group_health.", "lambda.", "proxy_protocol_v2.", "preserve_client_ip.",
+                      "target_failover.", "target_health_state.")
 _LOAD_BALANCER_KEYS = ("idle_timeout.", "access_logs.", "deletion_protection.", "routing.", "client_keep_alive.",
-                       "connection_logs.", "waf.", "zonal_shift.", "health_check_logs.")
+                       "connection_logs.", "waf.", "zonal_shift.", "health_check_logs.", "ipv6.", "dns_record.")
 # A folder of outputs is small; a file far larger than any describe output is not one.
 MAX_FILE_BYTES = 16 * 1024 * 1024
 
@@ -72,27 +74,31 @@ def read_folder(folder: str | Path) -> Folder:
     for file in sorted(p for p in path.iterdir() if p.is_file()):
         kind, data = _recognise(file)
         if kind is None:
-            found.skipped.append(file.name)
+            found.skipped.append(f"{file.name} ({data})")
         else:
             found.documents.setdefault(kind, []).append(Document(file, kind, data))
     if not found.of("services"):
         raise ScenarioError(
             "expected the output of `aws ecs describe-services` among the folder's files (a JSON file with a "
             "\"services\" list); " + (f"found only: {_listed(found)}" if found.documents else
-                                      f"no file there is an AWS CLI output the importer reads ({_expected()})"),
+                                      f"no file there is an AWS CLI output the importer reads ({_expected()})")
+            + (f"; not read: {', '.join(found.skipped)}" if found.skipped else ""),
             file=str(folder))
     return found
 
 
 def _recognise(file: Path) -> tuple[str | None, Any]:
+    """(kind, data), or (None, why the file is not read)."""
     try:
         if file.stat().st_size > MAX_FILE_BYTES:
-            return None, None
-        data = json.loads(file.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError):
-        return None, None
+            return None, f"larger than {MAX_FILE_BYTES >> 20} MiB"
+        data = json.loads(_text(file.read_bytes()))
+    except OSError as e:
+        return None, f"unreadable: {e.strerror or e}"
+    except (UnicodeDecodeError, ValueError):
+        return None, "not JSON"
     if not isinstance(data, dict):
-        return None, None
+        return None, "not an AWS CLI output"
     for key, (kind, _) in KINDS.items():
         if isinstance(data.get(key), (list, dict)):
             if kind == "task_definition" and not isinstance(data[key], dict):
@@ -103,11 +109,18 @@ def _recognise(file: Path) -> tuple[str | None, Any]:
     attributes = data.get("Attributes")
     if isinstance(attributes, list) and all(isinstance(a, dict) and "Key" in a for a in attributes):
         keys = [str(a["Key"]) for a in attributes]
-        if any(k.startswith(_TARGET_GROUP_KEYS) for k in keys):
-            return "target_group_attributes", data
         if any(k.startswith(_LOAD_BALANCER_KEYS) for k in keys):
             return "load_balancer_attributes", data
-    return None, None
+        if any(k.startswith(_TARGET_GROUP_KEYS) for k in keys):
+            return "target_group_attributes", data
+    return None, "not an AWS CLI output the importer reads"
+
+
+def _text(raw: bytes) -> str:
+    """Windows PowerShell writes UTF-16 with a byte order mark (`>`), or UTF-8 with one."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return raw.decode("utf-16")
+    return raw.decode("utf-8-sig")
 
 
 def attributes(document: Document) -> dict[str, str]:

@@ -11,12 +11,12 @@ from typing import Any
 
 from ..metric_catalogue import COMPARISON_OPERATORS, PUBLISHED_METRICS, STATISTICS
 from ..scenario.autoscaling import PREDEFINED_METRICS
-from .impact import dropped
+from .impact import dropped, foreign_dimensions
 
 
 class AwsScaling:
     """The scaling half of the AWS CLI importer (aws_cli._Import), which provides `found`, `used`,
-    `fail`, `drop`, `dropped`, `notes` and `unevaluated`."""
+    `fail`, `drop`, `dropped`, `notes`, `unevaluated`, `service_name` and `cluster_name`."""
 
     # ------------------------------------------------------------------ Application Auto Scaling
     def autoscaling(self, resource: str | None) -> tuple[dict | None, list[dict]]:
@@ -173,6 +173,13 @@ class AwsScaling:
                                   "simulation")
         return out
 
+    def check_dimensions(self, name: str, dimensions: list) -> None:
+        named = {d.get("Name"): d.get("Value") for d in dimensions if isinstance(d, dict)}
+        foreign = foreign_dimensions(named, self.service_name, self.cluster_name)
+        if foreign:
+            self.notes.append(f"the alarm {name} watches {', '.join(foreign)}, not the imported service; the "
+                              "simulation evaluates it on the imported service's metrics")
+
     def alarm(self, i: int, alarm: dict, steps: dict[str, str]) -> dict | None:
         where = f"alarms[{i}]"
         name = alarm["AlarmName"]
@@ -189,6 +196,7 @@ class AwsScaling:
                         "statistic": alarm["Statistic"], "period": alarm["Period"]})
             if alarm.get("Dimensions"):
                 out["dimensions"] = [{"name": d["Name"], "value": d["Value"]} for d in alarm["Dimensions"]]
+        self.check_dimensions(name, alarm.get("Dimensions") or [])
         out["evaluation_periods"] = alarm["EvaluationPeriods"]
         out["datapoints_to_alarm"] = alarm.get("DatapointsToAlarm") or alarm["EvaluationPeriods"]
         out["comparison_operator"] = alarm["ComparisonOperator"]
@@ -201,7 +209,7 @@ class AwsScaling:
             if names and enabled:
                 out[name_] = names
             if others:
-                self.dropped.append(dropped(where, name_, others))
+                self.dropped.append(dropped(where, f"{name_} other than scaling policies", others))
         if not enabled:
             self.dropped.append(dropped(where, "actions_enabled", False))
         self.drop(where, alarm, {"AlarmName", "Metrics", "Namespace", "MetricName", "Statistic", "Period", "Dimensions",

@@ -94,12 +94,15 @@ def _write(path: Path, text: str) -> None:
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise ScenarioError(f"cannot write there: there is no folder {folder}", file=str(path))
+    temporary = None
     try:
         fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=folder)
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
         os.replace(temporary, path)
     except OSError as e:
+        if temporary is not None and os.path.exists(temporary):
+            os.unlink(temporary)
         raise ScenarioError(f"cannot write there: {e.strerror or e}", file=str(path)) from None
 
 
@@ -114,8 +117,9 @@ def summary(imported: Imported, output: str | None) -> str:
     lines = [f"imported {imported.service}: {', '.join(parts)}"]
     if ranked:
         lines.append(f"{ranked} setting(s) that would change results are not simulated: listed at the top of {where}")
-    lines.append(f"traffic and workload are placeholders: describe your load in {where}, then "
-                 f"`fargatesim validate {output or 'FILE'}`")
+    others = list(imported.placeholders)
+    lines.append(f"traffic and workload{' and ' + ', '.join(others) if others else ''} are placeholders: "
+                 f"replace them in {where} (its comments say how), then `fargatesim validate {output or 'FILE'}`")
     return "\n".join(lines)
 
 

@@ -51,6 +51,11 @@ IMPACT: dict[str, tuple[int, str]] = {
     "restart_policy": (1, "ECS restarts an exited container in place instead of replacing the task"),
     "container_health_check": (1, "ECS replaces a task whose essential container fails its health check; only "
                                   "the target group's health check is simulated"),
+    "target_group_elsewhere": (2, "the target group is not in this input (another configuration makes it): "
+                                  "its health check, deregistration delay and routing take AWS's defaults"),
+    "deployment_configuration": (1, "a blue/green or linear deployment strategy; the simulator deploys rolling"),
+    "target_group_protocol": (1, "not an Application Load Balancer's target group (TCP, TLS, UDP or GENEVE): "
+                                 "the simulation routes and checks health as an ALB does"),
     "load_balancers": (2, "more target groups than one: the simulation sends all requests through the first"),
     "stickiness": (2, "requests of one client stick to one target, which evens load out less"),
     "load_balancing_anomaly_mitigation": (2, "weighted_random sends fewer requests to targets with more errors"),
@@ -82,6 +87,8 @@ def dropped(where: str, setting: str, value: Any, *, key: str | None = None, why
 
 def effective(setting: str, value: Any) -> bool:
     """Whether a dropped value changes anything: off switches and AWS's defaults do not."""
+    if isinstance(value, list) and len(value) == 1:
+        value = value[0]        # Terraform's block of one element
     if setting in ("load_balancing_cross_zone_enabled", "actions_enabled"):
         return value in ("false", False)    # AWS's default is on
     if value in (None, False, "", [], {}, "off", "false", "DISABLED"):
@@ -96,6 +103,10 @@ def effective(setting: str, value: Any) -> bool:
         return isinstance(value, dict) and any(v is True or v == "true" for v in value.values())
     if setting == "strategy":
         return value != "ROLLING"
+    if setting == "deployment_configuration":      # Terraform's block: {strategy, bake_time, ...}
+        return isinstance(value, dict) and value.get("strategy") not in (None, "ROLLING")
+    if setting in ("protocol", "target_group_protocol"):
+        return value not in ("HTTP", "HTTPS")
     if setting == "protocol_version":
         return value not in ("HTTP1",)
     return True
@@ -122,3 +133,15 @@ def unexpected(error: Exception) -> str:
     if isinstance(error, KeyError):
         return f"it has no {error.args[0]!r}"
     return f"{type(error).__name__}: {error}"
+
+
+def foreign_dimensions(dimensions: dict, service: str | None, cluster: str | None) -> list[str]:
+    """The dimensions of an alarm's metric that name another ECS service or cluster than the
+    imported one: the simulator publishes its metrics for the imported service only, so such an
+    alarm watches this service's figures where AWS's watches another's."""
+    found = []
+    for key, mine in (("ServiceName", service), ("ClusterName", cluster)):
+        value = dimensions.get(key)
+        if mine is not None and value is not None and value != mine:
+            found.append(f"{key}={value}")
+    return found

@@ -123,6 +123,8 @@ def _placeholder_comment(imported: Imported, data: dict) -> list[str]:
         "your traffic",
         "# (constant, diurnal, spike, steps, ramp, or a trace of your ALB logs) and what one request costs,",
         "# then remove each replaced key from `placeholders`: `fargatesim validate` and `run` warn until then.",
+        *(["# Other placeholders (the notes above say why): " + ", ".join(imported.placeholders) + "."]
+          if imported.placeholders else []),
     ]
 
 

@@ -27,11 +27,11 @@ def task_definition_section(family: str, cpu: Any, memory: Any, platform: dict, 
     section["runtime_platform"] = {"cpu_architecture": platform.get("cpuArchitecture") or "X86_64",
                                    "operating_system_family": platform.get("operatingSystemFamily") or "LINUX"}
     section["ephemeral_storage"] = {"size_in_gib": int(storage) if storage else 20}
-    section["container_definitions"] = [container_section(i, c, out_dropped) for i, c in enumerate(containers)]
+    section["container_definitions"] = [container_section(i, c, out_dropped, section) for i, c in enumerate(containers)]
     return section
 
 
-def container_section(i: int, c: dict, out_dropped: list) -> dict:
+def container_section(i: int, c: dict, out_dropped: list, task: dict | None = None) -> dict:
     where = f"task_definition.container_definitions[{i}]"
     out: dict[str, Any] = {"name": c.get("name") or f"container-{i}", "essential": c.get("essential", True)}
     if c.get("image"):
@@ -48,7 +48,10 @@ def container_section(i: int, c: dict, out_dropped: list) -> dict:
         out["stop_timeout"] = c["stopTimeout"]
     for key, value in c.items():
         if key not in _TAKEN:
-            out_dropped.append(dropped(where, snake(key), value, key=_IMPACT_KEYS.get(key)))
+            impact = _IMPACT_KEYS.get(key)
+            if key in ("cpu", "memory") and task and isinstance(value, (int, float)) and value >= task[key]:
+                impact = "container_at_task_size"      # a limit the task's own size already sets
+            out_dropped.append(dropped(where, snake(key), value, key=impact))
     return out
 
 

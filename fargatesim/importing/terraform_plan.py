@@ -23,6 +23,8 @@ from ..scenario import ScenarioError
 # Expressions refer to these, which name no resource.
 _NOT_RESOURCES = ("data", "local", "each", "count", "path", "terraform", "self")
 _INSTANCE_KEY = re.compile(r"\[[^\]]*\]")
+# A reference's parts, each with the instance key written after it: module.alb.target_groups["api"].arn
+_SEGMENT = re.compile(r"([^.\[]+)((?:\[[^\]]*\])?)")
 # Module nesting deeper than this is a loop in what was read, not a configuration.
 _DEEPEST = 64
 MAX_FILE_BYTES = 256 * 1024 * 1024
@@ -60,8 +62,9 @@ def split_address(address: str) -> tuple[str, str]:
 def same_instance(source: Resource, found: list[Resource]) -> list[Resource]:
     """Of the instances a reference names (its address has no instance keys), those that go
     with `source`: in the same module instance when both are in the same module; otherwise,
-    when some carry the source's own instance key in their modules' keys (a for_each over the
-    same map: aws_lb_listener_rule.route["api"] -> module.svc["api"]), those."""
+    when some carry the source's own instance key, in their modules' keys or as their own (a
+    for_each over the same map: aws_lb_listener_rule.route["api"] -> module.svc["api"],
+    aws_ecs_service.api["staging"] -> aws_ecs_cluster.c["staging"]), those."""
     module, key = split_address(source.address)
     kept = []
     for r in found:
@@ -70,7 +73,7 @@ def same_instance(source: Resource, found: list[Resource]) -> list[Resource]:
             continue
         kept.append(r)
     if key:
-        keyed = [r for r in kept if key in split_address(r.address)[0]]
+        keyed = [r for r in kept if key in split_address(r.address)[0] or split_address(r.address)[1] == key]
         if keyed:
             return keyed
     return kept
@@ -118,10 +121,17 @@ class Plan:
         if found:
             return found
         referred = self.references(source, path)
-        return same_instance(source, [r for r in candidates if r.base in referred])
+        named = [r for r in candidates if any(r.base == base and all(n in r.address for n in needles)
+                                             for base, needles in referred)]
+        # The keys a reference writes out name its instance; where they name none of the plan's
+        # (a key of a module's map output that is not the resource's own), every instance may be it.
+        named = named or [r for r in candidates if any(r.base == base for base, _ in referred)]
+        return same_instance(source, named)
 
-    def references(self, source: Resource, path: tuple[str, ...]) -> set[str]:
-        """Base addresses of the resources the expression of `source` at `path` refers to."""
+    def references(self, source: Resource, path: tuple) -> set[tuple[str, frozenset[str]]]:
+        """What the expression of `source` at `path` refers to: each resource's base address, with
+        the parts its address must hold where the reference writes instance keys out
+        (aws_lb_target_group.this["api"], module.svc["api"].)."""
         config = self._config_resource(source)
         if config is None:
             return set()
@@ -145,30 +155,42 @@ class Plan:
                 return item
         return None
 
-    def _resolve(self, module: tuple[str, ...], refs: list[str], depth: int) -> set[str]:
+    def _resolve(self, module: tuple[str, ...], refs: list[str], depth: int,
+                 needles: frozenset[str] = frozenset()) -> set[tuple[str, frozenset[str]]]:
         if depth > _DEEPEST:
             return set()
-        out: set[str] = set()
+        out: set[tuple[str, frozenset[str]]] = set()
         prefix = "".join(f"{m}." for m in module)
+        # Terraform lists a reference and each shorter form of it (module.alb.target_groups["api"].arn,
+        # then ...["api"], module.alb.target_groups, module.alb): the longest says the most.
+        refs = [r for r in refs if not any(o.startswith((r + ".", r + "[")) for o in refs)]
         for ref in refs:
-            parts = base_address(ref).split(".")
-            if parts[0] in _NOT_RESOURCES or len(parts) < 2:
+            parts = _SEGMENT.findall(ref)
+            if len(parts) < 2 or parts[0][0] in _NOT_RESOURCES:
                 continue
-            if parts[0] == "var" and module:
+            (kind, _), (name, key) = parts[0], parts[1]
+            if kind == "var" and module:
                 call = (self._config_module(module[:-1]) or {}).get("module_calls", {}).get(
                     module[-1].removeprefix("module."), {})
-                expression = (call.get("expressions") or {}).get(parts[1])
-                out |= self._resolve(module[:-1], _references(expression), depth + 1)
-            elif parts[0] == "module":
+                expression = (call.get("expressions") or {}).get(name)
+                out |= self._resolve(module[:-1], _references(expression), depth + 1, needles)
+            elif kind == "module":
                 # module.M.OUTPUT; with a computed instance key (module.M[each.key].OUTPUT)
                 # Terraform lists only module.M, so every output of M may be the one.
-                child = (*module, f"module.{parts[1]}")
+                child = (*module, f"module.{name}")
+                inner = needles | ({f"{prefix}module.{name}{key}."} if key else set())
                 outputs = (self._config_module(child) or {}).get("outputs") or {}
-                for name in ([parts[2]] if len(parts) >= 3 else list(outputs)):
-                    output = outputs.get(name) or {}
-                    out |= self._resolve(child, _references(output.get("expression")), depth + 1)
-            elif parts[0] not in ("var", "module"):
-                out.add(f"{prefix}{parts[0]}.{parts[1]}")
+                chosen = [parts[2]] if len(parts) >= 3 else [(n, "") for n in outputs]
+                for output_name, output_key in chosen:
+                    output = outputs.get(output_name) or {}
+                    found = self._resolve(child, _references(output.get("expression")), depth + 1, frozenset(inner))
+                    # A map output indexed by a key (target_groups["api"]) is taken to be the
+                    # resource's own instances, keyed alike (a for_each over the same map).
+                    out |= {(base, found_needles | ({base.rsplit(".", 2)[-2] + "." + base.rsplit(".", 1)[-1]
+                                                     + output_key} if output_key else set()))
+                            for base, found_needles in found}
+            elif kind != "var":
+                out.add((f"{prefix}{kind}.{name}", needles | ({f"{kind}.{name}{key}"} if key else set())))
         return out
 
 
@@ -207,10 +229,13 @@ def _resources(module: dict, depth: int = 0) -> Iterator[Resource]:
             yield from _resources(child, depth + 1)
 
 
-def _at(node: Any, path: tuple[str, ...]) -> Any:
-    """Every value at `path`, through block lists (a list of blocks gives a list of values)."""
+def _at(node: Any, path: tuple) -> Any:
+    """Every value at `path`, through block lists (a list of blocks gives a list of values; a
+    number in the path takes that block only)."""
     if not path:
         return node
+    if isinstance(node, list) and isinstance(path[0], int):
+        return _at(node[path[0]], path[1:]) if len(node) > path[0] else None
     if isinstance(node, list):
         return [_at(item, path) for item in node]
     if isinstance(node, dict):

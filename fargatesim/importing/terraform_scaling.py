@@ -10,13 +10,13 @@ from typing import Any
 
 from ..metric_catalogue import COMPARISON_OPERATORS, PUBLISHED_METRICS, STATISTICS
 from ..scenario.autoscaling import PREDEFINED_METRICS
-from .impact import dropped
+from .impact import dropped, foreign_dimensions
 from .terraform_plan import Resource, number
 
 
 class TerraformScaling:
     """The scaling half of the Terraform importer (terraform_service._Import), which provides
-    `plan`, `used`, `drop`, `dropped`, `notes` and `unevaluated`."""
+    `plan`, `used`, `drop`, `dropped`, `notes`, `unevaluated`, `service_name` and `cluster`."""
 
     # ------------------------------------------------------------------ Application Auto Scaling
     def autoscaling(self, service: Resource, name: str) -> tuple[dict | None, list[Resource]]:
@@ -49,8 +49,22 @@ class TerraformScaling:
     def _scales(self, target: Resource, service: Resource, name: str) -> bool:
         resource_id = target.values.get("resource_id")
         if isinstance(resource_id, str):
-            return resource_id.startswith("service/") and resource_id.rsplit("/", 1)[-1] == name
+            # service/CLUSTER/SERVICE: the same service name may run in several clusters.
+            parts = resource_id.split("/")
+            cluster = self.cluster_name(service)
+            return (len(parts) == 3 and parts[0] == "service" and parts[2] == name
+                    and (cluster is None or parts[1] == cluster))
         return service in self.plan.linked(target, ("resource_id",), ("aws_ecs_service",), keys=())
+
+    def cluster_name(self, service: Resource) -> str | None:
+        """The name of the service's cluster: its `cluster` (an ARN or a name), else the
+        aws_ecs_cluster it refers to."""
+        cluster = service.values.get("cluster")
+        if isinstance(cluster, str) and cluster:
+            return cluster.rsplit("/", 1)[-1]
+        clusters = self.plan.linked(service, ("cluster",), ("aws_ecs_cluster",))
+        names = {c.values.get("name") for c in clusters}
+        return names.pop() if len(names) == 1 and None not in names else None
 
     def _on(self, item: Resource, target: Resource) -> bool:
         resource_id = item.values.get("resource_id")
@@ -180,6 +194,11 @@ class TerraformScaling:
                         "period": number(v.get("period"))})
             if v.get("dimensions"):
                 out["dimensions"] = [{"name": k, "value": val} for k, val in v["dimensions"].items()]
+        named = v.get("dimensions") if isinstance(v.get("dimensions"), dict) else {}
+        foreign = foreign_dimensions(named, self.service_name, self.cluster)
+        if foreign:
+            self.notes.append(f"the alarm {name} watches {', '.join(foreign)}, not the imported service; the "
+                              "simulation evaluates it on the imported service's metrics")
         periods = number(v.get("evaluation_periods"))
         out["evaluation_periods"] = periods
         out["datapoints_to_alarm"] = number(v.get("datapoints_to_alarm"), periods)

@@ -52,6 +52,8 @@ class _Import(TerraformScaling):
         self.current: str | None = None
         self.placeholders: list[str] = []
         self.unevaluated: set[str] = set()     # step policies invoked only by alarms left out
+        self.service_name: str | None = None
+        self.cluster: str | None = None
 
     def fail(self, message: str, path: str = "") -> ScenarioError:
         return ScenarioError(message, file=self.plan.file, path=path)
@@ -70,10 +72,9 @@ class _Import(TerraformScaling):
         service = self.service()
         self.used(service)
         name = service.values.get("name") or service.address.rsplit(".", 1)[-1]
+        self.service_name, self.cluster = name, self.cluster_name(service)
         sections: dict[str, Any] = {"name": scenario_name(name)}
-        task = self.one(self.plan.linked(service, ("task_definition",), ("aws_ecs_task_definition",),
-                                         keys=("arn", "arn_without_revision", "family")), service, "task_definition",
-                        "aws_ecs_task_definition")
+        task = self.one(self.task_definitions(service), service, "task_definition", "aws_ecs_task_definition")
         sections["task_definition"] = self.task_definition(task, service)
         sections["service"] = self.service_section(service, name)
         group = self.target_group(service)
@@ -113,16 +114,32 @@ class _Import(TerraformScaling):
     def service(self) -> Resource:
         services = self.plan.of_type("aws_ecs_service")
         if self.wanted is not None:
-            chosen = [s for s in services if self.wanted in (s.address, s.base)]
+            chosen = [s for s in services if self.wanted == s.address] or \
+                [s for s in services if self.wanted == s.base]
             if not chosen:
                 raise self.fail(f"expected --address to name an aws_ecs_service of the plan "
                                 f"({', '.join(s.address for s in services) or 'it has none'}); got {self.wanted!r}",
                                 "--address")
+            if len(chosen) > 1:
+                raise self.fail(f"expected --address to name one instance; {self.wanted!r} has "
+                                f"{len(chosen)}: {', '.join(s.address for s in chosen)}", "--address")
             return chosen[0]
         if len(services) != 1:
             raise self.fail(f"expected one aws_ecs_service in the plan, or --address to choose one; found "
                             f"{len(services)}{': ' if services else ''}{', '.join(s.address for s in services)}")
         return services[0]
+
+    def task_definitions(self, service: Resource) -> list[Resource]:
+        """The service's task definition: by ARN, family or family:revision (as a state has
+        them), else by reference."""
+        found = self.plan.linked(service, ("task_definition",), ("aws_ecs_task_definition",),
+                                 keys=("arn", "arn_without_revision", "family"))
+        wanted = service.values.get("task_definition")
+        if not found and isinstance(wanted, str) and ":" in wanted:
+            family, _, revision = wanted.rsplit("/", 1)[-1].rpartition(":")
+            found = [t for t in self.plan.of_type("aws_ecs_task_definition")
+                     if t.values.get("family") == family and str(t.values.get("revision")) == revision]
+        return found
 
     def one(self, found: list[Resource], source: Resource, key: str, kind: str) -> Resource:
         if not found:
@@ -155,8 +172,10 @@ class _Import(TerraformScaling):
         out["deployment_maximum_percent"] = number(v.get("deployment_maximum_percent"), 200)
         out["deployment_minimum_healthy_percent"] = number(v.get("deployment_minimum_healthy_percent"), 100)
         out["health_check_grace_period_seconds"] = number(v.get("health_check_grace_period_seconds"), 0)
-        if v.get("availability_zone_rebalancing"):
-            out["availability_zone_rebalancing"] = v["availability_zone_rebalancing"]
+        # Unset, AWS enables it on a service it creates (a plan) and keeps a service that never
+        # set it DISABLED (a state): ECS API, CreateService and UpdateService.
+        out["availability_zone_rebalancing"] = v.get("availability_zone_rebalancing") or \
+            ("DISABLED" if self.plan.is_state else "ENABLED")
         balancers = v.get("load_balancer") or []
         if balancers and balancers[0].get("container_name"):
             out["load_balancer"] = {"container_name": balancers[0]["container_name"],
@@ -212,8 +231,18 @@ class _Import(TerraformScaling):
             self.notes.append("the service has no load balancer; the simulation still puts its tasks behind an ALB "
                               "target group, with AWS's defaults")
             return None
-        found = self.plan.linked(service, ("load_balancer", "target_group_arn"), TARGET_GROUPS)
-        return self.one(found, service, "load_balancer.target_group_arn", "aws_lb_target_group")
+        found = self.plan.linked(service, ("load_balancer", 0, "target_group_arn"), TARGET_GROUPS)
+        if not found:
+            # A shared load balancer's target group, made by another configuration (a variable,
+            # remote state, a literal ARN): its settings are not in this input.
+            arn = ((service.values.get("load_balancer") or [{}])[0] or {}).get("target_group_arn")
+            self.dropped.append(dropped("target_group", "target_group_arn", arn or "(from outside the plan)",
+                                        key="target_group_elsewhere"))
+            return None
+        if len({r.address for r in found}) > 1:
+            self.notes.append(f"{service.address}.load_balancer names one of {', '.join(r.address for r in found)}, "
+                              f"which the plan cannot tell apart: took {found[0].address}")
+        return found[0]
 
     def target_group_section(self, group: Resource) -> dict:
         self.used(group)
@@ -231,7 +260,7 @@ class _Import(TerraformScaling):
                "slow_start": number(v.get("slow_start"), 0),
                "health_check": health}
         self.drop("target_group", group, {"load_balancing_algorithm_type", "deregistration_delay", "slow_start",
-                                          "health_check"})
+                                          "health_check"}, keys={"protocol": "target_group_protocol"})
         return out
 
     def idle_timeout(self, group: Resource) -> float:

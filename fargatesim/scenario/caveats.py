@@ -29,8 +29,9 @@ def warnings_for(scenario, *, spot_mix: bool = False) -> list[ScenarioWarning]:
 
     if scenario.placeholders:
         warn(f"{', '.join(scenario.placeholders)} still hold{'s' if len(scenario.placeholders) == 1 else ''} "
-             "placeholders (as `fargatesim import` writes them), not your service's own load: results describe a "
-             "made-up load until you replace each one and remove it from this list", "placeholders")
+             "placeholders (as `fargatesim import` writes them where its input says nothing), not your service's "
+             "own values: results describe made-up ones until you replace each and remove it from this list",
+             "placeholders")
     for i, fault in enumerate(scenario.faults):
         at = getattr(fault, "at", None)
         if at is not None and at >= end:

@@ -160,6 +160,13 @@ def _scenario_key_path(value: str) -> str:
     return value
 
 
+def _each_once(paths: tuple[str, ...]) -> tuple[str, ...]:
+    twice = sorted({p for p in paths if paths.count(p) > 1})
+    if twice:
+        raise Invalid(f"expected each key path once; got {', '.join(twice)} more than once")
+    return paths
+
+
 def _field_name(model, key: str) -> str:
     return next(name for name, f in model.model_fields.items() if (f.alias or name) == key)
 
@@ -211,7 +218,8 @@ class Scenario(Model):
     cloudwatch: CloudWatchSettings = CloudWatchSettings()
     # Key paths whose values stand in for what the author has yet to say (`fargatesim import`
     # writes traffic and the workload's costs so); validate and run warn while any is listed.
-    placeholders: tuple[Annotated[str, AfterValidator(_scenario_key_path)], ...] = ()
+    placeholders: Annotated[tuple[Annotated[str, AfterValidator(_scenario_key_path)], ...],
+                            AfterValidator(_each_once)] = ()
     # set by the loader, never by the file: the file as the user named it, and its folder
     source: str | None = None
     base_dir: Path | None = None
