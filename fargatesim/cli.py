@@ -84,6 +84,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--resolution", choices=("period", "tick"), default="period",
                      help="rows of timeseries.csv: one per 60 s period (default) or one per tick")
     run.add_argument("--no-plot", action="store_true", help="skip overview.png (faster)")
+    run.add_argument("--records", metavar="DIR",
+                     help="also write what AWS would have recorded into DIR, in AWS's formats: "
+                          "get-metric-data.json, describe-tasks.json and, with --engine requests, "
+                          "alb-access.log.gz (one access log line per request)")
     run.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
     val = sub.add_parser("validate", help="check a scenario file and say what is wrong",
@@ -608,13 +612,28 @@ def _run(args) -> int:
             return EXIT_FAILED
         result = Result.from_simulation(sim)
         result.save(out, resolution=args.resolution, plot=not args.no_plot)
+        recorded = _save_records(result, args.records) if args.records else None
     finally:
         _remove_if_unused(created)
     if args.json:
         print(result.summary_json())
     else:
         print(human_summary(result, out, written=[n for n in RESULT_FILES if n != "overview.png" or not args.no_plot]))
+    if recorded is not None:
+        print(recorded, file=sys.stderr if args.json else sys.stdout)
     return EXIT_OK
+
+
+def _save_records(result, directory: str) -> str:
+    from .aws_records import save_records
+    from .output import prepare_folder
+    prepare_folder(Path(directory), (), label=f"--records {directory}")
+    written = save_records(result, directory)
+    line = f"  records   {Path(directory) / written[0]}, {', '.join(written[1:])}"
+    if "alb-access.log.gz" not in written:
+        line += ("\n            (no access log: the fluid engine keeps per-minute counts and latencies, which "
+                 "get-metric-data.json holds; --engine requests writes one line per request)")
+    return line
 
 
 def _output_folder(args, scenario, default: str) -> Path:
