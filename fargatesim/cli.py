@@ -26,6 +26,7 @@ examples:
   fargatesim cost scenarios/steady-high-traffic.yaml -o results/steady-cost
   fargatesim validate my-service.yaml
   fargatesim import aws exports/ -o my-service.yaml   (from your service's AWS CLI outputs)
+  fargatesim calibrate my-service.yaml --records rec/ -o calibrated.yaml
   fargatesim schema -o scenario.schema.json     (for editors: completion and checks of keys)
 
 exit codes: 0 ok, 1 the simulation failed or its results could not be written, 2 bad input
@@ -140,6 +141,17 @@ def build_parser() -> argparse.ArgumentParser:
     _add_run_options(cost, "where to write cost.csv and cost.png (default: results/<scenario name>-cost)",
                      "cost.png")
 
+    cal = sub.add_parser(
+        "calibrate", help="fit a scenario's traffic and workload to what the service recorded",
+        formatter_class=argparse.RawDescriptionHelpFormatter, description=CALIBRATE_DESCRIPTION)
+    cal.add_argument("scenario", metavar="SCENARIO", help="scenario file (YAML), e.g. one `fargatesim import` wrote")
+    cal.add_argument("--records", metavar="DIR", required=True,
+                     help="a folder of records: get-metric-data and describe-tasks JSON, ALB or Common Log Format "
+                          "access logs (each recognised by its content)")
+    cal.add_argument("-o", "--output", metavar="FILE", required=True,
+                     help="the calibrated scenario; its traffic trace is written beside it as FILE-traffic.csv")
+    _add_trust_option(cal)
+
     from .importing.command import add_parser as add_import_parser
     add_import_parser(sub, _Parser, argparse.RawDescriptionHelpFormatter)
 
@@ -149,6 +161,18 @@ def build_parser() -> argparse.ArgumentParser:
     schema.add_argument("-o", "--output", metavar="FILE", help="write it to FILE instead of standard output")
     return p
 
+
+CALIBRATE_DESCRIPTION = """\
+Fit SCENARIO's traffic and workload to the records of the service it describes, and write the
+calibrated scenario: the traffic as a trace (from the access logs, else RequestCount), the CPU
+per request and the CPU that does not scale with requests (CPUUtilization x vCPU x
+RunningTaskCount against the request rate), the I/O time (TargetResponseTime in quiet minutes
+less the CPU phase) and the tasks' start-up time (describe-tasks). Each fitted value is written
+with its standard error and its source; what cannot be fitted keeps the scenario's value.
+
+  fargatesim run service.yaml --engine requests --records rec/     (records of a simulated run)
+  fargatesim calibrate service.yaml --records rec/ -o calibrated.yaml
+"""
 
 SCHEMA_DESCRIPTION = """\
 Print the scenario format as JSON Schema (draft 2020-12): every section and key with its type,
@@ -408,6 +432,8 @@ def main(argv=None) -> int:
                     return _cost(args)
                 if args.command == "schema":
                     return _schema(args)
+                if args.command == "calibrate":
+                    return _calibrate(args)
                 if args.command == "import":
                     from .importing.command import run_import
                     return run_import(args)
@@ -526,6 +552,25 @@ def _overrides(args) -> dict:
     if getattr(args, "engine", None) is not None:
         out["engine"] = args.engine
     return out
+
+
+def _calibrate(args) -> int:
+    from .scenario import load_scenario
+    from .studies.calibrate import calibrate, write_calibration
+    scenario = load_scenario(args.scenario)
+    _check(scenario, args)
+    calibration = calibrate(scenario, args.records)
+    try:
+        written = write_calibration(calibration, args.output)
+    except OSError as e:
+        raise InputError(f"{args.output}: cannot write there: {e.strerror or e}") from None
+    for fit in calibration.fits:
+        error = f" ± {fit.error:.3g}" if fit.error is not None else ""
+        print(f"  {fit.key} = {fit.value:.4g}{error} {fit.unit}  ({fit.source})")
+    for kept in calibration.kept:
+        print(f"  kept {kept}")
+    print(f"  written   {', '.join(str(p) for p in written)}")
+    return EXIT_OK
 
 
 def _schema(args) -> int:
