@@ -20,6 +20,8 @@ _EXPORTS = {
     "SimulationError": ".errors",
     "simulate": ".engine",
     "compare": ".studies.compare",
+    "calibrate": ".studies.calibrate",
+    "backtest": ".studies.backtest",
     "cost_comparison": ".studies.cost",
 }
 __all__ = sorted(_EXPORTS)

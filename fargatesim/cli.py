@@ -152,6 +152,15 @@ def build_parser() -> argparse.ArgumentParser:
                      help="the calibrated scenario; its traffic trace is written beside it as FILE-traffic.csv")
     _add_trust_option(cal)
 
+    bt = sub.add_parser(
+        "backtest", help="run a scenario over a service's recorded period and compare it with the records",
+        formatter_class=argparse.RawDescriptionHelpFormatter, description=BACKTEST_DESCRIPTION)
+    bt.add_argument("scenario", metavar="SCENARIO", help="scenario file (YAML), e.g. one `fargatesim calibrate` wrote")
+    bt.add_argument("--records", metavar="DIR", required=True, help="the folder of records (get-metric-data output)")
+    bt.add_argument("-o", "--output", metavar="DIR", required=True,
+                    help="where to write backtest.json, backtest.csv and backtest.png")
+    _add_trust_option(bt)
+
     from .importing.command import add_parser as add_import_parser
     add_import_parser(sub, _Parser, argparse.RawDescriptionHelpFormatter)
 
@@ -172,6 +181,17 @@ with its standard error and its source; what cannot be fitted keeps the scenario
 
   fargatesim run service.yaml --engine requests --records rec/     (records of a simulated run)
   fargatesim calibrate service.yaml --records rec/ -o calibrated.yaml
+"""
+
+BACKTEST_DESCRIPTION = """\
+Run SCENARIO over the period its records cover, with its own scaling configuration, and put
+its CloudWatch metrics beside the recorded ones minute by minute: running and desired tasks,
+CPU and memory utilisation, TargetResponseTime, 5XX counts, scale-outs and scale-ins. Writes
+backtest.json (agreement: tasks within one task, CPU within 5 points, scale-outs matched within
+two minutes), backtest.csv (the minutes side by side) and backtest.png.
+
+  fargatesim calibrate service.yaml --records rec/ -o calibrated.yaml
+  fargatesim backtest calibrated.yaml --records rec/ -o results/backtest
 """
 
 SCHEMA_DESCRIPTION = """\
@@ -434,6 +454,8 @@ def main(argv=None) -> int:
                     return _schema(args)
                 if args.command == "calibrate":
                     return _calibrate(args)
+                if args.command == "backtest":
+                    return _backtest(args)
                 if args.command == "import":
                     from .importing.command import run_import
                     return run_import(args)
@@ -570,6 +592,31 @@ def _calibrate(args) -> int:
     for kept in calibration.kept:
         print(f"  kept {kept}")
     print(f"  written   {', '.join(str(p) for p in written)}")
+    return EXIT_OK
+
+
+def _backtest(args) -> int:
+    from .scenario import load_scenario
+    from .studies.backtest import BACKTEST_FILES, backtest
+    scenario = load_scenario(args.scenario)
+    _check(scenario, args)
+    out = Path(args.output)
+    created = _prepare_output(args, out, BACKTEST_FILES)
+    try:
+        result = backtest(scenario, args.records)
+        result.save(out)
+    finally:
+        _remove_if_unused(created)
+    a = result.agreement
+    print(f"{scenario.name}: simulated against recorded, {a['minutes']} minutes")
+    for key in ("tasks_within_one", "tasks_mae", "cpu_within_5_points", "cpu_mae_points", "cpu_mape"):
+        if key in a:
+            print(f"  {key:22} {a[key]:g}")
+    for key in ("scale_outs", "scale_ins"):
+        c = a[key]
+        print(f"  {key:22} {c['matched']} of {c['recorded']} recorded matched within {c['within_s']:g} s "
+              f"({c['simulated']} simulated)")
+    print(f"  written   {out / 'backtest.json'}, backtest.csv, backtest.png")
     return EXIT_OK
 
 

@@ -154,6 +154,13 @@ class Result:
         write_files(directory, files, owned=RESULT_FILES)
         return Path(directory)
 
+    def save_records(self, directory) -> list[str]:
+        """Write what AWS would have recorded of the run into `directory` (get-metric-data.json,
+        describe-tasks.json and, from the request engine, alb-access.log.gz); the names written.
+        fargatesim.records reads them, as it reads a real service's (fargatesim/aws_records.py)."""
+        from .aws_records import save_records
+        return save_records(self, directory)
+
     def summary_json(self) -> str:
         return json.dumps(self.summary, indent=2, sort_keys=False)
 

@@ -104,3 +104,29 @@ def test_a_folder_without_records(tmp_path, capsys):
     assert main(["calibrate", str(tmp_path / "s.yaml"), "--records", str(tmp_path / "rec"),
                  "-o", str(tmp_path / "c.yaml")]) == 2
     assert "expected records in the folder" in capsys.readouterr().err
+
+
+def test_the_calibrated_scenario_reproduces_the_records(calibrated):
+    # The acceptance bar: task counts within one task for at least 95 % of minutes, CPU within
+    # 5 points for at least 95 %.
+    assert main(["backtest", str(calibrated / "calibrated.yaml"), "--records", str(calibrated / "rec"),
+                 "-o", str(calibrated / "backtest")]) == 0
+    agreement = json.loads((calibrated / "backtest" / "backtest.json").read_text())
+    assert agreement["minutes"] == 180
+    assert agreement["tasks_within_one"] >= 0.95
+    assert agreement["cpu_within_5_points"] >= 0.95
+    outs = agreement["scale_outs"]
+    assert outs["recorded"] >= 5 and outs["matched"] >= 0.8 * outs["recorded"]
+    minutes = pd.read_csv(calibrated / "backtest" / "backtest.csv")
+    assert {"recorded_RunningTaskCount", "simulated_RunningTaskCount", "recorded_CPUUtilization",
+            "simulated_TargetResponseTime"} <= set(minutes.columns)
+    assert (calibrated / "backtest" / "backtest.png").stat().st_size > 20_000
+
+
+def test_a_backtest_must_start_when_the_records_do(calibrated, tmp_path, capsys):
+    (tmp_path / "late.yaml").write_text(TRUTH.replace("duration: 3h", "duration: 3h\nstart: 2026-02-01T00:00:00Z"))
+    assert main(["backtest", str(tmp_path / "late.yaml"), "--records", str(calibrated / "rec"),
+                 "-o", str(tmp_path / "bt")]) == 2
+    err = capsys.readouterr().err
+    assert "start: expected the scenario to start when the records do (2026-01-05T00:00:00+00:00)" in err
+    assert not (tmp_path / "bt").exists()

@@ -1,0 +1,129 @@
+"""`fargatesim backtest SCENARIO --records DIR -o OUT`: does the simulator reproduce what the
+service recorded?
+
+The scenario runs over the recorded period (its start and duration are set to the records',
+unless a trace already sets them) with its own scaling configuration, and its CloudWatch
+metrics are put beside the recorded ones minute by minute: running and desired task counts,
+CPU and memory utilisation, TargetResponseTime, 5XX counts, and the minutes in which the
+desired count rose (scale-outs) or fell (scale-ins). The agreement figures:
+
+- tasks_within_one: the share of minutes whose simulated RunningTaskCount is within one task
+  of the recorded one; tasks_mae: their mean absolute difference;
+- cpu_within_5_points and cpu_mae_points: CPUUtilization, in percentage points; cpu_mape;
+- scale_outs_matched: recorded scale-outs with a simulated one within SCALE_MATCH_S, of all.
+
+OUT holds backtest.json (those figures), backtest.csv (the minutes side by side) and
+backtest.png (both on shared axes).
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..engine import simulate
+from ..output import write_files
+from ..records import read_metric_data
+from ..scenario import ScenarioError
+from .calibrate import classify
+
+# A simulated scale-out this close to a recorded one (either side) matches it.
+SCALE_MATCH_S = 120.0
+# recorded metric (label) -> the simulator's column in Result.metrics
+COMPARED = {
+    "RunningTaskCount": "ECS/ContainerInsights/RunningTaskCount",
+    "DesiredTaskCount": "ECS/ContainerInsights/DesiredTaskCount",
+    "CPUUtilization": "AWS/ECS/CPUUtilization",
+    "MemoryUtilization": "AWS/ECS/MemoryUtilization",
+    "TargetResponseTime": "AWS/ApplicationELB/TargetResponseTime",
+    "HTTPCode_Target_5XX_Count": "AWS/ApplicationELB/HTTPCode_Target_5XX_Count",
+    "HTTPCode_ELB_5XX_Count": "AWS/ApplicationELB/HTTPCode_ELB_5XX_Count",
+    "RequestCount": "AWS/ApplicationELB/RequestCount",
+}
+BACKTEST_FILES = ("backtest.json", "backtest.csv", "backtest.png")
+
+
+@dataclass
+class Backtest:
+    minutes: pd.DataFrame          # t_s, time, then recorded_X and simulated_X for each metric
+    agreement: dict
+    scenario: object
+
+    def figure(self, path=None):
+        from ..plots.backtest import backtest_figure
+        return backtest_figure(self, path)
+
+    def _repr_png_(self) -> bytes:
+        """In Jupyter, a backtest shows its figure."""
+        import io
+        buffer = io.BytesIO()
+        self.figure().savefig(buffer, format="png")
+        return buffer.getvalue()
+
+    def save(self, directory) -> Path:
+        files = {"backtest.json": lambda p: p.write_text(json.dumps(self.agreement, indent=1) + "\n"),
+                 "backtest.csv": lambda p: self.minutes.to_csv(p, index=False, float_format="%.6g"),
+                 "backtest.png": self.figure}
+        write_files(directory, files, owned=BACKTEST_FILES)
+        return Path(directory)
+
+
+def backtest(scenario, records: str | Path) -> Backtest:
+    kinds = classify(Path(records))
+    if not kinds["metric_data"]:
+        raise ScenarioError("expected get-metric-data output among the records (the recorded metrics a backtest "
+                            "compares with); found none", file=str(records))
+    recorded = pd.concat([read_metric_data(f) for f in kinds["metric_data"]], ignore_index=True)
+    first, last = recorded["time_s"].min(), recorded["time_s"].max()
+    start = scenario.start.timestamp()
+    if abs(start - first) > 60:
+        raise ScenarioError(f"expected the scenario to start when the records do "
+                            f"({pd.Timestamp(first, unit='s', tz='UTC').isoformat()}); it starts at "
+                            f"{scenario.start.isoformat()} (`fargatesim calibrate` sets it)", file=scenario.source,
+                            path="start")
+    result = simulate(scenario)
+    simulated = result.metrics(60)
+    minutes = pd.DataFrame({"t_s": simulated["t_s"]})
+    minutes["time"] = pd.to_datetime(start + minutes["t_s"], unit="s", utc=True)
+    for label, column in COMPARED.items():
+        rows = recorded[(recorded["label"] == label) | recorded["id"].str.lower().str.endswith(label.lower())]
+        series = pd.Series(rows["value"].to_numpy(), index=np.round(rows["time_s"].to_numpy() - start, 3))
+        minutes[f"recorded_{label}"] = series.reindex(minutes["t_s"].to_numpy()).to_numpy()
+        minutes[f"simulated_{label}"] = simulated[column].to_numpy()
+    minutes = minutes[minutes["t_s"] <= last - start]
+    return Backtest(minutes.reset_index(drop=True), agreement(minutes), scenario)
+
+
+def agreement(m: pd.DataFrame) -> dict:
+    out: dict = {"minutes": int(len(m))}
+    tasks = m[["recorded_RunningTaskCount", "simulated_RunningTaskCount"]].dropna()
+    if len(tasks):
+        diff = (tasks["simulated_RunningTaskCount"] - tasks["recorded_RunningTaskCount"]).abs()
+        out["tasks_within_one"] = round(float((diff <= 1).mean()), 4)
+        out["tasks_mae"] = round(float(diff.mean()), 4)
+    cpu = m[["recorded_CPUUtilization", "simulated_CPUUtilization"]].dropna()
+    if len(cpu):
+        diff = (cpu["simulated_CPUUtilization"] - cpu["recorded_CPUUtilization"]).abs()
+        out["cpu_within_5_points"] = round(float((diff <= 5).mean()), 4)
+        out["cpu_mae_points"] = round(float(diff.mean()), 4)
+        positive = cpu["recorded_CPUUtilization"] > 0
+        out["cpu_mape"] = round(float((diff[positive] / cpu["recorded_CPUUtilization"][positive]).mean()), 4)
+    for direction, sign in (("scale_outs", 1), ("scale_ins", -1)):
+        recorded = _changes(m, "recorded_DesiredTaskCount", sign)
+        simulated = _changes(m, "simulated_DesiredTaskCount", sign)
+        matched = sum(any(abs(r - s) <= SCALE_MATCH_S for s in simulated) for r in recorded)
+        out[direction] = {"recorded": len(recorded), "simulated": len(simulated), "matched": int(matched),
+                          "within_s": SCALE_MATCH_S}
+    return out
+
+
+def _changes(m: pd.DataFrame, column: str, sign: int) -> list[float]:
+    """When the desired count began to move in the direction `sign`: a change within a minute
+    shows in two minutes' averages, so consecutive minutes of one direction are one change."""
+    values = m[column].to_numpy()
+    moving = np.diff(values) * sign > 0.25
+    begins = moving & ~np.concatenate([[False], moving[:-1]])
+    return [float(t) for t in m["t_s"].to_numpy()[1:][begins]]
