@@ -149,7 +149,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="a folder of records: get-metric-data and describe-tasks JSON, ALB or Common Log Format "
                           "access logs (each recognised by its content)")
     cal.add_argument("-o", "--output", metavar="FILE", required=True,
-                     help="the calibrated scenario; its traffic trace is written beside it as FILE-traffic.csv")
+                     help="the calibrated scenario (NAME.yaml); its traffic trace is written beside it as "
+                          "NAME-traffic.csv")
     _add_trust_option(cal)
 
     bt = sub.add_parser(
@@ -173,11 +174,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 CALIBRATE_DESCRIPTION = """\
 Fit SCENARIO's traffic and workload to the records of the service it describes, and write the
-calibrated scenario: the traffic as a trace (from the access logs, else RequestCount), the CPU
-per request and the CPU that does not scale with requests (CPUUtilization x vCPU x
-RunningTaskCount against the request rate), the I/O time (TargetResponseTime in quiet minutes
-less the CPU phase) and the tasks' start-up time (describe-tasks). Each fitted value is written
-with its standard error and its source; what cannot be fitted keeps the scenario's value.
+calibrated scenario: the traffic as a trace (the access logs' arrivals per second, else
+RequestCount per minute), the CPU per request and the CPU that does not scale with requests (a
+line of each task's CPU, CPUUtilization x vCPU, against the requests it got per second), the I/O
+time (TargetResponseTime of quiet minutes at no load, less the CPU time) and the tasks'
+start-up (describe-tasks). Each fitted value is written with its uncertainty and its source;
+what cannot be fitted keeps the scenario's value and is listed.
 
   fargatesim run service.yaml --engine requests --records rec/     (records of a simulated run)
   fargatesim calibrate service.yaml --records rec/ -o calibrated.yaml
