@@ -177,8 +177,9 @@ Fit SCENARIO's traffic and workload to the records of the service it describes, 
 calibrated scenario: the traffic as a trace (the access logs' arrivals per second, else
 RequestCount per minute), the CPU per request and the CPU that does not scale with requests (a
 line of each task's CPU, CPUUtilization x vCPU, against the requests it got per second), the I/O
-time (TargetResponseTime of quiet minutes at no load, less the CPU time) and the tasks'
-start-up (describe-tasks). Each fitted value is written with its uncertainty and its source;
+time (TargetResponseTime of quiet minutes at no load, less the CPU time), the memory held idle
+and per request in flight (MemoryUtilization against Little's law) and the tasks' start-up
+(describe-tasks). Each fitted value is written with its uncertainty and its source;
 what cannot be fitted keeps the scenario's value and is listed.
 
   fargatesim run service.yaml --engine requests --records rec/     (records of a simulated run)

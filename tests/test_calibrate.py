@@ -19,12 +19,13 @@ engine: requests
 traffic:
   - steps: [{at: 0, rps: 15}, {at: 20m, rps: 45}, {at: 40m, rps: 90}, {at: 60m, rps: 30}, {at: 80m, rps: 130},
             {at: 100m, rps: 60}, {at: 120m, rps: 20}, {at: 140m, rps: 100}, {at: 160m, rps: 40}]
-workload: {cpu_ms: {distribution: lognormal, mean: 20, cv: 1}, io_ms: 15}
+workload: {cpu_ms: {distribution: lognormal, mean: 20, cv: 1}, io_ms: 15, memory_mb_per_request: 2}
 task_definition:
   cpu: 512
   memory: 1024
   startup: {distribution: uniform, low: 30, high: 60}
-  container_definitions: [{name: app, port_mappings: [{container_port: 8080}], base_cpu_units: 40}]
+  container_definitions: [{name: app, port_mappings: [{container_port: 8080}], base_cpu_units: 40,
+                           base_memory_mb: 200}]
 service: {desired_count: 2}
 autoscaling:
   min_capacity: 2
@@ -37,8 +38,9 @@ autoscaling:
         scale_in_cooldown: 60
         predefined_metric_specification: {predefined_metric_type: ECSServiceAverageCPUUtilization}
 """
-GUESS = (TRUTH.replace("mean: 20, cv: 1}, io_ms: 15", "mean: 50, cv: 1}, io_ms: 1")
-         .replace("low: 30, high: 60", "low: 5, high: 10").replace("base_cpu_units: 40", "base_cpu_units: 0"))
+GUESS = (TRUTH.replace("mean: 20, cv: 1}, io_ms: 15, memory_mb_per_request: 2", "mean: 50, cv: 1}, io_ms: 1")
+         .replace("low: 30, high: 60", "low: 5, high: 10").replace("base_cpu_units: 40", "base_cpu_units: 0")
+         .replace("base_memory_mb: 200", "base_memory_mb: 0"))
 
 
 @pytest.fixture(scope="module")
@@ -61,6 +63,8 @@ def test_the_truth_comes_back(calibrated):
     assert data["workload"]["io_ms"] == pytest.approx(15, rel=0.10)
     assert data["task_definition"]["startup"]["mean"] == pytest.approx(45, rel=0.10)
     assert data["task_definition"]["container_definitions"][0]["base_cpu_units"] == pytest.approx(40, rel=0.15)
+    assert data["workload"]["memory_mb_per_request"] == pytest.approx(2, rel=0.10)
+    assert data["task_definition"]["container_definitions"][0]["base_memory_mb"] == pytest.approx(200, rel=0.05)
     # The placeholders it fitted are gone; the file says what each value came from.
     assert data.get("placeholders", []) == ["workload.cpu_ms"] or "placeholders" not in data
     header = (calibrated / "calibrated.yaml").read_text().split("\nname:")[0]

@@ -12,6 +12,8 @@ Log Format access logs; each recognised by its content):
   the app container's base_cpu_units;
 - workload.io_ms: TargetResponseTime of steady, quiet minutes extrapolated to no load (a line
   against the load), less the CPU time at the task's core speed;
+- workload.memory_mb_per_request and the app container's base_memory_mb: a task's memory
+  (MemoryUtilization x its memory) against the requests it held in flight (Little's law);
 - task_definition.startup: PROVISIONING to RUNNING of the tasks describe-tasks lists (created
   to started), as a lognormal of their mean and cv.
 
@@ -126,6 +128,7 @@ def calibrate(scenario, records: str | Path) -> Calibration:
     task_vcpu = scenario.task_definition.cpu / 1024
     cpu = _cpu(calibration, metrics, task_vcpu, scenario)
     _io(calibration, metrics, cpu, scenario)
+    _memory(calibration, metrics, cpu, scenario)
     _startup(calibration, kinds)
     _drop_fitted_placeholders(calibration)
     return calibration
@@ -256,6 +259,39 @@ def _io(cal: Calibration, metrics, cpu: dict | None, scenario) -> None:
                         f"TargetResponseTime of {len(rho)} steady minutes below {QUIET_UTILISATION:.0%} CPU, at no "
                         "load, less the CPU time at the core's speed"))
     cal.data["workload"] = {**cal.data["workload"], "io_ms": _keep_shape(cal.data["workload"].get("io_ms", 0), value)}
+
+
+def _memory(cal: Calibration, metrics, cpu: dict | None, scenario) -> None:
+    """A task's memory each minute (MemoryUtilization x its memory) against the requests it
+    held in flight (by Little's law, the requests it got per second x their mean latency): a
+    Theil-Sen line whose intercept is the memory held when idle and slope the memory a request
+    holds while in flight."""
+    memory, latency = _series(metrics, "MemoryUtilization"), _series(metrics, "TargetResponseTime")
+    if cpu is None or memory is None or latency is None:
+        cal.kept.append("workload.memory_mb_per_request and base_memory_mb: need MemoryUtilization, "
+                        "TargetResponseTime and the CPU fit's minutes")
+        return
+    td = scenario.task_definition
+    frame = cpu["frame"].join(pd.DataFrame({"m": memory, "t": latency})).dropna()
+    frame = frame[(frame["r"] - frame["r"].round()).abs() < 0.01]
+    in_flight = (frame["n"] / 60 / frame["r"] * frame["t"]).to_numpy()
+    if len(frame) < 3 or np.ptp(in_flight) <= 0:
+        cal.kept.append("workload.memory_mb_per_request and base_memory_mb: need 3 steady minutes at different loads")
+        return
+    line = theilslopes((frame["m"] / 100 * td.memory).to_numpy(), in_flight)
+    sidecars = sum(c.base_memory_mb for c in td.sidecars)
+    base = max(float(line.intercept) - sidecars, 0.0)
+    per_request = max(float(line.slope), 0.0)
+    source = f"{len(frame)} steady minutes of MemoryUtilization against requests in flight (Little's law)"
+    cal.fits.append(Fit("workload.memory_mb_per_request", per_request,
+                        (line.high_slope - line.low_slope) / (2 * Z95), "MiB per request in flight", source))
+    cal.data["workload"] = {**cal.data["workload"], "memory_mb_per_request": round(per_request, 4)}
+    app = td.app_container.name
+    for c in cal.data["task_definition"]["container_definitions"]:
+        if c["name"] == app:
+            c["base_memory_mb"] = round(base, 3)
+    cal.fits.append(Fit(f"task_definition.container_definitions[{app}].base_memory_mb", base, None,
+                        "MiB per task when idle", source))
 
 
 def _startup(cal: Calibration, kinds: dict) -> None:
