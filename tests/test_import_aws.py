@@ -15,6 +15,7 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from json_edits import JSON_VALUES, leaves
 
 from fargatesim.cli import main
 from fargatesim.engine import simulate
@@ -287,22 +288,6 @@ def test_times_printed_as_epoch_seconds(tmp_path, outputs):
     assert data["autoscaling"]["scheduled_actions"][0]["start_time"] == "2019-05-07T00:00:00Z"
 
 
-def leaves(document, path=()):
-    """Every (path, value) of a JSON document, containers included."""
-    yield path, document
-    if isinstance(document, dict):
-        for k, v in document.items():
-            yield from leaves(v, (*path, k))
-    elif isinstance(document, list):
-        for i, v in enumerate(document):
-            yield from leaves(v, (*path, i))
-
-
-JSON_VALUES = st.recursive(st.none() | st.booleans() | st.integers(-10**6, 10**6) | st.floats(allow_nan=False)
-                           | st.text(max_size=12), lambda inner: st.lists(inner, max_size=3)
-                           | st.dictionaries(st.text(max_size=8), inner, max_size=3), max_leaves=6)
-
-
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_any_edited_output_gives_a_scenario_or_one_clear_message(tmp_path_factory, outputs, data):
@@ -506,3 +491,15 @@ def test_writing_onto_a_folder_leaves_nothing_behind(tmp_path, outputs, capsys):
     assert main(["import", "aws", str(folder), "-o", str(tmp_path / "out")]) == 2
     assert "cannot write there" in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["exports", "out"]
+
+
+def test_describing_the_commands_loads_no_scenario_models():
+    # Every `fargatesim --help` (and every argument error) builds the whole parser: `import`'s
+    # part of it must not load the importers, the scenario models or pydantic.
+    import subprocess
+    import sys
+    code = ("import sys; from fargatesim.cli import build_parser; build_parser(); "
+            "print(sorted(m for m in ('pydantic', 'fargatesim.scenario', 'fargatesim.importing.aws_cli') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

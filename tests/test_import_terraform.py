@@ -14,6 +14,7 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from json_edits import JSON_VALUES, leaves
 
 from fargatesim.cli import main
 from fargatesim.engine import simulate
@@ -181,19 +182,6 @@ def test_container_definitions_unknown_until_apply(tmp_path, capsys):
     assert "container_definitions is known only after apply" in (tmp_path / "s.yaml").read_text()
 
 
-def leaves(document, path=()):
-    yield path, document
-    if isinstance(document, dict):
-        for k, v in document.items():
-            yield from leaves(v, (*path, k))
-    elif isinstance(document, list):
-        for i, v in enumerate(document):
-            yield from leaves(v, (*path, i))
-
-
-JSON_VALUES = st.recursive(st.none() | st.booleans() | st.integers(-10**6, 10**6) | st.floats(allow_nan=False)
-                           | st.text(max_size=12), lambda inner: st.lists(inner, max_size=3)
-                           | st.dictionaries(st.text(max_size=8), inner, max_size=3), max_leaves=6)
 PLAN = json.loads(WIRING.read_text())
 PLACES = [p for p, _ in leaves(PLAN) if p and p[0] in ("planned_values", "configuration", "variables")]
 

@@ -9,9 +9,16 @@ load (traffic, what a request costs), which no configuration holds, as marked pl
     imported = import_aws("exports/")
     Path("service.yaml").write_text(imported.to_yaml())
 """
-from .aws_cli import import_aws
-from .impact import Dropped
-from .scenario_text import Imported
-from .terraform_service import import_terraform
+from importlib import import_module
 
-__all__ = ["Dropped", "Imported", "import_aws", "import_terraform"]
+# Imported on first use, so that the command line can describe `fargatesim import` (its --help,
+# its arguments) without loading the scenario models.
+_EXPORTS = {"Dropped": ".impact", "Imported": ".scenario_text", "import_aws": ".aws_cli",
+            "import_terraform": ".terraform_service"}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name):
+    if name in _EXPORTS:
+        return getattr(import_module(_EXPORTS[name], __name__), name)
+    raise AttributeError(f"module 'fargatesim.importing' has no attribute {name!r}")

@@ -13,12 +13,12 @@ import re
 from typing import Any
 
 from ..scenario import ScenarioError
+from ..scenario.task import snake_case
 from .aws_documents import Document, Folder, attributes, read_folder
 from .aws_scaling import AwsScaling
 from .impact import dropped, unexpected
 from .region import pricing_section
 from .scenario_text import Imported, scenario_name
-from .task_definition import snake as _snake
 from .task_definition import task_definition_section
 
 _TASK_DEFINITION = re.compile(r"(?:arn:[^:]+:ecs:[^:]*:[^:]*:task-definition/)?(?P<family>[^:/]+):(?P<revision>\d+)")
@@ -64,7 +64,7 @@ class _Import(AwsScaling):
         """Each key of `item` not in `keys` is dropped (named in snake_case)."""
         for key, value in item.items():
             if key not in keys:
-                name = _snake(key)
+                name = snake_case(key)
                 self.dropped.append(dropped(where, name, value, key=(prefix or {}).get(name)))
 
     # ------------------------------------------------------------------ the service
@@ -140,7 +140,7 @@ class _Import(AwsScaling):
         out["deployment_minimum_healthy_percent"] = deployment.get("minimumHealthyPercent", 100)
         for key, value in deployment.items():
             if key not in ("maximumPercent", "minimumHealthyPercent"):
-                name = {"alarms": "deployment_alarms"}.get(key, _snake(key))
+                name = {"alarms": "deployment_alarms"}.get(key, snake_case(key))
                 self.dropped.append(dropped("service", name, value))
         out["health_check_grace_period_seconds"] = svc.get("healthCheckGracePeriodSeconds", 0)
         # A service that never set it is treated as DISABLED (ECS API, UpdateService); ENABLED is

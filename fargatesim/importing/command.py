@@ -1,4 +1,8 @@
-"""The `fargatesim import` command: read, check that the scenario validates, write, summarise."""
+"""The `fargatesim import` command: read, check that the scenario validates, write, summarise.
+
+Its arguments are described without importing anything heavy: every command's --help is built
+with them. What runs the import is imported when it runs.
+"""
 from __future__ import annotations
 
 import os
@@ -6,12 +10,10 @@ import sys
 import tempfile
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import yaml
-
-from ..scenario import ScenarioError, ScenarioWarning, scenario_from_dict
-from .impact import NO_EFFECT
-from .scenario_text import Imported
+if TYPE_CHECKING:
+    from .scenario_text import Imported
 
 DESCRIPTION = """\
 Write a scenario from your service as AWS or Terraform knows it: its task definition, service,
@@ -63,6 +65,7 @@ def run_import(args) -> int:
 
 
 def _read(args) -> Imported:
+    from ..scenario import ScenarioError
     if args.source_kind == "aws":
         from .aws_cli import import_aws
         if args.address:
@@ -79,6 +82,9 @@ def _read(args) -> Imported:
 
 
 def _check_validates(text: str, imported: Imported, source: str) -> None:
+    import yaml
+
+    from ..scenario import ScenarioError, ScenarioWarning, scenario_from_dict
     """The scenario written is one `fargatesim validate` accepts (its warnings are the file's own)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ScenarioWarning)
@@ -91,6 +97,7 @@ def _check_validates(text: str, imported: Imported, source: str) -> None:
 
 
 def _write(path: Path, text: str) -> None:
+    from ..scenario import ScenarioError
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise ScenarioError(f"cannot write there: there is no folder {folder}", file=str(path))
@@ -107,6 +114,7 @@ def _write(path: Path, text: str) -> None:
 
 
 def summary(imported: Imported, output: str | None) -> str:
+    from .impact import NO_EFFECT
     sections = imported.sections
     scaling = sections.get("autoscaling") or {}
     parts = [_count(len(scaling.get("policies", [])), "scaling policy", "scaling policies"),

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..scenario.task import snake_case
 from .fargate_size import fargate_size
 from .impact import dropped
 
@@ -51,12 +52,5 @@ def container_section(i: int, c: dict, out_dropped: list, task: dict | None = No
             impact = _IMPACT_KEYS.get(key)
             if key in ("cpu", "memory") and task and isinstance(value, (int, float)) and value >= task[key]:
                 impact = "container_at_task_size"      # a limit the task's own size already sets
-            out_dropped.append(dropped(where, snake(key), value, key=impact))
+            out_dropped.append(dropped(where, snake_case(key), value, key=impact))
     return out
-
-
-def snake(key: str) -> str:
-    """The API's camelCase or PascalCase in snake_case: DeploymentCircuitBreaker -> deployment_circuit_breaker."""
-    import re
-    key = re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", key)
-    return re.sub(r"(?<=[A-Z])([A-Z][a-z])", r"_\1", key).lower()

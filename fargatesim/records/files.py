@@ -38,12 +38,17 @@ def log_files(path: str | Path) -> list[Path]:
     return files
 
 
+def binary(file: Path):
+    """The file's bytes, gunzipped when it starts with gzip's magic bytes (whatever its name)."""
+    with open(file, "rb") as raw:
+        compressed = raw.read(2) == _GZIP
+    return gzip.open(file, "rb") if compressed else open(file, "rb")
+
+
 def numbered_lines(file: Path) -> Iterator[tuple[int, str]]:
     """(line number, text without its line break) of a plain or gzip file, streamed."""
     try:
-        with open(file, "rb") as raw:
-            compressed = raw.read(2) == _GZIP
-        stream = gzip.open(file, "rb") if compressed else open(file, "rb")
+        stream = binary(file)
         with stream, io.TextIOWrapper(stream, encoding="utf-8", errors="replace", newline="") as text:
             for number, line in enumerate(text, 1):
                 if len(line) > MAX_LINE_BYTES:

@@ -222,7 +222,7 @@ def _snake_keys(data: dict, model, where: tuple = ()) -> dict:
     known = {f.alias or name for name, f in model.model_fields.items()} | NOT_SIMULATED.get(model.__name__, set())
     out = {}
     for key, value in data.items():
-        name = _snake(key) if isinstance(key, str) and _snake(key) in known else key
+        name = snake_case(key) if isinstance(key, str) and snake_case(key) in known else key
         if name in out or (name != key and name in data):
             raise Invalid(f"expected {name} or {key} (the ECS API's spelling of it), not both", *where, key)
         child = _NESTED.get((model.__name__, name))
@@ -235,9 +235,14 @@ def _snake_keys(data: dict, model, where: tuple = ()) -> dict:
     return out
 
 
-def _snake(key: str) -> str:
-    """containerPort -> container_port; keys already in snake_case stay as they are."""
-    return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", key).lower() if not key.isupper() else key
+def snake_case(key: str) -> str:
+    """The ECS API's camelCase (or another AWS API's PascalCase) in snake_case: containerPort ->
+    container_port, HealthCheckIntervalSeconds -> health_check_interval_seconds, SSLPolicy ->
+    ssl_policy; keys already in snake_case, and ALL-CAPS ones, stay as they are."""
+    if key.isupper():
+        return key
+    key = re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", key)
+    return re.sub(r"(?<=[A-Z])([A-Z][a-z])", r"_\1", key).lower()
 
 
 def _check_fargate_size(cpu: int, memory: int) -> None:

@@ -26,9 +26,8 @@ import pandas as pd
 
 from ..engine import simulate
 from ..output import write_files
-from ..records import read_metric_data
+from ..records import read_metric_data, record_files
 from ..scenario import ScenarioError
-from .calibrate import classify
 
 # A simulated scale-out this close to a recorded one (either side) matches it.
 SCALE_MATCH_S = 120.0
@@ -72,7 +71,7 @@ class Backtest:
 
 
 def backtest(scenario, records: str | Path) -> Backtest:
-    kinds = classify(Path(records))
+    kinds = record_files(records)
     if not kinds["metric_data"]:
         raise ScenarioError("expected get-metric-data output among the records (the recorded metrics a backtest "
                             "compares with); found none", file=str(records))

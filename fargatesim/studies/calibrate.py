@@ -33,7 +33,8 @@ import yaml
 from scipy.stats import theilslopes
 
 from ..dataplane.queueing import cores_and_speed
-from ..records import read_access_logs, read_alb_logs, read_metric_data, read_tasks, startup_seconds
+from ..records import (read_access_logs, read_alb_logs, read_metric_data, read_tasks, record_files,
+                       startup_seconds)
 from ..scenario import ScenarioError
 
 # Minutes whose app CPU utilisation is below this are "quiet": their latency is mostly the
@@ -77,46 +78,9 @@ class Calibration:
         return "\n".join(lines) + "\n" + yaml.safe_dump(data, sort_keys=False, width=4096)
 
 
-def classify(directory: Path) -> dict[str, list[Path]]:
-    """The record files of a folder by kind: metric_data, tasks, alb_logs, access_logs."""
-    if not directory.is_dir():
-        raise ScenarioError("expected a folder of records; there is no such folder", file=str(directory))
-    kinds: dict[str, list[Path]] = {"metric_data": [], "tasks": [], "alb_logs": [], "access_logs": []}
-    for file in sorted(p for p in directory.rglob("*") if p.is_file()):
-        kind = _kind(file)
-        if kind:
-            kinds[kind].append(file)
-    return kinds
-
-
-def _kind(file: Path) -> str | None:
-    import gzip
-    try:
-        with open(file, "rb") as raw:
-            head = raw.read(2)
-        opener = gzip.open if head == b"\x1f\x8b" else open
-        with opener(file, "rt", encoding="utf-8-sig", errors="replace") as f:
-            first = f.read(4096)
-    except OSError:
-        return None
-    text = first.lstrip()
-    if text.startswith("{"):
-        if '"MetricDataResults"' in first:
-            return "metric_data"
-        if '"tasks"' in first:
-            return "tasks"
-        return None
-    word = text.split(" ", 1)[0]
-    if word in ("http", "https", "h2", "grpcs", "ws", "wss"):
-        return "alb_logs"
-    if "[" in first and '"' in first:
-        return "access_logs"
-    return None
-
-
 def calibrate(scenario, records: str | Path) -> Calibration:
     folder = Path(records)
-    kinds = classify(folder)
+    kinds = record_files(folder)
     if not any(kinds.values()):
         raise ScenarioError("expected records in the folder (get-metric-data or describe-tasks JSON, ALB or "
                             "Common Log Format access logs); found none", file=str(folder))
