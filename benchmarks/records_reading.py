@@ -1,8 +1,11 @@
 """How fast the record readers stream logs, and how much memory they hold doing it.
 
 Writes N ALB access log lines (the documented HTTP entry, one request every millisecond) into a
-gzip file as S3 delivers them, then reads them back chunk by chunk, keeping only per-second
-request counts (what a trace needs), and prints lines per second and the peak resident memory.
+gzip file as S3 delivers them, then reads them back chunk by chunk as `fargatesim calibrate`
+does (summarise_requests: arrivals per second for the traffic trace, and per minute the
+moments and a latency histogram of the target's processing time for the demand's spread, the
+timeout and a backtest's percentiles), and prints lines per second and the peak resident
+memory.
 
     .venv/bin/python benchmarks/records_reading.py            # 1,000,000 lines
     .venv/bin/python benchmarks/records_reading.py 10000000   # ten million
@@ -15,9 +18,7 @@ import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-import numpy as np
-
-from fargatesim.records import read_alb_logs
+from fargatesim.records.request_summary import summarise_requests
 
 LINE = ('http {end} app/my-loadbalancer/50dc6c495c0c9188 192.168.131.39:2817 10.0.0.1:80 0.000 0.001 0.000 200 200 '
         '34 366 "GET http://www.example.com:80/ HTTP/1.1" "curl/7.46.0" - - arn:aws:elasticloadbalancing:us-east-2:'
@@ -42,19 +43,13 @@ def main() -> None:
         write(path, lines)
         written = time.perf_counter() - t0
         t0 = time.perf_counter()
-        counts = np.zeros(0, dtype=np.int64)
-        origin = None
-        for chunk in read_alb_logs(path):
-            origin = chunk["arrival_s"].iloc[0] if origin is None else origin
-            seconds = np.floor(chunk["arrival_s"].to_numpy() - origin).astype(np.int64)
-            add = np.bincount(seconds)
-            if len(add) > len(counts):
-                counts = np.pad(counts, (0, len(add) - len(counts)))
-            counts[: len(add)] += add
+        summary = summarise_requests([path])
+        arrivals, minutes = summary.arrivals(), summary.minutes()
         took = time.perf_counter() - t0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"wrote {lines:,} ALB log lines (gzip) in {written:.1f} s")
-    print(f"read them in {took:.1f} s: {lines / took:,.0f} lines/s; {counts.sum():,} requests in {len(counts):,} s")
+    print(f"read them in {took:.1f} s: {lines / took:,.0f} lines/s; {arrivals['requests'].sum():,} requests in "
+          f"{len(arrivals):,} s, {len(minutes):,} minutes of latency percentiles")
     print(f"peak resident memory {peak:,.0f} MB")
 
 

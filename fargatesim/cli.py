@@ -178,9 +178,13 @@ calibrated scenario: the traffic as a trace (the access logs' arrivals per secon
 RequestCount per minute), the CPU per request and the CPU that does not scale with requests (a
 line of each task's CPU, CPUUtilization x vCPU, against the requests it got per second), the I/O
 time (TargetResponseTime of quiet minutes at no load, less the CPU time), the memory held idle
-and per request in flight (MemoryUtilization against Little's law) and the tasks' start-up
-(describe-tasks). Each fitted value is written with its uncertainty and its source;
-what cannot be fitted keeps the scenario's value and is listed.
+and per request in flight (MemoryUtilization against Little's law), the spread of a request's
+work (the cv of cpu_ms and io_ms, from the ALB log's target processing times of quiet minutes
+at no load), the timeout (how long the ALB log's unanswered 504s waited) and the tasks'
+start-up (describe-tasks). Records: get-metric-data JSON or the CloudWatch console's CSV
+download, describe-tasks JSON, ALB or Common Log Format access logs, each told by its content.
+Each fitted value is written with its uncertainty and its source; what cannot be fitted keeps
+the scenario's value and is listed.
 
   fargatesim run service.yaml --engine requests --records rec/     (records of a simulated run)
   fargatesim calibrate service.yaml --records rec/ -o calibrated.yaml
@@ -189,9 +193,11 @@ what cannot be fitted keeps the scenario's value and is listed.
 BACKTEST_DESCRIPTION = """\
 Run SCENARIO over the period its records cover, with its own scaling configuration, and put
 its CloudWatch metrics beside the recorded ones minute by minute: running and desired tasks,
-CPU and memory utilisation, TargetResponseTime, 5XX counts, scale-outs and scale-ins. Writes
-backtest.json (agreement: tasks within one task, CPU within 5 points, scale-outs matched within
-two minutes), backtest.csv (the minutes side by side) and backtest.png.
+CPU and memory utilisation, TargetResponseTime (its mean, and each minute's p50 and p99 where
+ALB access logs are among the records), 5XX counts, scale-outs and scale-ins. Writes
+backtest.json (agreement: tasks within one task, CPU within 5 points, the latencies' errors,
+5XX totals, scale-outs matched within two minutes), backtest.csv (the minutes side by side)
+and backtest.png.
 
   fargatesim calibrate service.yaml --records rec/ -o calibrated.yaml
   fargatesim backtest calibrated.yaml --records rec/ -o results/backtest

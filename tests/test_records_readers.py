@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fargatesim.records import (access_log_frame, alb_log_frame, read_access_logs, read_alb_logs, read_metric_data,
-                                read_tasks, startup_seconds)
+from fargatesim.records import (access_log_frame, alb_log_frame, metric_data_document, read_access_logs, read_alb_logs,
+                                read_metric_data, read_tasks, record_files, startup_seconds)
 from fargatesim.scenario import ScenarioError
 
 FIXTURES = Path(__file__).parent / "fixtures" / "records"
@@ -218,3 +218,52 @@ def test_describe_tasks_of_botocores_example_and_with_times(tmp_path):
     timed["tasks"].append(second)
     (tmp_path / "timed.json").write_text(json.dumps(timed))
     assert startup_seconds(read_tasks(tmp_path / "timed.json")).tolist() == [41.5, 36.5]
+
+
+# ---------------------------------------------------------------- the CloudWatch console's CSV
+
+CONSOLE_CSV = """\ufeffLabel,checkout-api CPUUtilization (Average),RequestCount,checkout RequestCountPerTarget,Custom thing
+2026-01-05 00:00:00,38.5,54000,27000,1
+2026-01-05 00:01:00,,55020,27510,2
+2026-01-05T00:02:00Z,40.25,56100,28050,
+"""
+
+
+def test_the_console_csv_is_read_as_metric_data(tmp_path):
+    (tmp_path / "graph.csv").write_text(CONSOLE_CSV)
+    kinds = record_files(tmp_path)
+    assert kinds["metric_data"] == [tmp_path / "graph.csv"]
+    frame = read_metric_data(tmp_path / "graph.csv")
+    cpu = frame[frame["label"] == "CPUUtilization"]
+    assert cpu["value"].tolist() == [38.5, 40.25]            # the empty cell is no datapoint
+    assert cpu["time_s"].tolist() == [1_767_571_200.0, 1_767_571_320.0]
+    # The longest metric name wins, and a column naming no known metric keeps its own label.
+    assert set(frame["label"]) == {"CPUUtilization", "RequestCount", "RequestCountPerTarget", "Custom thing"}
+    assert frame[frame["label"] == "RequestCount"]["value"].tolist() == [54000, 55020, 56100]
+
+
+def test_the_console_csv_and_get_metric_data_read_alike(tmp_path):
+    times = np.arange(1_767_571_200, 1_767_571_200 + 600, 60, dtype=float)
+    values = np.linspace(20, 60, len(times))
+    (tmp_path / "m.json").write_text(json.dumps(metric_data_document([("cpu", "CPUUtilization", times, values)])))
+    stamps = pd.to_datetime(times, unit="s").strftime("%Y-%m-%d %H:%M:%S")
+    (tmp_path / "m.csv").write_text("Label,CPUUtilization\n" + "".join(f"{t},{float(v)!r}\n" for t, v in zip(stamps, values)))
+    from_json, from_csv = read_metric_data(tmp_path / "m.json"), read_metric_data(tmp_path / "m.csv")
+    np.testing.assert_array_equal(from_json["time_s"], from_csv["time_s"])
+    np.testing.assert_array_equal(from_json["value"], from_csv["value"])
+
+
+@pytest.mark.parametrize("line, expected", [
+    ("2026-01-05 00:03:00,forty,1,2,3", "a number in column 2"),
+    ("2026-01-05 00:03:00,1,2", "5 comma-separated cells"),
+    ("yesterday,1,2,3,4", None),
+])
+def test_a_malformed_console_csv_row_names_its_line(tmp_path, line, expected):
+    (tmp_path / "graph.csv").write_text(CONSOLE_CSV + line + "\n")
+    with pytest.raises(ScenarioError) as e:
+        read_metric_data(tmp_path / "graph.csv")
+    assert "line 5" in str(e.value) and str(tmp_path / "graph.csv") in str(e.value)
+    if expected:
+        assert expected in str(e.value)
+    else:
+        assert "a time such as" in str(e.value)

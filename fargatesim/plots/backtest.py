@@ -4,7 +4,8 @@
     backtest_figure(backtest, "backtest.png")
 
 Four panels, recorded in black and simulated in colour: running tasks (and the desired count,
-dotted), CPU utilisation, TargetResponseTime and 5XX responses per minute. The title carries
+dotted), CPU utilisation, TargetResponseTime (the mean, and the p99 dashed where ALB access
+logs give it) and 5XX responses per minute. The title carries
 the agreement figures (tasks within one, CPU within 5 points, scale-outs matched).
 Built with ``matplotlib.figure.Figure`` and the Agg canvas, never pyplot (as overview.py).
 """
@@ -40,6 +41,12 @@ def backtest_figure(backtest, path=None) -> Figure:
                     label="recorded desired")
             ax.step(t, m["simulated_DesiredTaskCount"], where="post", color=SIMULATED, lw=0.9, ls=":",
                     label="simulated desired")
+        if metric == "TargetResponseTime" and "recorded_TargetResponseTime_p99" in m:
+            ax.lines[-2].set_label("recorded mean")
+            ax.lines[-1].set_label("simulated mean")
+            for who, color in (("recorded", RECORDED), ("simulated", SIMULATED)):
+                ax.step(t, m[f"{who}_TargetResponseTime_p99"] * scale, where="post", color=color, lw=0.9, ls="--",
+                        label=f"{who} p99")
         if metric == "TargetResponseTime":
             ax.set_yscale("log")
         ax.set_ylabel(label)

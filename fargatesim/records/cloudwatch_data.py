@@ -6,7 +6,8 @@
 Timestamps come newest first (the API's default ScanBy TimestampDescending), as ISO 8601 text
 from the CLI (or seconds since 1970 from CLI version 1 and the SDKs). A long period is fetched
 in pages (NextToken): a folder of one file per page is read as one series per Id. The result is
-one row per datapoint, oldest first.
+one row per datapoint, oldest first. A file that is the console's CSV download instead is read
+by cloudwatch_csv.
 """
 from __future__ import annotations
 
@@ -16,13 +17,16 @@ import numpy as np
 import pandas as pd
 
 from ..scenario import ScenarioError
-from .files import aws_time, json_output
+from .cloudwatch_csv import looks_like_metric_csv, read_metric_csv
+from .files import aws_time, binary, json_output
 
 
 def read_metric_data(path: str | Path) -> pd.DataFrame:
     """Columns id, label, time_s (seconds since 1970, UTC), value; sorted by id, then time.
     A datapoint given twice (overlapping pages) is kept once."""
     root = Path(path)
+    if root.is_file() and _is_csv(root):
+        return read_metric_csv(root)
     files = sorted(root.glob("*.json")) if root.is_dir() else [root]
     rows: list[tuple[str, str, float, float]] = []
     for file in files:
@@ -42,6 +46,11 @@ def read_metric_data(path: str | Path) -> pd.DataFrame:
     frame = pd.DataFrame.from_records(rows, columns=("id", "label", "time_s", "value"))
     frame = frame.drop_duplicates(["id", "time_s"]).sort_values(["id", "time_s"], kind="stable")
     return frame.reset_index(drop=True)
+
+
+def _is_csv(file: Path) -> bool:
+    with binary(file) as stream:
+        return looks_like_metric_csv(stream.read(4096).decode("utf-8-sig", errors="replace"))
 
 
 def metric_data_document(series: list[tuple[str, str, np.ndarray, np.ndarray]]) -> dict:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from ..scenario import ScenarioError
 from .alb_logs import TYPES as ALB_TYPES
+from .cloudwatch_csv import looks_like_metric_csv
 from .files import binary
 
 KINDS = ("metric_data", "tasks", "alb_logs", "access_logs")
@@ -13,7 +14,8 @@ KINDS = ("metric_data", "tasks", "alb_logs", "access_logs")
 
 def record_files(folder: str | Path) -> dict[str, list[Path]]:
     """The record files under a folder by kind (KINDS), each told by how it begins: the JSON of
-    get-metric-data or describe-tasks, an ALB access log line, a Common Log Format line."""
+    get-metric-data or describe-tasks, a CloudWatch console CSV download, an ALB access log
+    line, a Common Log Format line."""
     root = Path(folder)
     if not root.is_dir():
         raise ScenarioError("expected a folder of records; there is no such folder", file=str(folder))
@@ -34,6 +36,8 @@ def _kind(file: Path) -> str | None:
     text = head.lstrip()
     if text.startswith("{"):
         return "metric_data" if '"MetricDataResults"' in head else "tasks" if '"tasks"' in head else None
+    if looks_like_metric_csv(text):
+        return "metric_data"
     if text.split(" ", 1)[0] in ALB_TYPES:
         return "alb_logs"
     return "access_logs" if "[" in head and '"' in head else None

@@ -10,7 +10,13 @@ desired count rose (scale-outs) or fell (scale-ins). The agreement figures:
 - tasks_within_one: the share of minutes whose simulated RunningTaskCount is within one task
   of the recorded one; tasks_mae: their mean absolute difference;
 - cpu_within_5_points and cpu_mae_points: CPUUtilization, in percentage points; cpu_mape;
-- scale_outs_matched: recorded scale-outs with a simulated one within SCALE_MATCH_S, of all.
+- target_response_time_mape (and _median_ape): the mean (median) absolute error of the
+  simulated TargetResponseTime relative to the recorded; with ALB access logs among the
+  records, the same of each minute's p50 and p99, read off the logged requests (the run's
+  latency percentiles beside them);
+- 5xx_responses: the recorded and simulated totals;
+- scale_outs and scale_ins: recorded, simulated, and recorded ones with a simulated one within
+  SCALE_MATCH_S.
 
 OUT holds backtest.json (those figures), backtest.csv (the minutes side by side) and
 backtest.png (both on shared axes).
@@ -27,6 +33,7 @@ import pandas as pd
 from ..engine import simulate
 from ..output import write_files
 from ..records import read_metric_data, record_files
+from ..records.request_summary import summarise_requests
 from ..scenario import ScenarioError
 
 # A simulated scale-out this close to a recorded one (either side) matches it.
@@ -92,8 +99,22 @@ def backtest(scenario, records: str | Path) -> Backtest:
         series = pd.Series(rows["value"].to_numpy(), index=np.round(rows["time_s"].to_numpy() - start, 3))
         minutes[f"recorded_{label}"] = series.reindex(minutes["t_s"].to_numpy()).to_numpy()
         minutes[f"simulated_{label}"] = simulated[column].to_numpy()
+    if kinds["alb_logs"]:
+        _latency_percentiles(minutes, summarise_requests(kinds["alb_logs"]), result, start)
     minutes = minutes[minutes["t_s"] <= last - start]
     return Backtest(minutes.reset_index(drop=True), agreement(minutes), scenario)
+
+
+def _latency_percentiles(minutes: pd.DataFrame, logs, result, start: float) -> None:
+    """p50 and p99 of the target's processing time per minute, read off the ALB log's requests,
+    beside the run's latency percentiles of the same minutes."""
+    logged = logs.minutes()
+    logged.index = np.round(logged.index.to_numpy(dtype=float) - start, 3)
+    simulated = result.timeseries.set_index("t_s")
+    for q in ("p50", "p99"):
+        minutes[f"recorded_TargetResponseTime_{q}"] = logged[f"{q}_s"].reindex(minutes["t_s"].to_numpy()).to_numpy()
+        minutes[f"simulated_TargetResponseTime_{q}"] = (simulated[f"latency_{q}_ms"] / 1000).reindex(
+            minutes["t_s"].to_numpy()).to_numpy()
 
 
 def agreement(m: pd.DataFrame) -> dict:
@@ -110,6 +131,20 @@ def agreement(m: pd.DataFrame) -> dict:
         out["cpu_mae_points"] = round(float(diff.mean()), 4)
         positive = cpu["recorded_CPUUtilization"] > 0
         out["cpu_mape"] = round(float((diff[positive] / cpu["recorded_CPUUtilization"][positive]).mean()), 4)
+    for name in ("TargetResponseTime", "TargetResponseTime_p50", "TargetResponseTime_p99"):
+        if f"recorded_{name}" not in m:
+            continue
+        pair = m[[f"recorded_{name}", f"simulated_{name}"]].dropna()
+        pair = pair[pair[f"recorded_{name}"] > 0]
+        if len(pair):
+            error = (pair[f"simulated_{name}"] - pair[f"recorded_{name}"]).abs() / pair[f"recorded_{name}"]
+            out[f"{_snake(name)}_mape"] = round(float(error.mean()), 4)
+            out[f"{_snake(name)}_median_ape"] = round(float(error.median()), 4)
+    errors = {}
+    for who in ("recorded", "simulated"):
+        columns = [f"{who}_HTTPCode_Target_5XX_Count", f"{who}_HTTPCode_ELB_5XX_Count"]
+        errors[who] = int(round(float(m[columns].fillna(0).to_numpy().sum())))
+    out["5xx_responses"] = errors
     for direction, sign in (("scale_outs", 1), ("scale_ins", -1)):
         recorded = _changes(m, "recorded_DesiredTaskCount", sign)
         simulated = _changes(m, "simulated_DesiredTaskCount", sign)
@@ -117,6 +152,11 @@ def agreement(m: pd.DataFrame) -> dict:
         out[direction] = {"recorded": len(recorded), "simulated": len(simulated), "matched": int(matched),
                           "within_s": SCALE_MATCH_S}
     return out
+
+
+def _snake(name: str) -> str:
+    """TargetResponseTime_p99 -> target_response_time_p99"""
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
 
 
 def _changes(m: pd.DataFrame, column: str, sign: int) -> list[float]:

@@ -1,8 +1,8 @@
 """`fargatesim calibrate SCENARIO --records DIR`: the workload and traffic fitted to what the
 service recorded.
 
-From the records in DIR (any of: get-metric-data output, describe-tasks output, ALB or Common
-Log Format access logs; each recognised by its content):
+From the records in DIR (any of: get-metric-data output or the console's CSV download,
+describe-tasks output, ALB or Common Log Format access logs; each recognised by its content):
 
 - traffic: the access log's arrivals per second (request_creation_time for an ALB), else the
   RequestCount datapoints per minute, as a trace file beside the calibrated scenario;
@@ -14,6 +14,10 @@ Log Format access logs; each recognised by its content):
   against the load), less the CPU time at the task's core speed;
 - workload.memory_mb_per_request and the app container's base_memory_mb: a task's memory
   (MemoryUtilization x its memory) against the requests it held in flight (Little's law);
+- the cv of workload.cpu_ms and io_ms: the spread of the ALB log's target processing times in
+  quiet minutes, extrapolated to no load, shared between CPU and I/O as the scenario's cvs
+  share it;
+- workload.timeout: how long the ALB log's 504s that no target answered waited;
 - task_definition.startup: PROVISIONING to RUNNING of the tasks describe-tasks lists (created
   to started), as a lognormal of their mean and cv.
 
@@ -33,8 +37,8 @@ import yaml
 from scipy.stats import theilslopes
 
 from ..dataplane.queueing import cores_and_speed
-from ..records import (read_access_logs, read_alb_logs, read_metric_data, read_tasks, record_files,
-                       startup_seconds)
+from ..records import read_metric_data, read_tasks, record_files, startup_seconds
+from ..records.request_summary import RequestSummary, summarise_requests
 from ..scenario import ScenarioError
 
 # Minutes whose app CPU utilisation is below this are "quiet": their latency is mostly the
@@ -45,6 +49,8 @@ SATURATED_PCT = 85.0
 # Below this spread of the request rate (standard deviation over mean), base CPU and CPU per
 # request cannot be told apart.
 VARYING_RATE = 0.1
+# A minute's variance of processing times is read only from minutes of at least this many requests.
+MINUTE_SAMPLE = 30
 Z95 = 1.959964       # a 95 % interval is this many standard errors each side
 
 
@@ -82,17 +88,21 @@ def calibrate(scenario, records: str | Path) -> Calibration:
     folder = Path(records)
     kinds = record_files(folder)
     if not any(kinds.values()):
-        raise ScenarioError("expected records in the folder (get-metric-data or describe-tasks JSON, ALB or "
-                            "Common Log Format access logs); found none", file=str(folder))
+        raise ScenarioError("expected records in the folder (get-metric-data or describe-tasks JSON, the "
+                            "CloudWatch console's CSV download, ALB or Common Log Format access logs); found none",
+                            file=str(folder))
     data = scenario.to_dict()
     calibration = Calibration(data)
     metrics = pd.concat([read_metric_data(f) for f in kinds["metric_data"]], ignore_index=True) \
         if kinds["metric_data"] else None
-    _traffic(calibration, kinds, metrics)
+    logs = summarise_requests(kinds["alb_logs"], kinds["access_logs"])
+    _traffic(calibration, logs, metrics)
     task_vcpu = scenario.task_definition.cpu / 1024
     cpu = _cpu(calibration, metrics, task_vcpu, scenario)
     _io(calibration, metrics, cpu, scenario)
     _memory(calibration, metrics, cpu, scenario)
+    _demand_spread(calibration, logs, cpu, scenario)
+    _timeout(calibration, logs)
     _startup(calibration, kinds)
     _drop_fitted_placeholders(calibration)
     return calibration
@@ -107,22 +117,14 @@ def _series(metrics: pd.DataFrame | None, name: str) -> pd.Series | None:
     return pd.Series(rows["value"].to_numpy(dtype=float), index=rows["time_s"].to_numpy())
 
 
-def _traffic(cal: Calibration, kinds: dict, metrics) -> None:
-    logs = [(read_alb_logs, f) for f in kinds["alb_logs"]] + [(read_access_logs, f) for f in kinds["access_logs"]]
-    if logs:
-        counts: dict[int, int] = {}
-        for reader, file in logs:
-            for chunk in reader(file):
-                seconds, n = np.unique(np.floor(chunk["arrival_s"].to_numpy()).astype(np.int64), return_counts=True)
-                for s, k in zip(seconds.tolist(), n.tolist()):
-                    counts[s] = counts.get(s, 0) + k
-        first, last = min(counts), max(counts)
-        times = np.arange(first, last + 1)
-        cal.trace = pd.DataFrame({"time_s": times - first, "requests": [counts.get(t, 0) for t in times]})
-        total = int(cal.trace["requests"].sum())
-        cal.fits.append(Fit("traffic", total / len(times), None, "requests/s on average",
-                            f"{total:,} requests, one second at a time, from {len(logs)} access log file(s)"))
-        _set_period(cal, float(first), float(len(times)))
+def _traffic(cal: Calibration, logs: RequestSummary, metrics) -> None:
+    if logs.requests:
+        arrivals = logs.arrivals()
+        first = int(arrivals["time_s"].iloc[0])
+        cal.trace = pd.DataFrame({"time_s": arrivals["time_s"] - first, "requests": arrivals["requests"]})
+        cal.fits.append(Fit("traffic", logs.requests / len(arrivals), None, "requests/s on average",
+                            f"{logs.requests:,} requests, one second at a time, from {logs.files} access log file(s)"))
+        _set_period(cal, float(first), float(len(arrivals)))
         return
     counts = _series(metrics, "RequestCount")
     if counts is None:
@@ -188,6 +190,12 @@ def _cpu(cal: Calibration, metrics, task_vcpu: float, scenario) -> dict | None:
     return {"cpu_s": cpu_s, "base_units": per_task, "frame": frame}
 
 
+def _app_vcpu(td, cpu: dict) -> float:
+    """The vCPU left to requests: the task's, less what every container uses regardless (the
+    app's own base as just fitted), as the data plane computes it."""
+    return (td.cpu - cpu["base_units"] - sum(c.base_cpu_units for c in td.sidecars)) / 1024
+
+
 def _keep_shape(current, mean: float):
     """A distribution keeps its family and cv with the fitted mean; a number becomes the mean."""
     if isinstance(current, dict) and "mean" in current:
@@ -201,7 +209,7 @@ def _io(cal: Calibration, metrics, cpu: dict | None, scenario) -> None:
         cal.kept.append("workload.io_ms: needs TargetResponseTime and the CPU fit")
         return
     td = scenario.task_definition
-    app_vcpu = (td.cpu - sum(c.base_cpu_units for c in td.sidecars)) / 1024
+    app_vcpu = _app_vcpu(td, cpu)
     _, speed = cores_and_speed(app_vcpu)
     frame = cpu["frame"].join(pd.DataFrame({"t": latency})).dropna()
     # Minutes of a steady task count (not averaged over tasks starting or stopping) and light load.
@@ -215,9 +223,12 @@ def _io(cal: Calibration, metrics, cpu: dict | None, scenario) -> None:
         return
     # At no load a request's latency is its own I/O time and its CPU time at the core's speed;
     # the quiet minutes' latencies, on a line against the load (Theil-Sen, so that a minute of a
-    # scaling activity does not pull it), meet the axis there.
-    line = theilslopes(quiet["t"].to_numpy(), rho)
-    error = (line.high_slope - line.low_slope) / (2 * Z95) * float(np.mean(rho))
+    # scaling activity does not pull it), meet the axis there. The load is rho / (1 - rho), the
+    # way queueing delay grows (M/G/1): against rho itself the latencies bend upwards, and a
+    # straight line through them would meet the axis too low.
+    load = rho / (1 - rho)
+    line = theilslopes(quiet["t"].to_numpy(), load)
+    error = (line.high_slope - line.low_slope) / (2 * Z95) * float(np.mean(load))
     value = max(float(line.intercept) - cpu["cpu_s"] / speed, 0.0) * 1000
     cal.fits.append(Fit("workload.io_ms", value, error * 1000, "ms per request",
                         f"TargetResponseTime of {len(rho)} steady minutes below {QUIET_UTILISATION:.0%} CPU, at no "
@@ -256,6 +267,96 @@ def _memory(cal: Calibration, metrics, cpu: dict | None, scenario) -> None:
             c["base_memory_mb"] = round(base, 3)
     cal.fits.append(Fit(f"task_definition.container_definitions[{app}].base_memory_mb", base, None,
                         "MiB per task when idle", source))
+
+
+def _demand_spread(cal: Calibration, logs: RequestSummary, cpu: dict | None, scenario) -> None:
+    """The spread of a request's own work, from the target's processing times of the ALB log.
+
+    Each quiet, steady minute gives the spread of its requests' times; on a line against the
+    load it meets the axis at the variance of the work itself, with no queueing.
+    That variance is shared between CPU and I/O in the proportions the scenario's cvs give
+    them (evenly if both are constant), and written as each one's cv."""
+    if not logs.timed:
+        cal.kept.append("the demand's spread (cv of workload.cpu_ms and io_ms): needs ALB access logs, whose "
+                        "target processing times the spread is read from")
+        return
+    if cpu is None:
+        cal.kept.append("the demand's spread (cv of workload.cpu_ms and io_ms): needs the CPU fit's minutes")
+        return
+    td, workload = scenario.task_definition, cal.data["workload"]
+    app_vcpu = _app_vcpu(td, cpu)
+    _, speed = cores_and_speed(app_vcpu)
+    frame = cpu["frame"].join(logs.minutes(), how="inner")
+    rho = (frame["n"] / 60 / frame["r"]) * cpu["cpu_s"] / app_vcpu
+    steady = (frame["r"] - frame["r"].round()).abs() < 0.01
+    quiet = steady & (rho > 0) & (rho < QUIET_UTILISATION) & (frame["answered"] >= MINUTE_SAMPLE)
+    if quiet.sum() < 3 or np.ptp(rho[quiet]) < 0.05:
+        cal.kept.append(f"the demand's spread (cv of workload.cpu_ms and io_ms): needs at least 3 steady minutes "
+                        f"below {QUIET_UTILISATION:.0%} CPU, of {MINUTE_SAMPLE} requests or more, at different loads")
+        return
+    # Against rho / (1 - rho), the way queueing delay grows (M/G/1), the minutes' spreads lie
+    # near a line that a straight line in rho would bend under; standard deviations, not
+    # variances, as the variance of a minute of skewed service times is itself too skewed for
+    # a median line to find its mean.
+    load = (rho / (1 - rho))[quiet].to_numpy()
+    line = theilslopes(np.sqrt(frame["target_var_s2"][quiet].to_numpy()), load)
+    variance = max(float(line.intercept), 0.0) ** 2
+    # the intercept's standard error, as for io_ms: the slope's interval at the mean load
+    relative = (line.high_slope - line.low_slope) / (2 * Z95) * float(np.mean(load)) / max(math.sqrt(variance), 1e-12)
+    cpu_now, io_now = scenario.workload.cpu_ms, scenario.workload.io_ms
+    wall_cpu = _mean_of(workload["cpu_ms"]) / 1000 / speed
+    io = _mean_of(workload.get("io_ms", 0)) / 1000
+    a, b = (cpu_now.cv if cpu_now is not None else 0.0), (io_now.cv if io_now is not None else 0.0)
+    if a * wall_cpu == 0 and b * io == 0:
+        a, b = 1.0, 1.0
+    scale = math.sqrt(variance / ((a * wall_cpu) ** 2 + (b * io) ** 2)) if (a * wall_cpu) or (b * io) else 0.0
+    source = (f"the spread of the target's processing time in {int(quiet.sum())} quiet, steady minutes of the ALB "
+              f"log, at no load: a standard deviation of {math.sqrt(variance) * 1000:.3g} ms")
+    if scale == 0:
+        cal.kept.append("the demand's spread (cv of workload.cpu_ms and io_ms): the quiet minutes' spreads meet "
+                        "no load at none or below, which no demand gives")
+        return
+    for key, cv, mean in (("cpu_ms", a * scale, workload["cpu_ms"]), ("io_ms", b * scale, workload.get("io_ms", 0))):
+        if cv <= 0 or _mean_of(mean) <= 0:
+            continue
+        workload[key] = {**_with_cv(mean, cv)}
+        cal.fits.append(Fit(f"workload.{key} cv", cv, cv * relative, "(standard deviation / mean)", source))
+    cal.data["workload"] = workload
+
+
+def _mean_of(value) -> float:
+    if isinstance(value, dict):
+        if "mean" in value:
+            return float(value["mean"])
+        if "value" in value:
+            return float(value["value"])
+        return (float(value["low"]) + float(value["high"])) / 2
+    return float(value)
+
+
+def _with_cv(current, cv: float) -> dict:
+    """The distribution with the fitted cv: a lognormal or gamma keeps its family, anything else
+    becomes a lognormal of the same mean (the usual shape of service times)."""
+    if isinstance(current, dict) and current.get("distribution") in ("lognormal", "gamma"):
+        return {**current, "cv": round(cv, 4)}
+    return {"distribution": "lognormal", "mean": round(_mean_of(current), 4), "cv": round(cv, 4)}
+
+
+def _timeout(cal: Calibration, logs: RequestSummary) -> None:
+    """A 504 that no target answered waited out the idle timeout: the median of their waits."""
+    if logs.timeouts_s:
+        waits = np.asarray(logs.timeouts_s)
+        waited = float(np.median(waits))
+        error = float(waits.std(ddof=1) / math.sqrt(len(waits))) if len(waits) > 1 else None
+        cal.fits.append(Fit("workload.timeout", waited, error, "s",
+                            f"the median wait of {len(logs.timeouts_s):,} 504 responses no target answered"))
+        cal.data["workload"] = {**cal.data["workload"], "timeout": round(waited, 3)}
+    elif logs.timed:
+        longest = logs.minutes()["p99_s"].max()
+        cal.kept.append(f"workload.timeout: no request timed out in the ALB logs (the slowest minute's p99 was "
+                        f"{longest:.3g} s), so the logs say only that the timeout is longer than that")
+    else:
+        cal.kept.append("workload.timeout: needs ALB access logs (504 responses that waited out the idle timeout)")
 
 
 def _startup(cal: Calibration, kinds: dict) -> None:
