@@ -618,12 +618,16 @@ def _backtest(args) -> int:
         _remove_if_unused(created)
     a = result.agreement
     print(f"{scenario.name}: simulated against recorded, {a['minutes']} minutes")
-    for key in ("tasks_within_one", "tasks_mae", "cpu_within_5_points", "cpu_mae_points", "cpu_mape"):
+    for key in ("tasks_within_one", "tasks_mae", "cpu_within_5_points", "cpu_mae_points", "cpu_mape",
+                "memory_mae_points", "target_response_time_median_ape", "target_response_time_p50_median_ape",
+                "target_response_time_p99_median_ape"):
         if key in a:
-            print(f"  {key:22} {a[key]:g}")
+            print(f"  {key:36} {a[key]:g}")
+    print(f"  {'5xx_responses':36} {a['5xx_responses']['recorded']:,} recorded, {a['5xx_responses']['simulated']:,} "
+          "simulated")
     for key in ("scale_outs", "scale_ins"):
         c = a[key]
-        print(f"  {key:22} {c['matched']} of {c['recorded']} recorded matched within {c['within_s']:g} s "
+        print(f"  {key:36} {c['matched']} of {c['recorded']} recorded matched within {c['within_s']:g} s "
               f"({c['simulated']} simulated)")
     print(f"  written   {out / 'backtest.json'}, backtest.csv, backtest.png")
     return EXIT_OK

@@ -142,8 +142,10 @@ def test_the_calibrated_scenario_reproduces_the_records(calibrated):
     assert agreement["target_response_time_p50_median_ape"] < 0.10
     assert agreement["target_response_time_p99_median_ape"] < 0.20
     assert agreement["5xx_responses"] == {"recorded": 0, "simulated": 0}
+    assert agreement["memory_mae_points"] <= 2                  # memory per request and idle were fitted
     outs = agreement["scale_outs"]
     assert outs["recorded"] >= 5 and outs["matched"] >= 0.8 * outs["recorded"]
+    assert len(outs["recorded_at"]) == outs["recorded"] and outs["recorded_at"][0].startswith("2026-01-05T00:")
     minutes = pd.read_csv(calibrated / "backtest" / "backtest.csv")
     assert {"recorded_RunningTaskCount", "simulated_RunningTaskCount", "recorded_CPUUtilization",
             "simulated_TargetResponseTime", "recorded_TargetResponseTime_p99",

@@ -9,14 +9,15 @@ desired count rose (scale-outs) or fell (scale-ins). The agreement figures:
 
 - tasks_within_one: the share of minutes whose simulated RunningTaskCount is within one task
   of the recorded one; tasks_mae: their mean absolute difference;
-- cpu_within_5_points and cpu_mae_points: CPUUtilization, in percentage points; cpu_mape;
+- cpu_within_5_points and cpu_mae_points: CPUUtilization, in percentage points; cpu_mape; the
+  same of MemoryUtilization (memory_...);
 - target_response_time_mape (and _median_ape): the mean (median) absolute error of the
   simulated TargetResponseTime relative to the recorded; with ALB access logs among the
   records, the same of each minute's p50 and p99, read off the logged requests (the run's
   latency percentiles beside them);
 - 5xx_responses: the recorded and simulated totals;
 - scale_outs and scale_ins: recorded, simulated, and recorded ones with a simulated one within
-  SCALE_MATCH_S.
+  SCALE_MATCH_S; and when each began (UTC).
 
 OUT holds backtest.json (those figures), backtest.csv (the minutes side by side) and
 backtest.png (both on shared axes).
@@ -124,13 +125,14 @@ def agreement(m: pd.DataFrame) -> dict:
         diff = (tasks["simulated_RunningTaskCount"] - tasks["recorded_RunningTaskCount"]).abs()
         out["tasks_within_one"] = round(float((diff <= 1).mean()), 4)
         out["tasks_mae"] = round(float(diff.mean()), 4)
-    cpu = m[["recorded_CPUUtilization", "simulated_CPUUtilization"]].dropna()
-    if len(cpu):
-        diff = (cpu["simulated_CPUUtilization"] - cpu["recorded_CPUUtilization"]).abs()
-        out["cpu_within_5_points"] = round(float((diff <= 5).mean()), 4)
-        out["cpu_mae_points"] = round(float(diff.mean()), 4)
-        positive = cpu["recorded_CPUUtilization"] > 0
-        out["cpu_mape"] = round(float((diff[positive] / cpu["recorded_CPUUtilization"][positive]).mean()), 4)
+    for name, key in (("CPUUtilization", "cpu"), ("MemoryUtilization", "memory")):
+        pair = m[[f"recorded_{name}", f"simulated_{name}"]].dropna()
+        if len(pair):
+            diff = (pair[f"simulated_{name}"] - pair[f"recorded_{name}"]).abs()
+            out[f"{key}_within_5_points"] = round(float((diff <= 5).mean()), 4)
+            out[f"{key}_mae_points"] = round(float(diff.mean()), 4)
+            positive = pair[f"recorded_{name}"] > 0
+            out[f"{key}_mape"] = round(float((diff[positive] / pair[f"recorded_{name}"][positive]).mean()), 4)
     for name in ("TargetResponseTime", "TargetResponseTime_p50", "TargetResponseTime_p99"):
         if f"recorded_{name}" not in m:
             continue
@@ -150,8 +152,17 @@ def agreement(m: pd.DataFrame) -> dict:
         simulated = _changes(m, "simulated_DesiredTaskCount", sign)
         matched = sum(any(abs(r - s) <= SCALE_MATCH_S for s in simulated) for r in recorded)
         out[direction] = {"recorded": len(recorded), "simulated": len(simulated), "matched": int(matched),
-                          "within_s": SCALE_MATCH_S}
+                          "within_s": SCALE_MATCH_S, "recorded_at": _clock(m, recorded),
+                          "simulated_at": _clock(m, simulated)}
     return out
+
+
+def _clock(m: pd.DataFrame, offsets: list[float]) -> list[str]:
+    """Offsets into the backtest as the UTC times they were (the minutes' `time` is t_s from the start)."""
+    if not len(m):
+        return []
+    start = m["time"].iloc[0] - pd.Timedelta(seconds=float(m["t_s"].iloc[0]))
+    return [(start + pd.Timedelta(seconds=t)).strftime("%Y-%m-%dT%H:%M:%SZ") for t in offsets]
 
 
 def _snake(name: str) -> str:
