@@ -93,6 +93,8 @@ def _priced_region(region: str) -> str:
 
 class Slo(Model):
     latency_p99_ms: PositiveFloat | None = None
+    # The mean latency each minute, as the ALB's TargetResponseTime (an average) reports it.
+    latency_mean_ms: PositiveFloat | None = None
     error_rate: Fraction | None = None
 
 
