@@ -23,6 +23,7 @@ _EXPORTS = {
     "calibrate": ".studies.calibrate",
     "backtest": ".studies.backtest",
     "cost_comparison": ".studies.cost",
+    "tune": ".studies.tune",
 }
 __all__ = sorted(_EXPORTS)
 

@@ -122,6 +122,42 @@ def build_parser() -> argparse.ArgumentParser:
                            "its workers need fargatesim installed) instead of local processes; "
                            "the results do not depend on it")
 
+    tune = sub.add_parser(
+        "tune", help="search scaling settings for the cheapest that meets the SLO (Optuna, local or Dask)",
+        formatter_class=argparse.RawDescriptionHelpFormatter, description=TUNE_DESCRIPTION, allow_abbrev=False)
+    tune.add_argument("scenario", metavar="SCENARIO", help="the starting scenario (YAML); it must set an slo")
+    tune.add_argument("--space", required=True, metavar="SPACE",
+                      help="the keys to search and their ranges (YAML; see above)")
+    _add_trust_option(tune)
+    tune.add_argument("--seeds", type=_positive_int, default=3, metavar="N",
+                      help="runs per trial, seeds FIRST..FIRST+N-1, the same for every trial (default 3)")
+    tune.add_argument("--first-seed", type=_non_negative_int, default=0, metavar="FIRST",
+                      help="the first seed (default 0)")
+    tune.add_argument("--trials", type=_positive_int, default=50, metavar="N", help="trials to run (default 50)")
+    tune.add_argument("--timeout", metavar="D", help='start no new trials after this long, e.g. "30m" or 600')
+    tune.add_argument("--objective", choices=("cost", "pareto"),
+                      help="cost: the cheapest meeting the SLO (TPE); pareto: cost and minutes outside the SLO "
+                           "(NSGA-II); default: the SPACE file's, else cost")
+    tune.add_argument("--slo-share", type=_share, metavar="X",
+                      help="the share of seeds on which the SLO must be met (default: the SPACE file's, else 1)")
+    tune.add_argument("--validate-seeds", type=_non_negative_int, default=0, metavar="N",
+                      help="run the starting and the best configuration on N more seeds, not tuned on")
+    tune.add_argument("--resume", action="store_true",
+                      help="continue the tune kept in DIR (its finished trials are kept, not run again)")
+    tune.add_argument("--sampler-seed", type=_non_negative_int, default=0, metavar="N",
+                      help="seeds Optuna's sampler (default 0): the same seed, the same trials")
+    tune.add_argument("--storage", metavar="URL",
+                      help="where trials are kept: an Optuna RDB URL (sqlite:///tune.db) or a journal file "
+                           "(default DIR/tune.journal)")
+    tune.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="sets",
+                      help="change one key of the starting scenario first (VALUE is read as YAML; repeatable)")
+    tune.add_argument("--duration", metavar="D", help='override the simulated time, e.g. "6h"')
+    _add_run_options(tune, "where to write the results and keep the trials (default: results/<name>-tune)",
+                     "front.png and parameters.png")
+    tune.add_argument("--dask", metavar="ADDRESS",
+                      help="run on the Dask cluster whose scheduler is at ADDRESS instead of local processes; "
+                           "a lost worker's run is run again, and the results do not depend on it")
+
     cost = sub.add_parser(
         "cost", help="price the same workload on Fargate, Fargate Spot, EC2 and Lambda, with the SLO beside each",
         formatter_class=argparse.RawDescriptionHelpFormatter, description=COST_DESCRIPTION, allow_abbrev=False)
@@ -201,6 +237,34 @@ and backtest.png.
 
   fargatesim calibrate service.yaml --records rec/ -o calibrated.yaml
   fargatesim backtest calibrated.yaml --records rec/ -o results/backtest
+"""
+
+TUNE_DESCRIPTION = """\
+Search the scenario keys SPACE names for the configuration that costs least while meeting the
+scenario's SLO on every seed (or on --slo-share of them), with Optuna: TPE with the SLO as a
+constraint, or NSGA-II for the Pareto front of cost and minutes outside the SLO. Every trial
+runs the same seeds (common random numbers), so trials differ by their settings, not by luck.
+
+SPACE (YAML):
+  parameters:
+    autoscaling.policies[0].target_tracking_scaling_policy_configuration.target_value: {low: 30, high: 85}
+    autoscaling.min_capacity: {low: 1, high: 20, integer: true}
+    autoscaling.policies[0].target_tracking_scaling_policy_configuration.scale_in_cooldown: {low: 60, high: 900, step: 60}
+    task_definition.cpu: [512, 1024, 2048]     # a choice; memory follows at the same MiB per vCPU
+    autoscaling.policies: {choices: {cpu: [...], cpu-and-requests: [...]}}   # named whole values
+  objective: cost                              # or pareto
+  slo_share: 1.0
+
+Writes into DIR: best.yaml (the best configuration; `fargatesim run` reproduces its trial),
+trials.parquet and trials.csv (one row per trial: its parameters, cost, minutes outside the
+SLO, share of seeds meeting it), runs.csv (each trial's runs), front.png (cost against minutes
+outside the SLO, the best and the starting scenario marked), parameters.png and tune.json.
+Trials are kept in DIR/tune.journal as they finish: after Ctrl-C or a killed process,
+--resume continues without running a finished trial again.
+
+  fargatesim tune scenarios/checkout-api.yaml --space space.yaml --trials 60 --jobs 2 -o results/tune
+  fargatesim tune scenarios/checkout-api.yaml --space space.yaml --trials 60 --jobs 2 -o results/tune --resume
+  fargatesim tune scenarios/checkout-api.yaml --space space.yaml --dask tcp://10.0.0.5:8786 --trials 500
 """
 
 SCHEMA_DESCRIPTION = """\
@@ -435,6 +499,13 @@ def _names(text: str) -> list[str]:
     return names
 
 
+def _share(text: str) -> float:
+    value = _non_negative_float(text)
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"expected a share above 0 and at most 1; got {text!r}")
+    return value
+
+
 def _non_negative_int(text: str) -> int:
     try:
         value = int(text)
@@ -459,6 +530,8 @@ def main(argv=None) -> int:
                     return _compare(args)
                 if args.command == "cost":
                     return _cost(args)
+                if args.command == "tune":
+                    return _tune(args)
                 if args.command == "schema":
                     return _schema(args)
                 if args.command == "calibrate":
@@ -817,6 +890,71 @@ def _compare(args) -> int:
     print(comparison.text_table())
     written = "runs.csv, table.csv" + (", compare.png" if not args.no_plot else "")
     print(f"written {out}/{written}")
+    return EXIT_OK
+
+
+def _tune(args) -> int:
+    from dataclasses import replace
+    from .errors import SimulationError
+    from .scenario import ScenarioError, load_scenario, parse_duration
+    from .studies.tune import JOURNAL, TUNE_FILES, tune
+    from .studies.tune_space import load_space
+    overrides = parse_sets(args.sets)
+    if args.duration is not None:
+        overrides["duration"] = args.duration
+    scenario = load_scenario(args.scenario, overrides=overrides)
+    _check(scenario, args, at_once=_at_once(args))
+    space = load_space(args.space, scenario)
+    if args.objective is not None:
+        space = replace(space, objective=args.objective)
+    if args.slo_share is not None:
+        space = replace(space, slo_share=args.slo_share)
+    try:
+        timeout = None if args.timeout is None else parse_duration(args.timeout)
+    except ValueError as e:
+        raise ScenarioError(str(e), path="--timeout") from None
+    out = _output_folder(args, scenario, f"{scenario.name}-tune")
+    created = _prepare_output(args, out, (*TUNE_FILES, JOURNAL))
+    storage = args.storage or str(out / JOURNAL)
+    bar = Progress(not args.quiet, f"tuning: 0/{args.trials} trials")
+
+    def progress(state: dict) -> None:
+        best = (f", best ${state['best_cost_usd']:.4f} (trial {state['best_trial']})"
+                if state["best_cost_usd"] is not None else ", none meets the SLO yet")
+        left_s = state["left_s"]
+        left = "" if not left_s else f", ~{left_s:.0f} s left" if left_s < 90 else f", ~{left_s / 60:.0f} min left"
+        bar.label = f"tuning: {state['done']}/{state['total']} trials{best}{left}"
+        bar(state["done"] / state["total"])
+        if args.quiet or bar.enabled:
+            return
+        print(f"  {bar.label}", file=sys.stderr)
+
+    client = _dask_client(args.dask) if args.dask else None
+    try:
+        try:
+            result = tune(scenario, space, seeds=range(args.first_seed, args.first_seed + args.seeds),
+                          trials=args.trials, jobs=args.jobs, executor=client, storage=storage,
+                          resume=args.resume, sampler_seed=args.sampler_seed, timeout=timeout,
+                          validate_seeds=args.validate_seeds, progress=progress,
+                          trusted_modules=args.trusted_modules)
+        except SimulationError as e:
+            print(f"fargatesim: simulation failed: {e}", file=sys.stderr)
+            return EXIT_FAILED
+        except KeyboardInterrupt:
+            Progress.end_line()
+            print(f"fargatesim: the finished trials are kept in {storage}; `--resume` continues the tune",
+                  file=sys.stderr)
+            raise
+        finally:
+            if client is not None:
+                client.close(timeout=DASK_TIMEOUT_S)
+        result.save(out, plot=not args.no_plot)
+    finally:
+        if not Path(storage).exists():
+            _remove_if_unused(created)
+    print(result.text())
+    written = [n for n in TUNE_FILES if (out / n).exists()]
+    print(f"written {out}/{', '.join(written)}")
     return EXIT_OK
 
 

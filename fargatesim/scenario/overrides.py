@@ -63,3 +63,17 @@ def _merge(base: dict, extra: dict) -> dict:
     for key, value in extra.items():
         merged[key] = _merge(merged[key], value) if isinstance(merged.get(key), dict) and isinstance(value, dict) else value
     return merged
+
+
+def value_at(data: Any, key: str) -> Any:
+    """The value at a key path of plain scenario data (as `to_dict` gives it), or None where the
+    path leads nowhere."""
+    target = data
+    for part in _split_path(key):
+        if isinstance(part, int):
+            if not isinstance(target, list) or part >= len(target):
+                return None
+        elif not isinstance(target, dict) or part not in target:
+            return None
+        target = target[part]
+    return target

@@ -109,7 +109,7 @@ TABLE_COLUMNS = ("scenario", "seeds", *(f"{m}_{s}" for m, _, _ in METRICS for s 
 # Every file a saved comparison may have: saving replaces them all.
 COMPARE_FILES = ("runs.csv", "table.csv", "compare.png")
 # What a worker sends back of each run's per-minute table (enough for the figure).
-SERIES_COLUMNS = ("t_s", "time", "offered_rps", "requests", "errors", "latency_p99_ms",
+SERIES_COLUMNS = ("t_s", "time", "offered_rps", "requests", "errors", "latency_p99_ms", "latency_mean_ms",
                   "running_count", "desired_count")
 
 
