@@ -21,9 +21,11 @@ COUNT_COLUMNS = ("desired_count", "running_count", "pending_count", "healthy_tar
 # running_count split by capacity provider (FARGATE, FARGATE_SPOT); they add up to running_count.
 PROVIDER_COLUMNS = ("running_fargate", "running_fargate_spot")
 TIMESERIES_COLUMNS = (
-    "t_s", "time", "offered_rps", "requests", "ok", "errors", "latency_p50_ms", "latency_p99_ms", "latency_mean_ms",
+    "t_s", "time", "offered_rps", "requests", "ok", "errors", "latency_p50_ms", "latency_p99_ms",
     *COUNT_COLUMNS[:6], "cpu_utilization", "memory_utilization", "min_capacity", "max_capacity",
     *ERROR_KINDS, *PROVIDER_COLUMNS,
+    # after the contract's columns, which keep their places
+    "latency_mean_ms",
 )
 # Websocket workloads only: open connections (mean over the period) and reconnection attempts.
 WEBSOCKET_COLUMNS = ("connections", "reconnects")

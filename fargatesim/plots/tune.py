@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
 
 MET, MISSED, BEST, START = "#1f77b4", "#b0b0b0", "#d62728", "#222222"
 
@@ -38,8 +39,7 @@ def front_figure(tuning, path=None) -> Figure:
                    label=f"best: trial {int(best['trial'])}, ${best['cost_usd']:.4f}")
     ax.set_xlabel("minutes outside the SLO (mean over the seeds)")
     ax.set_ylabel("cost of a run (USD, mean over the seeds)")
-    most = float(np.nanmax(done["slo_violation_min"], initial=0.0)) if len(done) else 0.0
-    ax.set_xlim(left=-0.05 * max(most, 10.0))
+    _minutes_axis(ax.xaxis, ax.set_xscale, done["slo_violation_min"])
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, frameon=False, loc="upper right")
     ax.set_title(f"{tuning.scenario.name}: {len(done)} trials on {len(tuning.seeds)} seeds "
@@ -79,6 +79,8 @@ def parameter_figure(tuning, path=None) -> Figure:
                 ax.set_xticks(range(len(order)), order, rotation=20 if max(map(len, order)) > 6 else 0)
             elif p.log:
                 ax.set_xscale("log")
+            if column == "slo_violation_min":
+                _minutes_axis(ax.yaxis, ax.set_yscale, done[column])
             if j == 0:
                 ax.set_ylabel(label)
             ax.grid(alpha=0.3)
@@ -90,6 +92,18 @@ def parameter_figure(tuning, path=None) -> Figure:
     if path is not None:
         fig.savefig(path, format="png")
     return fig
+
+
+def _minutes_axis(axis, set_scale, minutes) -> None:
+    """Minutes outside the SLO run from none to the whole run: a scale linear up to one minute
+    and logarithmic beyond keeps both the trials that just miss and those that fail outright."""
+    most = float(np.nanmax(minutes.to_numpy(dtype=float), initial=0.0)) if len(minutes) else 0.0
+    if most > 30:
+        set_scale("symlog", linthresh=1.0)
+        axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        getattr(axis.axes, f"set_{axis.axis_name}lim")(-0.3, most * 1.5)
+    else:
+        getattr(axis.axes, f"set_{axis.axis_name}lim")(-0.05 * max(most, 10.0), None)
 
 
 def _short_key(key: str) -> str:

@@ -137,6 +137,11 @@ class Tuning:
     def __str__(self) -> str:
         return self.text()
 
+    def __repr__(self) -> str:
+        best = self._best
+        what = f"best trial {int(best['trial'])} at ${best['cost_usd']:.4f} a run" if best else "no trial met the SLO"
+        return f"<Tuning {self.scenario.name}: {len(self.trials)} trials on {len(self.seeds)} seeds, {what}>"
+
     def save(self, directory, *, plot: bool = True) -> Path:
         best = self.best_scenario
         files: dict[str, Callable[[Path], Any]] = {
@@ -168,9 +173,8 @@ def tune(scenario, space, *, seeds=3, trials: int = 50, jobs: int | None = 1, ex
     run the starting and the best configuration on that many seeds after the tuning seeds.
     `progress(state)` is called after the baseline and after each batch with trials done, the
     total, the best so far and the seconds elapsed and estimated left."""
-    import optuna
+    optuna = _optuna()
     from ..scenario import Scenario, load_scenario
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
     base = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     if not isinstance(space, Space):
         space = load_space(space, base) if isinstance(space, (str, Path)) else space_from_dict(space, base)
@@ -243,6 +247,16 @@ def tune(scenario, space, *, seeds=3, trials: int = 50, jobs: int | None = 1, ex
 
 
 # ------------------------------------------------------------------ the study
+def _optuna():
+    import warnings
+    with warnings.catch_warnings():
+        # tqdm, which Optuna imports, warns in a notebook without ipywidgets; tune draws no bars of its own.
+        warnings.filterwarnings("ignore", message="IProgress not found")
+        import optuna
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    return optuna
+
+
 def _study(optuna, storage, space: Space, resume: bool):
     directions = ["minimize"] if space.objective == "cost" else ["minimize", "minimize"]
     store = _storage(optuna, storage)
