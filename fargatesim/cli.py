@@ -154,9 +154,14 @@ def build_parser() -> argparse.ArgumentParser:
     tune.add_argument("--duration", metavar="D", help='override the simulated time, e.g. "6h"')
     _add_run_options(tune, "where to write the results and keep the trials (default: results/<name>-tune)",
                      "front.png and parameters.png")
+    for action in tune._actions:
+        if action.dest == "jobs":
+            action.help = ("runs at once, in local processes (default 1; 0: one per CPU); trials run in batches of "
+                           "N // seeds: a trial's figures do not depend on N, and with one trial a batch neither do "
+                           "the trials drawn")
     tune.add_argument("--dask", metavar="ADDRESS",
-                      help="run on the Dask cluster whose scheduler is at ADDRESS instead of local processes; "
-                           "a lost worker's run is run again, and the results do not depend on it")
+                      help="run on the Dask cluster whose scheduler is at ADDRESS instead of local processes, in "
+                           "batches of its threads // seeds trials; a lost worker's run is run again")
 
     cost = sub.add_parser(
         "cost", help="price the same workload on Fargate, Fargate Spot, EC2 and Lambda, with the SLO beside each",

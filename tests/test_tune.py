@@ -287,3 +287,52 @@ def test_a_named_set_must_hold_changes(tmp_path):
     from fargatesim.studies.tune_space import space_from_dict
     with pytest.raises(ScenarioError, match=r"parameters\.policy_set\.choices\.bad: .*no scenario key"):
         space_from_dict({"parameters": {"policy_set": {"choices": {"bad": 3}}}}, scenario_from_dict(FLEET))
+
+
+def test_ctrl_c_keeps_the_finished_trials_and_says_how_to_go_on(tmp_path):
+    (tmp_path / "fleet.yaml").write_text(yaml.safe_dump({**FLEET, "duration": "30m"}))
+    (tmp_path / "space.yaml").write_text(yaml.safe_dump(FLEET_SPACE))
+    journal = tmp_path / "cut" / "tune.journal"
+    process = subprocess.Popen(_tune_command(tmp_path, "cut"), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True)
+    deadline = time.monotonic() + 300
+    while _complete(journal) < 2 and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 128 + signal.SIGINT
+    assert "--resume` continues the tune" in err and "Traceback" not in err
+    trials = _trials_of(journal)
+    assert len(trials) >= 2
+    import optuna
+    from optuna.storages import JournalStorage
+    from optuna.storages.journal import JournalFileBackend, JournalFileOpenLock
+    study = optuna.load_study(study_name="fargatesim-tune", storage=JournalStorage(
+        JournalFileBackend(str(journal), lock_obj=JournalFileOpenLock(str(journal)))))
+    assert not [t for t in study.get_trials(deepcopy=False) if t.state.name == "RUNNING"]   # the cut one: abandoned
+    assert subprocess.run(_tune_command(tmp_path, "cut", "--resume"), capture_output=True).returncode == 0
+    assert (pd.read_csv(tmp_path / "cut" / "trials.csv")["state"] == "complete").sum() == 10
+
+
+def test_a_sqlite_storage_and_a_timeout(tmp_path):
+    scenario = scenario_from_dict(FLEET)
+    url = f"sqlite:///{tmp_path / 'tune.db'}"
+    first = tune(scenario, FLEET_SPACE, seeds=1, trials=3, storage=url)
+    more = tune(scenario, FLEET_SPACE, seeds=1, trials=5, storage=url, resume=True)
+    pd.testing.assert_frame_equal(first.trials, more.trials.iloc[:3])
+    assert (more.trials["state"] == "complete").sum() == 5
+    # No time: the starting scenario is run, no trial starts.
+    none = tune(scenario, FLEET_SPACE, seeds=1, trials=5, timeout=0)
+    assert none.trials.empty and none.best is None and none.baseline["cost_usd"] > 0
+
+
+def test_the_slo_share_is_the_share_of_seeds():
+    from fargatesim.studies.tune import _aggregate
+    from fargatesim.studies.tune_space import space_from_dict
+    space = space_from_dict({"parameters": {"service.desired_count": [3, 4]}, "slo_share": 0.5},
+                            scenario_from_dict(FLEET))
+    rows = [{**dict.fromkeys(("cost_usd", "slo_violation_min", "p99_ms", "p50_ms", "error_rate", "task_hours",
+                              "peak_tasks", "scaling_activities"), 1.0), "slo_met": met} for met in (True, False)]
+    assert _aggregate(rows, space)["slo_met"] is True
+    assert _aggregate(rows[1:], space)["slo_met"] is False
+    assert _aggregate(rows, space)["slo_shortfall"] == 0.0

@@ -21,8 +21,9 @@ from .errors import ScenarioError
 
 MIB, GIB = 1 << 20, 1 << 30
 # The interpreter with numpy, pandas, scipy, numba and matplotlib loaded, and a small run:
-# 175 to 240 MB measured.
-BASE_BYTES = 300 * MIB
+# 175 to 240 MB measured; and pyarrow, which pandas loads whenever it is installed (tune's
+# trials.parquet needs it): 35 MB more.
+BASE_BYTES = 340 * MIB
 # Per tick of the run: 17 series of TickRecords (dataplane/records.py), rates, arrivals, the
 # metric store and the results' tables, built a chunk at a time: 90 bytes measured for one
 # steady task (untouched series cost nothing), 330 for benchmarks/week_200_tasks.py (200 tasks
