@@ -21,9 +21,10 @@ from .errors import ScenarioError
 
 MIB, GIB = 1 << 20, 1 << 30
 # The interpreter with numpy, pandas, scipy, numba and matplotlib loaded, and a small run:
-# 175 to 240 MB measured; and pyarrow, which pandas loads whenever it is installed (tune's
-# trials.parquet needs it): 35 MB more.
-BASE_BYTES = 340 * MIB
+# 175 to 240 MB measured.
+BASE_BYTES = 300 * MIB
+# pyarrow, which pandas loads whenever it is installed (tune's trials.parquet needs it).
+PYARROW_BYTES = 35 * MIB
 # Per tick of the run: 17 series of TickRecords (dataplane/records.py), rates, arrivals, the
 # metric store and the results' tables, built a chunk at a time: 90 bytes measured for one
 # steady task (untouched series cost nothing), 330 for benchmarks/week_200_tasks.py (200 tasks
@@ -87,7 +88,7 @@ def estimate_memory(scenario) -> MemoryEstimate:
         open_connections = offered / end * workload.websocket.connection_duration.mean if end > 0 else 0.0
         sessions = int(offered * SESSION_BYTES + min(open_connections, offered) * CONNECTION_BYTES)
     traces = sum(_file_size(c.file) * TRACE_FILE_FACTOR for c in scenario.traffic if c.kind == "trace")
-    total = BASE_BYTES + per_tick + requests + sessions + traces
+    total = BASE_BYTES + PYARROW_BYTES + per_tick + requests + sessions + traces
     return MemoryEstimate(total=int(total), ticks=ticks, per_tick=int(per_tick), requests=requests,
                           sessions=sessions, traces=int(traces))
 
