@@ -955,7 +955,10 @@ def _tune(args) -> int:
                 client.close(timeout=DASK_TIMEOUT_S)
         result.save(out, plot=not args.no_plot)
     finally:
-        if not Path(storage).exists():
+        journal = Path(storage)
+        if journal.is_file() and journal.stat().st_size == 0:
+            journal.unlink()                 # opened, never written: the tune did not start
+        if not journal.exists():
             _remove_if_unused(created)
     print(result.text())
     written = [n for n in TUNE_FILES if (out / n).exists()]

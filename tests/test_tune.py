@@ -336,3 +336,16 @@ def test_the_slo_share_is_the_share_of_seeds():
     assert _aggregate(rows, space)["slo_met"] is True
     assert _aggregate(rows[1:], space)["slo_met"] is False
     assert _aggregate(rows, space)["slo_shortfall"] == 0.0
+
+
+def test_a_scenario_without_an_slo_is_refused(tmp_path, capsys):
+    (tmp_path / "fleet.yaml").write_text(yaml.safe_dump({k: v for k, v in FLEET.items() if k != "slo"}))
+    (tmp_path / "space.yaml").write_text(yaml.safe_dump(FLEET_SPACE))
+    assert main(["tune", str(tmp_path / "fleet.yaml"), "--space", str(tmp_path / "space.yaml"), "-o",
+                 str(tmp_path / "out"), "-q"]) == 2
+    err = capsys.readouterr().err
+    assert f"{tmp_path / 'fleet.yaml'}: slo: expected an SLO to tune against" in err
+    assert main(["tune", str(tmp_path / "fleet.yaml"), "--space", str(tmp_path / "space.yaml"), "--resume",
+                 "--set", "slo.latency_mean_ms=20", "-o", str(tmp_path / "out"), "-q"]) == 2
+    assert "expected a tune to resume; this storage holds none" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()                   # nothing left behind

@@ -262,10 +262,10 @@ def _study(optuna, storage, space: Space, resume: bool):
     store = _storage(optuna, storage)
     names = [s.study_name for s in optuna.study.get_all_study_summaries(store)] if store is not None else []
     if STUDY_NAME in names and not resume:
-        raise ScenarioError(f"expected a new tune; {_where(storage)} already holds one: --resume continues it, or "
-                            "write to another folder", file=_where(storage))
+        raise ScenarioError("expected a new tune; this storage already holds one: --resume continues it, or write "
+                            "to another folder", file=_where(storage))
     if resume and STUDY_NAME not in names:
-        raise ScenarioError(f"expected a tune to resume; {_where(storage)} holds none", file=_where(storage))
+        raise ScenarioError("expected a tune to resume; this storage holds none", file=_where(storage))
     return optuna.create_study(storage=store, study_name=STUDY_NAME, directions=directions, load_if_exists=resume)
 
 
