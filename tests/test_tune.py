@@ -231,6 +231,11 @@ def _trials_of(journal: Path) -> pd.DataFrame:
      "parameters.service.desired_count.steps", "unknown key 'steps'"),
     ({"parameters": {"service.desired_count": [1, 2]}, "objective": "fastest"}, "objective", "cost, pareto"),
     ({"parameters": {}}, "parameters", "at least one"),
+    ({"parameters": {"service.desired_count": {"low": 1, "high": 5}}}, "parameters.service.desired_count",
+     "add `integer: true`"),
+    ({"parameters": {"autoscaling.min_capacity": {"low": 1, "high": 6, "step": 2}}},
+     "parameters.autoscaling.min_capacity.step", "whole number of steps"),
+    ({"parameters": {"service.desired_count": [1, 1.0]}}, "parameters.service.desired_count", "different values"),
 ])
 def test_a_bad_space_is_exit_2_naming_its_file_and_key(tmp_path, capsys, space, path, message):
     (tmp_path / "fleet.yaml").write_text(yaml.safe_dump(FLEET))
@@ -331,8 +336,9 @@ def test_the_slo_share_is_the_share_of_seeds():
     from fargatesim.studies.tune_space import space_from_dict
     space = space_from_dict({"parameters": {"service.desired_count": [3, 4]}, "slo_share": 0.5},
                             scenario_from_dict(FLEET))
-    rows = [{**dict.fromkeys(("cost_usd", "slo_violation_min", "p99_ms", "p50_ms", "error_rate", "task_hours",
-                              "peak_tasks", "scaling_activities"), 1.0), "slo_met": met} for met in (True, False)]
+    rows = [{**dict.fromkeys(("cost_usd", "p99_ms", "p50_ms", "error_rate", "task_hours", "peak_tasks",
+                              "scaling_activities"), 1.0), "slo_met": met, "slo_violation_min": 0.0 if met else 3.0}
+            for met in (True, False)]
     assert _aggregate(rows, space)["slo_met"] is True
     assert _aggregate(rows[1:], space)["slo_met"] is False
     assert _aggregate(rows, space)["slo_shortfall"] == 0.0
@@ -349,3 +355,50 @@ def test_a_scenario_without_an_slo_is_refused(tmp_path, capsys):
                  "--set", "slo.latency_mean_ms=20", "-o", str(tmp_path / "out"), "-q"]) == 2
     assert "expected a tune to resume; this storage holds none" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()                   # nothing left behind
+
+
+def test_more_bad_input_is_exit_2_in_one_line(tmp_path, capsys):
+    (tmp_path / "fleet.yaml").write_text(yaml.safe_dump(FLEET))
+    cases = {
+        "nan-step.yaml": ("parameters:\n  autoscaling.min_capacity: {low: 1.0, high: 3.0, step: .nan}\n",
+                          "expected a finite number above 0"),
+        "broken.yaml": ("parameters:\n  service.desired_count: [1, 2\n", "invalid YAML at line"),
+    }
+    for name, (text, message) in cases.items():
+        (tmp_path / name).write_text(text)
+    (tmp_path / "binary.yaml").write_bytes(b"\xff\xfe")
+    cases["binary.yaml"] = (None, "expected a UTF-8 text file")
+    for name, (_, message) in cases.items():
+        code = main(["tune", str(tmp_path / "fleet.yaml"), "--space", str(tmp_path / name), "-o", str(tmp_path / "o"),
+                     "-q"])
+        err = capsys.readouterr().err
+        assert code == 2 and message in err and len(err.strip().splitlines()) == 1, (name, err)
+    (tmp_path / "space.yaml").write_text(yaml.safe_dump(FLEET_SPACE))
+    for storage in (f"sqlite:///{tmp_path / 'no' / 'such' / 'x.db'}", "nosuchdb://x", str(tmp_path)):
+        code = main(["tune", str(tmp_path / "fleet.yaml"), "--space", str(tmp_path / "space.yaml"), "--storage",
+                     storage, "-o", str(tmp_path / "o"), "-q"])
+        err = capsys.readouterr().err
+        assert code == 2 and "cannot open the storage" in err and "Traceback" not in err, (storage, err)
+
+
+def test_a_fleet_that_answers_nothing_does_not_meet_the_slo(tmp_path):
+    result = tune(scenario_from_dict({**FLEET, "duration": "10m"}),
+                  {"parameters": {"service.desired_count": [0, 4]}}, seeds=1, trials=4)
+    assert result.best["service.desired_count"] == 4
+    zero = result.trials[result.trials["service.desired_count"] == 0].iloc[0]
+    assert not zero["slo_met"] and zero["slo_violation_min"] > 0
+    result.save(tmp_path)
+    json.loads((tmp_path / "tune.json").read_text(),
+               parse_constant=lambda c: pytest.fail(f"tune.json holds {c}, which JSON does not"))
+
+
+def test_resuming_with_other_choice_values_is_refused(tmp_path):
+    scenario = scenario_from_dict({**FLEET, "duration": "10m"})
+    space = {"parameters": {"fleet": {"choices": {"small": {"service.desired_count": 4},
+                                                  "large": {"service.desired_count": 6}}}}}
+    journal = tmp_path / "tune.journal"
+    tune(scenario, space, seeds=1, trials=2, storage=journal)
+    space["parameters"]["fleet"]["choices"]["small"] = {"service.desired_count": 5}
+    from fargatesim.scenario import ScenarioError
+    with pytest.raises(ScenarioError, match="same space parameters and values"):
+        tune(scenario, space, seeds=1, trials=3, storage=journal, resume=True)

@@ -85,7 +85,8 @@ def parameter_figure(tuning, path=None) -> Figure:
                 ax.set_ylabel(label)
             ax.grid(alpha=0.3)
         axes[1, j].set_xlabel(_short_key(p.key))
-    axes[0, 0].legend(fontsize=8, frameon=False)
+    if axes[0, 0].get_legend_handles_labels()[0]:
+        axes[0, 0].legend(fontsize=8, frameon=False)
     fig.suptitle(f"{tuning.scenario.name}: what each parameter does (blue: met the SLO; star: the best)",
                  fontsize=11)
     fig.tight_layout(rect=(0, 0, 1, 0.96))

@@ -70,7 +70,7 @@ class Tuning:
     baseline: dict                     # the starting scenario's figures on the same seeds
     validation: pd.DataFrame | None = None     # baseline and best on held-out seeds, beside the tuning seeds
     seconds: float = 0.0
-    interrupted: bool = False
+    stopped: str = ""                  # why it ran fewer trials than asked, if it did
     _best: dict | None = field(default=None, repr=False)
 
     @property
@@ -148,7 +148,7 @@ class Tuning:
             "trials.parquet": lambda p: self.trials.to_parquet(p, index=False),
             "trials.csv": lambda p: self.trials.to_csv(p, index=False, float_format="%.10g"),
             "runs.csv": lambda p: self.runs.to_csv(p, index=False, float_format="%.10g"),
-            "tune.json": lambda p: p.write_text(json.dumps(self.report(), indent=1) + "\n"),
+            "tune.json": lambda p: p.write_text(json.dumps(self.report(), indent=1, allow_nan=False) + "\n"),
         }
         if best is not None:
             files["best.yaml"] = lambda p: p.write_text(best_yaml(self, best))
@@ -186,7 +186,7 @@ def tune(scenario, space, *, seeds=3, trials: int = 50, jobs: int | None = 1, ex
                             "slo.error_rate); the scenario sets none", file=base.source, path="slo")
     runner = _Runner(jobs, executor, trusted_modules)
     batch = max(1, runner.workers // len(seed_list))
-    study = _study(optuna, storage, space, resume)
+    study = _open_study(optuna, storage, space, resume)
     config = _config(base, space, seed_list)
     _check_config(study, config, storage)
     _abandon_unfinished(study)
@@ -201,10 +201,15 @@ def tune(scenario, space, *, seeds=3, trials: int = 50, jobs: int | None = 1, ex
         _report(progress, study, space, trials, started, 0, baseline)
         ran = 0
         size = space.size()
-        while _finished(study) < trials and (timeout is None or time.monotonic() - started < timeout):
+        stopped = ""
+        while _finished(study) < trials:
+            if timeout is not None and time.monotonic() - started >= timeout:
+                stopped = f"the --timeout of {timeout:g} s (counted from the start, the starting scenario's runs included)"
+                break
             tried = _tried(study, space)
             if size is not None and len(tried) >= size:
-                break                          # every configuration of a finite space has been run
+                stopped = f"every one of the space's {size} configurations has run"
+                break
             n = min(batch, trials - _finished(study))
             asked = []
             for i in range(n):
@@ -237,9 +242,14 @@ def tune(scenario, space, *, seeds=3, trials: int = 50, jobs: int | None = 1, ex
             _report(progress, study, space, trials, started, time.monotonic() - batch_started, baseline)
     except KeyboardInterrupt:
         runner.close()
+        try:
+            _abandon_unfinished(study)      # whatever was asked when it came, between two steps or in one
+        except Exception:
+            pass                            # the storage went too: resume finds them RUNNING instead
         raise
     runner_seconds = time.monotonic() - started
     tuning = _tuning(base, space, seed_list, study, baseline, runner_seconds)
+    tuning.stopped = stopped
     if validate_seeds and tuning.best is not None:
         tuning.validation = _validate(runner, tuning, validate_seeds)
     runner.close()
@@ -269,12 +279,23 @@ def _study(optuna, storage, space: Space, resume: bool):
     return optuna.create_study(storage=store, study_name=STUDY_NAME, directions=directions, load_if_exists=resume)
 
 
+def _open_study(optuna, storage, space: Space, resume: bool):
+    """The study, or one line saying why the storage cannot hold it."""
+    try:
+        return _study(optuna, storage, space, resume)
+    except ScenarioError:
+        raise
+    except Exception as e:              # SQLAlchemy's, Optuna's and the file system's own errors
+        reason = str(e).splitlines()[0] if str(e) else type(e).__name__
+        raise ScenarioError(f"cannot open the storage: {reason}", file=_where(storage)) from None
+
+
 def _storage(optuna, storage):
     if storage is None or not isinstance(storage, (str, Path)):
         return storage
     text = str(storage)
     if "://" in text:
-        return text
+        return optuna.storages.RDBStorage(text)
     from optuna.storages import JournalStorage
     from optuna.storages.journal import JournalFileBackend, JournalFileOpenLock
     Path(text).parent.mkdir(parents=True, exist_ok=True)
@@ -290,7 +311,8 @@ def _config(base, space: Space, seeds: list[int]) -> dict:
     scenario = json.dumps(base.to_dict(), sort_keys=True, default=str)
     return {"scenario_sha256": hashlib.sha256(scenario.encode()).hexdigest(), "seeds": seeds,
             "objective": space.objective, "slo_share": space.slo_share,
-            "parameters": {p.key: [p.kind, p.low, p.high, p.step, p.log, [str(c) for c in p.choices]]
+            "parameters": {p.key: [p.kind, p.low, p.high, p.step, p.log, [str(c) for c in p.choices],
+                                   json.dumps(p.values, sort_keys=True, default=str)]
                            for p in space.parameters}}
 
 
@@ -299,11 +321,12 @@ def _check_config(study, config: dict, storage) -> None:
     if stored is None:
         study.set_user_attr("config", config)
         return
-    for key, what in (("scenario_sha256", "the scenario"), ("seeds", "the seeds"), ("objective", "the objective"),
-                      ("slo_share", "slo_share"), ("parameters", "the space's parameters")):
+    for key, what in (("scenario_sha256", "scenario"), ("seeds", "seeds"), ("objective", "objective"),
+                      ("slo_share", "slo_share"), ("parameters", "space parameters and values")):
         if stored[key] != config[key]:
-            raise ScenarioError(f"expected the tune being resumed to have the same {what.removeprefix('the ')}; "
-                                f"{what} differ from those it was started with", file=_where(storage))
+            raise ScenarioError(f"expected the tune being resumed to have the same {what} as when it was started; "
+                                f"they differ (a changed tune goes to another folder or storage)",
+                                file=_where(storage))
 
 
 def _tell(study, trial, space: Space, rows: list[dict], figures: dict, same_as: int | None = None) -> None:
@@ -369,7 +392,10 @@ def _objective_values(space: Space, figures: dict) -> list[float]:
 def _aggregate(rows: list[dict], space: Space) -> dict:
     frame = pd.DataFrame(rows)
     out = {k: float(frame[k].max() if k == "peak_tasks" else frame[k].mean()) for k in FIGURES}
-    share = float(frame["slo_met"].mean())
+    # A run meets the SLO when its summary says so and no minute was outside it: a fleet that
+    # answers nothing has no latency to hold against a latency SLO, yet every minute failed.
+    met = frame["slo_met"].astype(bool) & (frame["slo_violation_min"] == 0)
+    share = float(met.mean())
     out["slo_met_share"] = share
     out["slo_shortfall"] = space.slo_share - share
     out["slo_met"] = bool(share >= space.slo_share - 1e-12)
@@ -454,7 +480,7 @@ def summary_text(t: Tuning) -> str:
     invalid = int((t.trials["state"] == "invalid").sum())
     lines = [f"{t.scenario.name}: {done} trials on seeds {_seed_text(t.seeds)}"
              + (f" ({invalid} configurations the scenario refused)" if invalid else "")
-             + f", in {_duration(t.seconds)}" + (" (interrupted)" if t.interrupted else "")]
+             + f", in {_duration(t.seconds)}" + (f"; stopped early: {t.stopped}" if t.stopped else "")]
     b = t.baseline
     lines.append(f"  starting   ${b['cost_usd']:.4f} a run, SLO met on {b['slo_met_share']:.0%} of seeds, "
                  f"{b['slo_violation_min']:.1f} min outside it, p99 {b['p99_ms']:.0f} ms")
@@ -599,8 +625,8 @@ def _plain(value):
         return bool(value)
     if isinstance(value, np.integer):
         return int(value)
-    if isinstance(value, np.floating):
-        return float(value)
+    if isinstance(value, (float, np.floating)):
+        return None if not np.isfinite(value) else float(value)
     return value
 
 

@@ -123,8 +123,12 @@ def load_space(path: str | Path, scenario) -> Space:
         data = yaml.safe_load(file.read_text(encoding="utf-8"))
     except OSError as e:
         raise ScenarioError(f"cannot read it: {e.strerror or e}", file=str(file)) from None
+    except UnicodeDecodeError as e:
+        raise ScenarioError(f"expected a UTF-8 text file; byte {e.start} is not UTF-8", file=str(file)) from None
     except yaml.YAMLError as e:
-        raise ScenarioError(f"expected YAML; {e}", file=str(file)) from None
+        mark = getattr(e, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        raise ScenarioError(f"invalid YAML{where}: {getattr(e, 'problem', None) or e}", file=str(file)) from None
     return space_from_dict(data, scenario, source=str(file))
 
 
@@ -162,7 +166,7 @@ def _parameter(key: str, spec, fail, scenario) -> Parameter:
         if not all(isinstance(v, (int, float, str, bool)) and v is not None for v in spec):
             fail("expected a list of numbers or words; for whole mappings or lists, name them: "
                  "{choices: {NAME: VALUE, ...}}", where)
-        if len(set(map(repr, spec))) != len(spec):
+        if len({(type(v) is bool, v) for v in spec}) != len(spec):
             fail(f"expected different values; got {spec!r}", where)
         return Parameter(key, "choice", choices=tuple(spec))
     if not isinstance(spec, dict):
@@ -186,8 +190,8 @@ def _parameter(key: str, spec, fail, scenario) -> Parameter:
     for end in ("low", "high"):
         if end not in spec:
             fail(f"expected {end}: a number", f"{where}.{end}")
-        if isinstance(spec[end], bool) or not isinstance(spec[end], (int, float)):
-            fail(f"expected a number; got {spec[end]!r}", f"{where}.{end}")
+        if isinstance(spec[end], bool) or not isinstance(spec[end], (int, float)) or not math.isfinite(spec[end]):
+            fail(f"expected a finite number; got {spec[end]!r}", f"{where}.{end}")
     low, high = float(spec["low"]), float(spec["high"])
     if not low < high:
         fail(f"expected low below high; got low {spec['low']} and high {spec['high']}", where)
@@ -197,8 +201,12 @@ def _parameter(key: str, spec, fail, scenario) -> Parameter:
     step, log = spec.get("step"), spec.get("log", False)
     if not isinstance(log, bool):
         fail(f"expected true or false; got {log!r}", f"{where}.log")
-    if step is not None and (isinstance(step, bool) or not isinstance(step, (int, float)) or step <= 0):
-        fail(f"expected a number above 0; got {step!r}", f"{where}.step")
+    if step is not None and (isinstance(step, bool) or not isinstance(step, (int, float)) or not math.isfinite(step)
+                             or step <= 0):
+        fail(f"expected a finite number above 0; got {step!r}", f"{where}.step")
+    if step is not None and abs((high - low) / step - round((high - low) / step)) > 1e-9:
+        fail(f"expected high - low ({high - low:g}) to be a whole number of steps of {step:g}, so that both ends "
+             "are tried", f"{where}.step")
     if log and (step is not None or low <= 0):
         fail("expected log with low above 0 and no step (Optuna searches a log scale continuously)", where)
     # Whole numbers when asked, or when the ends and the step are all written as whole numbers.
@@ -212,13 +220,22 @@ def _parameter(key: str, spec, fail, scenario) -> Parameter:
 
 def _check_against(space: Space, p: Parameter, scenario, fail) -> None:
     """Each end of a range and each choice must make a valid scenario, on its own."""
-    probes = [p.scenario_value(v) for v in p.choices] if p.kind == "choice" else [
-        int(p.low) if p.kind == "int" else p.low, int(p.high) if p.kind == "int" else p.high]
+    if p.kind == "choice":
+        probes = [p.scenario_value(v) for v in p.choices]
+    elif p.kind == "int":
+        probes = [int(p.low), int(p.high)]
+    else:
+        # The ends, and a value between them that no grid of whole numbers holds: a key that
+        # takes whole numbers only is refused here, not trial after trial.
+        inside = p.grid()[len(p.grid()) // 2] if p.step else p.low + (p.high - p.low) * 0.3719
+        probes = [p.low, p.high, inside]
     for value in probes:
         try:
             scenario.with_changes(space.changes({p.key: value}, scenario))
         except ScenarioError as e:
-            fail(f"the scenario does not take {_short(value)} here: {e}", f"parameters.{p.key}")
+            hint = (" (a key of whole numbers: add `integer: true`)"
+                    if p.kind == "float" and not float(value).is_integer() else "")
+            fail(f"the scenario does not take {_short(value)} here{hint}: {e}", f"parameters.{p.key}")
 
 
 def _is_key(scenario, key: str) -> bool:
