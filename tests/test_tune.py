@@ -279,9 +279,10 @@ def test_a_choice_between_sets_of_changes(tmp_path):
     space = {"parameters": {"policy_set": {"choices": {"tracking": tracking, "stepped": stepped}},
                             "autoscaling.min_capacity": [2, 4]}}
     scenario = scenario_from_dict({**TARGET_TRACKING, "duration": "1h"})
-    result = tune(scenario, space, seeds=1, trials=10)
+    result = tune(scenario, space, seeds=1, trials=30)
     done = result.trials[result.trials["state"] == "complete"]
     assert len(done.drop_duplicates(["policy_set", "autoscaling.min_capacity"])) == 4     # all four, then done
+    assert result.stopped.startswith("every one of the space's 4 configurations has run")
     stepped_run = tune(scenario, {"parameters": {"policy_set": {"choices": {"stepped": stepped}}}}, seeds=1, trials=1)
     assert [p.name for p in stepped_run.scenario.with_changes(stepped).autoscaling.policies] == ["requests-out"]
     assert stepped_run.trials["policy_set"].tolist() == ["stepped"]
@@ -402,3 +403,12 @@ def test_resuming_with_other_choice_values_is_refused(tmp_path):
     from fargatesim.scenario import ScenarioError
     with pytest.raises(ScenarioError, match="same space parameters and values"):
         tune(scenario, space, seeds=1, trials=3, storage=journal, resume=True)
+
+
+def test_a_tune_resumed_with_more_trials_goes_on_as_the_longer_one(tmp_path):
+    scenario = scenario_from_dict({**FLEET, "duration": "10m"})
+    space = {"parameters": {"service.desired_count": {"low": 1, "high": 30, "integer": True}}}
+    tune(scenario, space, seeds=1, trials=5, storage=tmp_path / "a.journal")
+    longer = tune(scenario, space, seeds=1, trials=12, storage=tmp_path / "a.journal", resume=True)
+    whole = tune(scenario, space, seeds=1, trials=12)
+    pd.testing.assert_frame_equal(longer.trials, whole.trials)

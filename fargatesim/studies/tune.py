@@ -54,6 +54,9 @@ TUNE_FILES = ("best.yaml", "trials.parquet", "trials.csv", "runs.csv", "front.pn
 STUDY_NAME = "fargatesim-tune"
 JOURNAL = "tune.journal"
 RETRIES = 3
+# TPE's random trials before it models the results; NSGA-II's generation (at least a batch).
+STARTUP_TRIALS = 8
+POPULATION = 10
 # Figures of a trial: the mean over its seeds (peak_tasks: the largest), and the share of seeds
 # on which the SLO was met.
 FIGURES = ("cost_usd", "slo_violation_min", "p99_ms", "p50_ms", "error_rate", "task_hours", "peak_tasks",
@@ -378,9 +381,10 @@ def _finished(study) -> int:
 
 def _sampler(optuna, space: Space, seed: int, trials: int, batch: int):
     if space.objective == "cost":
-        return optuna.samplers.TPESampler(seed=seed, n_startup_trials=min(10, max(3, trials // 5)),
+        # Neither depends on --trials: a tune resumed with more trials goes on as the longer tune would have.
+        return optuna.samplers.TPESampler(seed=seed, n_startup_trials=STARTUP_TRIALS,
                                           multivariate=True)
-    return optuna.samplers.NSGAIISampler(seed=seed, population_size=max(4, batch, min(50, trials // 5)))
+    return optuna.samplers.NSGAIISampler(seed=seed, population_size=max(POPULATION, batch))
 
 
 def _objective_values(space: Space, figures: dict) -> list[float]:
