@@ -185,6 +185,13 @@ def _read_yaml(path: Path, file: str) -> Any:
     return data
 
 
+def read_yaml_file(path: str | Path) -> Any:
+    """Any YAML file of the user's (a tune's SPACE, say) read as a scenario file is: the same
+    checks on what the path is and how large, UTF-8, the same reading of values, and a bad file
+    a one-line ScenarioError naming it."""
+    return _parse(_read_text(Path(path), str(path)), str(path))
+
+
 def _read_text(path: Path, file: str) -> str:
     # Opened without blocking and checked on the open descriptor: a FIFO would block open() and
     # read() forever, /dev/zero never ends, and the name could change between a check and open.

@@ -33,9 +33,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from ..scenario import ScenarioError
+from ..scenario.loader import read_yaml_file
 from ..scenario.task import FARGATE_SIZES
 
 OBJECTIVES = ("cost", "pareto")
@@ -118,18 +117,7 @@ def following_memory(scenario, cpu: int) -> int:
 def load_space(path: str | Path, scenario) -> Space:
     """Read and check a SPACE file against the scenario it searches: every key path must take
     its range's ends (or each choice), and say so naming the file and the key when it does not."""
-    file = Path(path)
-    try:
-        data = yaml.safe_load(file.read_text(encoding="utf-8"))
-    except OSError as e:
-        raise ScenarioError(f"cannot read it: {e.strerror or e}", file=str(file)) from None
-    except UnicodeDecodeError as e:
-        raise ScenarioError(f"expected a UTF-8 text file; byte {e.start} is not UTF-8", file=str(file)) from None
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
-        raise ScenarioError(f"invalid YAML{where}: {getattr(e, 'problem', None) or e}", file=str(file)) from None
-    return space_from_dict(data, scenario, source=str(file))
+    return space_from_dict(read_yaml_file(path), scenario, source=str(path))
 
 
 def space_from_dict(data, scenario, source: str | None = None) -> Space:
