@@ -801,7 +801,7 @@ def _run(args) -> int:
     if args.json:
         print(result.summary_json())
     else:
-        print(human_summary(result, out, written=[n for n in RESULT_FILES if n != "overview.png" or not args.no_plot]))
+        print(human_summary(result, out, written=result.files(plot=not args.no_plot)))
     if recorded is not None:
         print(recorded, file=sys.stderr if args.json else sys.stdout)
     return EXIT_OK

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import time as _time
+from datetime import timedelta
 from typing import Callable
 
 import numpy as np
@@ -62,12 +63,14 @@ def app_model(scenario) -> AppModel:
 
 class Simulation:
     def __init__(self, scenario, policies=(), *, dataplane: DataPlaneFactory = make_dataplane,
-                 trusted_modules=()):
+                 trusted_modules=(), traffic_shift_s: float = 0.0):
         """`policies`: extra custom policy objects (see autoscaling/custom.py); `dataplane`:
         what builds the data plane, called as make_dataplane is (a test passes its own to run
         an engine with options a scenario cannot set); `trusted_modules`: module names from
         outside the scenario's folder its custom policies may come from (a name covers its
-        submodules; see autoscaling/policy_files.py)."""
+        submodules; see autoscaling/policy_files.py); `traffic_shift_s`: the run is the
+        `traffic_shift_s` seconds before the scenario's traffic starts (a predictive policy's
+        simulated history), its traffic read at those times."""
         # Refuse a run that cannot fit before allocating for it (scenario/budget.py), from
         # Python as from the command line.
         check_memory(scenario)
@@ -77,8 +80,10 @@ class Simulation:
         seeds = np.random.SeedSequence(s.seed).spawn(len(STREAMS))
         self.rng = {name: np.random.default_rng(seq) for name, seq in zip(STREAMS, seeds)}
 
-        self.rates = rate_curve(s.traffic, start=s.start, duration=self.n_ticks * self.tick,
-                                tick=self.tick)[: self.n_ticks]
+        self.trusted_modules = trusted_modules
+        self.rates = rate_curve(s.traffic, start=s.start + timedelta(seconds=traffic_shift_s),
+                                duration=self.n_ticks * self.tick, tick=self.tick,
+                                origin=-traffic_shift_s)[: self.n_ticks]
         self.arrivals = sample_arrivals(self.rates, self.tick, s.arrivals, self.rng["arrivals"])
         self.app = app_model(s)
         self.records = TickRecords(self.n_ticks)
@@ -108,6 +113,7 @@ class Simulation:
         self.metrics = MetricStore(self.records, self.tick, self.app, self._counts_at)
         self.alarms = self.scalable_target = None
         self.scheduled: list[tuple[float, str]] = []
+        self.predictive = []
         if s.autoscaling is not None or policies or s.alarms:
             self._install_alarms_and_scaling(policies, trusted_modules)
         initial = s.service.desired_count
@@ -134,13 +140,24 @@ class Simulation:
                 metric_delay=self.metric_delay, record_event=self.event, touch=self.touch,
                 start=s.start, duration=self.n_ticks * self.tick,
                 resource_id=f"service/default/{s.service.name}", extra_policies=policies,
-                source=s.source, base_dir=s.base_dir, trusted_modules=trusted_modules)
-            self.scalable_target, step_policies, self.scheduled = (
-                scaling.target, scaling.step_policies, scaling.scheduled)
+                source=s.source, base_dir=s.base_dir, trusted_modules=trusted_modules,
+                predictive_history=self._predictive_history)
+            self.scalable_target, step_policies, self.scheduled, self.predictive = (
+                scaling.target, scaling.step_policies, scaling.scheduled, scaling.predictive)
         for cfg in s.alarms:
             alarm = MetricAlarm.from_config(cfg)
             alarm.actions = [step_policies[n] for n in cfg.alarm_actions if n in step_policies]
             self.alarms.add(alarm)
+
+    def _predictive_history(self, i: int):
+        """The history predictive policy i forecasts from, before its first hour in the run."""
+        s = self.scenario
+        cfg = s.autoscaling.policies[i].predictive_scaling_policy_configuration
+        path = f"autoscaling.policies[{i}].predictive_scaling_policy_configuration.history"
+        if cfg.history.source == "file":
+            from .autoscaling.predictive_history import history_from_file
+            return history_from_file(cfg, start=s.start, file=s.source, path=path + ".file")
+        return simulated_history(s, cfg, trusted_modules=self.trusted_modules)
 
     # ---------------------------------------------------------------- wiring
     def event(self, t: float, kind: str, subject: str, detail: str) -> None:
@@ -231,6 +248,35 @@ class Simulation:
             raise SimulationError(
                 f"request accounting broke: {total} arrived, {ended} ended, {in_flight} in flight")
         self.in_flight_at_end = in_flight
+
+
+def simulated_history(scenario, cfg, *, trusted_modules=()):
+    """A predictive policy's history (autoscaling/predictive_policy.History) from the scenario's
+    own traffic over the cfg.history.days before its start: the fluid engine at one-minute
+    ticks (20 s where a policy or alarm reads 20-second metrics), the other policies scaling as
+    in the run, without faults, operator actions or jobs. Its full clock hours are kept."""
+    from .autoscaling.predictive_metrics import HourlyReader
+    from .autoscaling.predictive_policy import History
+    s = scenario
+    days = cfg.history.days
+    span = days * 86400.0
+    others = tuple(p for p in s.autoscaling.policies if p.policy_type != "PredictiveScaling")
+    fine = any(p.policy_type == "TargetTrackingScaling"
+               and p.target_tracking_scaling_policy_configuration.high_resolution for p in others)
+    fine |= any(a.period < 60 for a in s.alarms)
+    tick = max(float(s.tick), 20.0 if fine else 60.0)
+    before = s.model_copy(update={
+        "start": s.start - timedelta(seconds=span), "duration": span, "engine": "fluid", "tick": tick,
+        "faults": (), "actions": (), "jobs": (), "autoscaling": s.autoscaling.model_copy(update={"policies": others})})
+    sim = Simulation(before, trusted_modules=trusted_modules, traffic_shift_s=span).run()
+    reader = HourlyReader(cfg.metric, sim.metrics)
+    into_hour = (before.start.minute * 60 + before.start.second + before.start.microsecond / 1e6)
+    first = (3600.0 - into_hour) % 3600.0        # the first clock hour that starts in the span
+    hours = [reader.hour(h, h + 3600.0) for h in np.arange(first, span - 3600.0 + 1e-6, 3600.0)]
+    load, scaling, capacity = (list(v) for v in zip(*hours)) if hours else ([], [], [])
+    end = first + len(hours) * 3600.0 - span
+    return History([x if np.isfinite(x) else 0.0 for x in load], scaling, capacity, end_s=end,
+                   source=f"{days} days simulated before the start")
 
 
 def simulate(scenario, *, policies=(), progress: Callable[[float], None] | None = None, trusted_modules=()):

@@ -48,3 +48,23 @@ PREDEFINED_METRIC_TYPES: dict[str, tuple[str, str, str, int]] = {
     "ECSServiceAverageCPUUtilizationHighResolution": (ECS, "CPUUtilization", "Average", 20),
     "ECSServiceAverageMemoryUtilizationHighResolution": (ECS, "MemoryUtilization", "Average", 20),
 }
+
+# Predictive scaling's predefined metric types for ECS -> (role, what it measures). AWS lists the
+# nine names alike for pairs, load and scaling metrics (API Reference,
+# PredictiveScalingPredefinedMetricPairSpecification); by their names, as EC2 Auto Scaling's
+# ASG* types, three are pairs, three load metrics (the service's total) and three scaling
+# metrics (the per-task average). What each measures, per hour:
+#   cpu, memory:  load = the sum over tasks of their utilisation (%), averaged over the hour;
+#                 scaling = the service's average utilisation (%);
+#   requests:     load = RequestCount over the hour; scaling = RequestCountPerTarget per minute.
+PREDICTIVE_METRIC_TYPES: dict[str, tuple[str, str]] = {
+    "ECSServiceCPUUtilization": ("pair", "cpu"),
+    "ECSServiceMemoryUtilization": ("pair", "memory"),
+    "ALBRequestCount": ("pair", "requests"),
+    "ECSServiceTotalCPUUtilization": ("load", "cpu"),
+    "ECSServiceTotalMemoryUtilization": ("load", "memory"),
+    "TotalALBRequestCount": ("load", "requests"),
+    "ECSServiceAverageCPUUtilization": ("scaling", "cpu"),
+    "ECSServiceAverageMemoryUtilization": ("scaling", "memory"),
+    "ALBRequestCountPerTarget": ("scaling", "requests"),
+}

@@ -31,7 +31,10 @@ TIMESERIES_COLUMNS = (
 WEBSOCKET_COLUMNS = ("connections", "reconnects")
 EVENT_COLUMNS = ("t_s", "time", "kind", "subject", "detail")
 # Every file a saved run may have: saving replaces them all, removing those it does not write.
-RESULT_FILES = ("summary.json", "timeseries.csv", "events.csv", "overview.png")
+RESULT_FILES = ("summary.json", "timeseries.csv", "events.csv", "overview.png", "forecast.csv")
+# forecast.csv, with a predictive scaling policy: one row per clock hour of the run and policy.
+FORECAST_COLUMNS = ("time", "t_s", "policy", "load_forecast", "capacity_forecast", "load", "capacity",
+                    "forecast_issued")
 FLOAT_FORMAT = "%.6g"       # of timeseries.csv
 DAY_S = 86400.0             # the per-tick table is written at most a simulated day at a time
 
@@ -52,11 +55,13 @@ class Result:
     """What a run produced. `summary` is a dict; `timeseries` and `events` are DataFrames."""
 
     def __init__(self, scenario, summary: dict, timeseries: pd.DataFrame, events: pd.DataFrame,
-                 simulation=None):
+                 simulation=None, forecast: pd.DataFrame | None = None):
         self.scenario = scenario
         self.summary = summary
         self.timeseries = timeseries
         self.events = events
+        # With a predictive scaling policy: its forecast of each hour beside what the hour measured.
+        self.forecast = forecast
         self._simulation = simulation     # kept for per-tick tables and CloudWatch metrics
 
     def __getstate__(self):
@@ -71,7 +76,10 @@ class Result:
         ts = _timeseries(sim, PERIOD_S)
         events = _events(sim)
         summary = _summary(sim, ts, events)
-        return cls(sim.scenario, summary, ts, events, sim)
+        forecast = _forecast(sim)
+        if forecast is not None:
+            summary["predictive"] = _forecast_summary(sim, forecast)
+        return cls(sim.scenario, summary, ts, events, sim, forecast)
 
     def timeseries_at(self, resolution: str = "period") -> pd.DataFrame:
         """The 60-second table ("period") or one row per data-plane tick ("tick")."""
@@ -153,8 +161,15 @@ class Result:
         }
         if plot:
             files["overview.png"] = self.plot
+        if self.forecast is not None:
+            files["forecast.csv"] = lambda path: self.forecast.to_csv(path, index=False, float_format=FLOAT_FORMAT)
         write_files(directory, files, owned=RESULT_FILES)
         return Path(directory)
+
+    def files(self, *, plot: bool = True) -> list[str]:
+        """The names save() writes."""
+        return [n for n in RESULT_FILES if (n != "overview.png" or plot) and (n != "forecast.csv" or
+                                                                                  self.forecast is not None)]
 
     def save_records(self, directory) -> list[str]:
         """Write what AWS would have recorded of the run into `directory` (get-metric-data.json,
@@ -305,6 +320,40 @@ def _clock_times(start, seconds: np.ndarray) -> list[str]:
     us = whole.astype(np.int64) * 1_000_000 + np.rint(frac * 1e6).astype(np.int64)
     stamps = np.datetime64(start.replace(tzinfo=None), "us") + us.astype("timedelta64[us]")
     return [f"{s}Z" for s in np.datetime_as_string(stamps, unit="s").tolist()]
+
+
+def _forecast(sim) -> pd.DataFrame | None:
+    """forecast.csv: each predictive policy's forecast of each clock hour of the run (the one in
+    force when the hour's capacity was set) beside the hour's measured load and mean RUNNING
+    tasks; None without a predictive policy."""
+    policies = getattr(sim, "predictive", None)
+    if not policies:
+        return None
+    rows = [row for policy in policies for row in policy.forecast_rows(sim.n_ticks * sim.tick)]
+    frame = pd.DataFrame(rows, columns=["policy", "hour_s", "load_forecast", "capacity_forecast", "load",
+                                        "capacity", "forecast_issued_s"])
+    issued = frame["forecast_issued_s"].to_numpy(dtype=float)
+    frame["time"] = _clock_times(sim.scenario.start, frame["hour_s"].to_numpy(dtype=float))
+    frame["t_s"] = frame["hour_s"]
+    frame["forecast_issued"] = [None if not np.isfinite(t) else s
+                                for t, s in zip(issued, _clock_times(sim.scenario.start, np.nan_to_num(issued)))]
+    return frame[list(FORECAST_COLUMNS)].astype({c: float for c in FORECAST_COLUMNS[3:7]})
+
+
+def _forecast_summary(sim, forecast: pd.DataFrame) -> dict:
+    """Per predictive policy: its mode, where its history came from, and how far its forecast
+    of the load was from the hours measured (mean absolute percentage error over the hours
+    with both and a load above zero)."""
+    out = {}
+    for policy in sim.predictive:
+        rows = forecast[forecast["policy"] == policy.name]
+        both = rows.dropna(subset=["load_forecast", "load"])
+        both = both[both["load"] > 0]
+        mape = float((abs(both["load_forecast"] - both["load"]) / both["load"]).mean() * 100) if len(both) else None
+        out[policy.name] = {"mode": policy.cfg.mode, "history": policy.history.source,
+                            "forecasts": len(policy.clock.forecasts), "hours_compared": int(len(both)),
+                            "load_mape_percent": _r(mape, 1)}
+    return out
 
 
 def _events(sim) -> pd.DataFrame:

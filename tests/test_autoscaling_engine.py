@@ -252,9 +252,11 @@ def test_every_change_of_desired_count_is_explained_in_events(path):
             text = f"{previous} -> {desired}"
             assert any(text in d for d in here.detail), f"{path.stem}: desired {text} at {t} s unexplained"
             row = here[here.detail.str.contains(text, regex=False)].iloc[0]
-            # The row names the policy or action, and why (alarm state or scheduled bounds).
+            # The row names the policy or action, and why (alarm state, scheduled bounds, a
+            # custom policy's answer or the hour's forecast).
             assert row.subject and ("ALARM" in row.detail or "min_capacity" in row.detail
-                                    or "returned" in row.detail or row.kind == "service")
+                                    or "returned" in row.detail or row.kind == "service"
+                                    or "forecast capacity" in row.detail)
         previous = desired
     assert changes > 0, f"{path.stem}: the scenario never scaled"
 

@@ -305,8 +305,9 @@ def test_malformed_trace_file(tmp_path, content, words):
         ("actions", [{"type": "deplyo", "at": "9h"}], "actions[0].type",
          ["did you mean 'deploy'?", "set_desired_count"]),
         ("actions", [{"type": "set_desired_count", "at": "-1h", "value": 2}], "actions[0].at", ["not negative"]),
-        ("autoscaling.policies.0.policy_type", "PredictiveScaling", "autoscaling.policies[0].policy_type",
-         ["not supported yet"]),
+        ("autoscaling.policies.0.policy_type", "PredictiveScaling", "autoscaling.policies[0]"
+         ".target_tracking_scaling_policy_configuration",
+         ["expected predictive_scaling_policy_configuration for a PredictiveScaling policy"]),
     ],
 )
 def test_not_supported_and_invalid_events(tmp_path, path, value, where, words):

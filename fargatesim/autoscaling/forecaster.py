@@ -48,3 +48,27 @@ class SeasonalForecaster:
         # The same hour of the last cycle: hour n + k repeats hour n + k - period.
         pattern = np.asarray(fit.seasonal)[len(load) - period + (ahead - 1) % period]
         return np.clip(np.asarray(fit.trend)[-1] + pattern, 0, None)
+
+
+class CheckedForecaster:
+    """A user's forecaster, its failures and its answers told as the policy's (one
+    SimulationError naming the policy, the time and the user's lines)."""
+
+    def __init__(self, obj, *, label: str, in_user_code):
+        self.obj, self.label, self.in_user_code = obj, label, in_user_code
+
+    def forecast(self, history, hours: int) -> np.ndarray:
+        from ..errors import SimulationError
+        from .policy_failure import call_user_code
+        answer = call_user_code(lambda: self.obj.forecast(np.array(history, dtype=float), hours),
+                                policy=self.label, during="failed in forecast", in_user_code=self.in_user_code)
+        try:
+            values = np.asarray(answer, dtype=float).reshape(-1)
+        except (TypeError, ValueError):
+            values = None
+        if values is None or len(values) != hours or not np.isfinite(values).all() or (values < 0).any():
+            shown = repr(answer)
+            raise SimulationError(f"the forecaster of predictive policy {self.label}: forecast(history, {hours}) returned "
+                                  f"{shown if len(shown) <= 80 else shown[:77] + '...'}; expected {hours} finite "
+                                  "numbers >= 0, the load of each hour ahead")
+        return values

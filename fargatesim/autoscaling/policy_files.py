@@ -90,8 +90,9 @@ def custom_policy_sources(cfg, *, source: str | None, base_dir, trusted_modules=
 
 
 def locate_policy(spec: str, *, folder: Path | None, trusted: tuple[str, ...] = (), file: str | None = None,
-                  path: str = "") -> PolicySource:
-    """Find and check the class `spec` ("module:Class"); ScenarioError(file, path) if refused."""
+                  path: str = "", method: str = "desired_capacity") -> PolicySource:
+    """Find and check the class `spec` ("module:Class") and its `method` (a policy's
+    desired_capacity, a forecaster's forecast); ScenarioError(file, path) if refused."""
     def refuse(message: str) -> ScenarioError:
         return ScenarioError(message, file=file, path=path)
 
@@ -103,12 +104,12 @@ def locate_policy(spec: str, *, folder: Path | None, trusted: tuple[str, ...] = 
         if candidate.exists() or candidate.is_symlink():
             resolved = _policy_file(candidate, folder, refuse)
             code, tree = _compiled(resolved, refuse, spec)
-            problem = class_problem(tree, class_name)
+            problem = class_problem(tree, class_name, method=method)
             if problem:
                 raise refuse(f"{spec}: in {resolved}, {problem}")
             return PolicySource(spec, module, class_name, resolved, code)
     if _is_trusted(module, trusted):
-        _check_trusted(module, class_name, spec, refuse)
+        _check_trusted(module, class_name, spec, refuse, method)
         return PolicySource(spec, module, class_name, None, None)
     if folder is None:
         raise refuse(f"{spec}: a custom policy comes from a Python file in the scenario file's folder, and this "
@@ -160,7 +161,8 @@ def _compiled(path: Path, refuse, spec: str) -> tuple[CodeType, ast.Module]:
         raise refuse(f"{spec}: {path} is not Python source a policy can be: {type(e).__name__}: {e}") from None
 
 
-def class_problem(tree: ast.Module, class_name: str, *, defined_here: bool = True) -> str | None:
+def class_problem(tree: ast.Module, class_name: str, *, defined_here: bool = True,
+                  method: str = "desired_capacity") -> str | None:
     """What keeps `class_name` in this module from being a usable policy class, seen statically:
     None when it is a top-level class with desired_capacity (or may inherit one from a module
     that cannot be seen here). `defined_here=False` (a trusted module): the name may also be
@@ -182,11 +184,12 @@ def class_problem(tree: ast.Module, class_name: str, *, defined_here: bool = Tru
     # A base named after a builtin (object, dict...) is that builtin unless the module binds the
     # name itself; builtins have no desired_capacity.
     plain = _BUILTIN_NAMES - _top_level_names(tree)
-    found = _method(last, classes, plain, set())
+    found = _method(last, classes, plain, set(), method)
     if found == "missing":
-        return f"class {class_name} (line {last.lineno}) has no desired_capacity(self, obs) method"
+        arguments = "obs" if method == "desired_capacity" else "history, hours"
+        return f"class {class_name} (line {last.lineno}) has no {method}(self, {arguments}) method"
     if found == "async":
-        return (f"class {class_name} (line {last.lineno}) has an async desired_capacity; expected a plain def "
+        return (f"class {class_name} (line {last.lineno}) has an async {method}; expected a plain def "
                 "(the simulator calls it and uses the answer at once)")
     return None
 
@@ -227,21 +230,22 @@ def _top_level_names(tree: ast.Module) -> set[str]:
     return names
 
 
-def _method(cls: ast.ClassDef, classes: dict[str, ast.ClassDef], builtin: set[str], seen: set[str]) -> str:
+def _method(cls: ast.ClassDef, classes: dict[str, ast.ClassDef], builtin: set[str], seen: set[str],
+            method: str = "desired_capacity") -> str:
     """'def', 'async', 'missing' or 'unknown' (it may come from a class not visible here)."""
     for stmt in cls.body:
-        if isinstance(stmt, ast.FunctionDef) and stmt.name == "desired_capacity":
+        if isinstance(stmt, ast.FunctionDef) and stmt.name == method:
             return "def"
-        if isinstance(stmt, ast.AsyncFunctionDef) and stmt.name == "desired_capacity":
+        if isinstance(stmt, ast.AsyncFunctionDef) and stmt.name == method:
             return "async"
-        if _binding(stmt, "desired_capacity") == "assigned a value":
+        if _binding(stmt, method) == "assigned a value":
             return "def"       # e.g. desired_capacity = _shared_rule: checked once it has run
     seen = seen | {cls.name}
     if cls.keywords:
         return "unknown"       # a metaclass may add methods
     for base in cls.bases:
         if isinstance(base, ast.Name) and base.id in classes and base.id not in seen:
-            found = _method(classes[base.id], classes, builtin, seen)
+            found = _method(classes[base.id], classes, builtin, seen, method)
         elif isinstance(base, ast.Name) and base.id in builtin:
             found = "missing"
         else:
@@ -251,14 +255,14 @@ def _method(cls: ast.ClassDef, classes: dict[str, ast.ClassDef], builtin: set[st
     return "missing"
 
 
-def _check_trusted(module: str, class_name: str, spec: str, refuse) -> None:
+def _check_trusted(module: str, class_name: str, spec: str, refuse, method: str = "desired_capacity") -> None:
     """A trusted module must exist; when it is Python source, what can be seen of its class is
     checked (see class_problem's defined_here)."""
     origin = _trusted_origin(module, refuse)
     if origin is None:
         return                 # compiled or built in: checked once imported
     _, tree = _compiled(origin, refuse, spec)
-    problem = class_problem(tree, class_name, defined_here=False)
+    problem = class_problem(tree, class_name, defined_here=False, method=method)
     if problem:
         raise refuse(f"{spec}: in {origin}, {problem}")
 

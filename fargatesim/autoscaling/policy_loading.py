@@ -28,9 +28,12 @@ def module_name_for(path) -> str:
     return "fargatesim_policy_" + hashlib.sha256(str(path).encode("utf-8", "surrogatepass")).hexdigest()[:20]
 
 
-def create_policy(source: PolicySource, params: dict, *, name: str, file: str | None, path: str):
-    """The policy object; ScenarioError (file, path) when the class is not one, SimulationError
-    when the user's code fails while its module runs or in __init__."""
+def create_policy(source: PolicySource, params: dict, *, name: str, file: str | None, path: str,
+                  method: str = "desired_capacity", signature: str = "desired_capacity(self, obs)",
+                  params_path: str | None = None):
+    """The policy object (or, with another `method`, a forecaster); ScenarioError (file, path)
+    when the class is not one, SimulationError when the user's code fails while its module runs
+    or in __init__."""
     policy = f"{name!r} ({source.spec})"
     in_user_code = files_of(source.path if source.path is not None else _trusted_root(source.module))
     module = _run_module(source, policy, in_user_code)
@@ -40,11 +43,11 @@ def create_policy(source: PolicySource, params: dict, *, name: str, file: str | 
         what = "missing" if cls is None else f"a {type(cls).__name__}"
         raise ScenarioError(f"{source.spec}: expected a class; after its module ran, {source.class_name} is "
                             f"{what} ({where})", file=file, path=path)
-    method = inspect.getattr_static(cls, "desired_capacity", None)
-    if method is None or not (callable(method) or isinstance(method, (staticmethod, classmethod))):
-        raise ScenarioError(f"{source.spec}: expected class {source.class_name} to have a desired_capacity(self, obs) "
+    found = inspect.getattr_static(cls, method, None)
+    if found is None or not (callable(found) or isinstance(found, (staticmethod, classmethod))):
+        raise ScenarioError(f"{source.spec}: expected class {source.class_name} to have a {signature} "
                             f"method; it has none ({where})", file=file, path=path)
-    _check_params(cls, params, source, file=file, path=path.rsplit(".", 1)[0] + ".params")
+    _check_params(cls, params, source, file=file, path=params_path or path.rsplit(".", 1)[0] + ".params")
     return call_user_code(lambda: cls(**params), policy=policy,
                           during=f"failed in {source.class_name}() {BEFORE_THE_RUN}", in_user_code=in_user_code)
 

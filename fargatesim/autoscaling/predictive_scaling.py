@@ -1,5 +1,5 @@
 """Predictive scaling's clock: when forecasts are issued, which hour's capacity is in force, and
-the rules that bound it (docs/aws-behaviour.md, section 17).
+the rules that bound it (docs/aws-behaviour.md, section 11.1).
 
 - A forecast needs at least MIN_HISTORY_S (24 hours) of the load metric; it reads up to the
   last 14 days, and gives the load and the capacity for each of the next FORECAST_HOURS (48)
@@ -35,7 +35,7 @@ class Forecast:
     issued_s: float                 # when it was issued (simulation seconds)
     first_hour_s: float             # the start of its first hour
     load: np.ndarray                # per hour, in the load metric's unit
-    capacity: np.ndarray            # per hour, tasks (before the maximum's rules)
+    capacity: np.ndarray            # per hour, tasks (before the maximum's rules); NaN: not known
 
     def hour_index(self, t: float, buffer_s: float) -> int | None:
         """The hour whose capacity is in force at t: the latest hour that began, less the
@@ -47,13 +47,14 @@ class Forecast:
 @dataclass
 class PredictiveClock:
     target_value: float
-    per_task: float                 # what one task at 100 % of the target carries, in the load's unit
+    per_task: float | None          # what one task carries per unit of the scaling metric, in the
+                                    # load's unit; None: not known yet (no capacity forecast)
     forecaster: object              # .forecast(history, hours) -> array of hours
     buffer_s: float = 300.0
     breach: str = "HonorMaxCapacity"
     max_buffer_pct: float = 0.0
     history: list = field(default_factory=list)      # hourly load, oldest first, ending at history_end_s
-    history_end_s: float = 0.0
+    history_end_s: float = 0.0      # a clock hour's start, in simulation seconds
     forecasts: list = field(default_factory=list)
     raised_max: int | None = None
 
@@ -72,12 +73,16 @@ class PredictiveClock:
         return not self.forecasts or now - self.forecasts[-1].issued_s >= REFRESH_S - 1e-9
 
     def issue(self, now: float) -> Forecast:
-        first = math.ceil(now / HOUR_S - 1e-9) * HOUR_S
+        # Forecast hours are clock hours, in phase with the history's.
+        first = self.history_end_s + math.ceil((now - self.history_end_s) / HOUR_S - 1e-9) * HOUR_S
         # The hours between the last of the history and the first forecast hour are forecast too.
         skip = max(0, round((first - self.history_end_s) / HOUR_S))
         load = np.asarray(self.forecaster.forecast(np.asarray(self.history[-HISTORY_HOURS:]),
                                                    FORECAST_HOURS + skip), dtype=float)[skip:]
-        capacity = np.ceil(np.maximum(load, 0) / (self.target_value * self.per_task) - 1e-9).astype(int)
+        if self.per_task is None or not self.per_task > 0:
+            capacity = np.full(len(load), np.nan)
+        else:
+            capacity = np.ceil(np.maximum(load, 0) / (self.target_value * self.per_task) - 1e-9)
         forecast = Forecast(now, first, load, capacity)
         self.forecasts.append(forecast)
         return forecast
@@ -89,7 +94,8 @@ class PredictiveClock:
                 continue
             k = forecast.hour_index(t, self.buffer_s)
             if k is not None:
-                return int(forecast.capacity[k])
+                capacity = forecast.capacity[k]
+                return int(capacity) if np.isfinite(capacity) else None
         return None
 
     def bounded(self, capacity: int, max_capacity: int) -> tuple[int, int]:

@@ -15,6 +15,10 @@ a user's class); everything stateful happens here, in one place (aws-behaviour.m
   policy scales in until it ends; a scale-out ends it at once. Scheduled actions ignore both.
 - The result is clamped to [min, max]; a scale-out that starts below min goes to min first.
 - Scale-in is suspended during a deployment.
+- A predictive scaling policy in ForecastAndScale mode holds a floor: the forecast capacity of
+  the hour in force. No scale-in goes below it (the largest capacity wins), and its own
+  scale-outs, like scheduled actions, neither wait for a cooldown nor start one. With
+  IncreaseMaxCapacity it may raise the maximum.
 Every decision carries a reason and lands in events.csv as a scaling_activity row; a reason
 that repeats period after period is written once per episode. Reason codes: AWS's
 AlreadyAtMaxCapacity, AlreadyAtMinCapacity and AlreadyAtDesiredCapacity, and the simulator's
@@ -44,6 +48,8 @@ class Recommendation:
     # capacity (the scale-out cooldown's rule). None: not an adjustment (ExactCapacity, target
     # tracking, a user's policy).
     capacity_from: Callable[[int], int] | None = None
+    # False for a predictive scaling policy's scale-out: cooldowns are for dynamic policies.
+    cooldowns: bool = True
 
 
 @dataclass
@@ -73,6 +79,22 @@ class ScalableTarget:
     scale_in_cooldown_until: float = float("-inf")
     _pending: list = field(default_factory=list)
     _last_not_scaled: dict = field(default_factory=dict)
+    floors: dict = field(default_factory=dict)   # predictive policy -> capacity it holds now
+
+    def floor(self) -> tuple[int, str] | None:
+        """The largest capacity a predictive policy holds now, and that policy; None: none."""
+        held = [(c, name) for name, c in self.floors.items() if c is not None]
+        return max(held) if held else None
+
+    def set_floor(self, policy: str, capacity: int | None) -> None:
+        self.floors[policy] = capacity
+
+    def raise_max(self, policy: str, max_capacity: int, why: str) -> None:
+        """IncreaseMaxCapacity: the maximum rises, and stays."""
+        old, self.max_capacity = self.max_capacity, int(max_capacity)
+        self.record_event(self.env.now, "scaling_activity", policy,
+                          f"max_capacity {old} -> {self.max_capacity} ({why})")
+        self.touch()
 
     @property
     def desired(self) -> int:
@@ -121,9 +143,10 @@ class ScalableTarget:
                                  f"wants {capacity}, max_capacity {self.max_capacity}")
                 return
             self._apply(rec, "scale-out", current, new, capacity)
-            self.scale_out_cooldown_until = now + rec.scale_out_cooldown
-            self.scale_out_base = current if not in_out_cooldown else self.scale_out_base
-            self.scale_in_cooldown_until = min(self.scale_in_cooldown_until, now)
+            if rec.cooldowns:
+                self.scale_out_cooldown_until = now + rec.scale_out_cooldown
+                self.scale_out_base = current if not in_out_cooldown else self.scale_out_base
+                self.scale_in_cooldown_until = min(self.scale_in_cooldown_until, now)
             return
         if ins:
             capacity, rec = max(ins, key=lambda cr: cr[0])
@@ -135,6 +158,14 @@ class ScalableTarget:
                                  f"wants {capacity}, cooldown ends at {self.scale_in_cooldown_until:.0f} s")
                 return
             new = max(min(capacity, self.max_capacity), self.min_capacity)
+            held = self.floor()
+            if held is not None and min(held[0], self.max_capacity) > new:
+                new, why = min(held[0], self.max_capacity), f"; {held[1]} holds {held[0]} for the hour"
+                if new >= current:
+                    self._not_scaled(rec, "OtherPoliciesNotReadyToScaleIn", capacity,
+                                     f"wants {capacity}; predictive policy {held[1]} holds {held[0]} for the hour")
+                    return
+                rec = replace(rec, why=rec.why + why)
             if new >= current:
                 self._not_scaled(rec, "AlreadyAtMinCapacity", capacity,
                                  f"wants {capacity}, min_capacity {self.min_capacity}")

@@ -27,6 +27,7 @@ from ..metric_catalogue import PREDEFINED_METRIC_TYPES
 from ..slo import minutes_outside_slo
 from . import events
 from .alarms import panel_alarm, step_alarm_metric
+from .forecast import draw_capacity, forecast_frame, panel_forecast
 from .axes import latency_axis, si, time_axis
 
 __all__ = ["overview"]
@@ -34,8 +35,8 @@ __all__ = ["overview"]
 WIDTH = 12.0
 DPI = 110
 # Panel heights in inches; the figure is as tall as its panels plus the titles and legend.
-PANEL_IN = {"load": 1.75, "tasks": 1.95, "alarm": 1.55, "utilisation": 1.5, "latency": 1.95,
-            "errors": 1.5}
+PANEL_IN = {"load": 1.75, "forecast": 1.5, "tasks": 1.95, "alarm": 1.55, "utilisation": 1.5,
+            "latency": 1.95, "errors": 1.5}
 LANE_IN = (0.3, 0.2)           # the events lane: base + per row
 CHROME_IN = 1.75
 ERROR_BUCKETS = 480            # at most this many error bars; longer runs are averaged
@@ -113,7 +114,9 @@ def overview(result, path=None) -> Figure:
     alarm = step_alarm_metric(result)
     error_kinds = _error_kinds(ts)
     bad = _outside_slo(ts, scenario)
-    names = ((["events"] if groups else []) + ["load", "tasks"] + (["alarm"] if alarm else [])
+    forecast = forecast_frame(result) is not None
+    names = ((["events"] if groups else []) + ["load"] + (["forecast"] if forecast else []) + ["tasks"]
+             + (["alarm"] if alarm else [])
              + ["utilisation", "latency"] + (["errors"] if error_kinds else []))
     lane_rows = len(events.lane_rows(groups))
     heights = [LANE_IN[0] + LANE_IN[1] * lane_rows if n == "events" else PANEL_IN[n] for n in names]
@@ -125,6 +128,9 @@ def overview(result, path=None) -> Figure:
     panels = [a for n, a in ax.items() if n != "events"]
 
     _panel_load(ax["load"], ts, t_start, t_end, t_mid, period)
+    if forecast:
+        panel_forecast(ax["forecast"], result, t0, _legend)
+        draw_capacity(ax["tasks"], result, t0)
     _panel_tasks(ax["tasks"], ts, t_end, autoscaled=_autoscaled(scenario))
     if alarm:
         panel_alarm(ax["alarm"], alarm, t0, _legend)

@@ -15,6 +15,7 @@ from .errors import Invalid
 from .fields import (Model, NonNegativeInt, PositiveFloat, PositiveInt, TimeZone, UtcDatetime, choice, integer, number,
                      seconds)
 from .metrics import Dimension, Statistic, check_published
+from .predictive import PredictiveScalingConfig
 from .schedules import Schedule, parse_schedule
 
 # ---------------------------------------------------------------------- AWS's limits
@@ -299,20 +300,22 @@ _CONFIG_KEYS = {
     "TargetTrackingScaling": "target_tracking_scaling_policy_configuration",
     "StepScaling": "step_scaling_policy_configuration",
     "Custom": "custom",
+    "PredictiveScaling": "predictive_scaling_policy_configuration",
 }
 
 
 class ScalingPolicy(Model):
     name: str = Field(min_length=1)
     policy_type: choice(
-        "TargetTrackingScaling", "StepScaling", "Custom", planned=("PredictiveScaling",), what="policy_type"
+        "TargetTrackingScaling", "StepScaling", "PredictiveScaling", "Custom", what="policy_type"
     ) = "StepScaling"
     target_tracking_scaling_policy_configuration: TargetTrackingConfig | None = None
     step_scaling_policy_configuration: StepScalingConfig | None = None
     custom: CustomPolicyConfig | None = None
+    predictive_scaling_policy_configuration: PredictiveScalingConfig | None = None
 
     @property
-    def configuration(self) -> TargetTrackingConfig | StepScalingConfig | CustomPolicyConfig:
+    def configuration(self) -> TargetTrackingConfig | StepScalingConfig | CustomPolicyConfig | PredictiveScalingConfig:
         return getattr(self, _CONFIG_KEYS[self.policy_type])
 
     @classmethod

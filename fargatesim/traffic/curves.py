@@ -212,14 +212,17 @@ def _smoothed_trace(component: Component, edges: np.ndarray, start: datetime, sm
             - requests(component, edges[:-1] + tick / 2 - half, start)) / smooth
 
 
-def rate_curve(components: Iterable[Component], *, start: datetime, duration: float, tick: float) -> np.ndarray:
-    """Mean offered rate over each tick [k*tick, (k+1)*tick), summed over the components.
+def rate_curve(components: Iterable[Component], *, start: datetime, duration: float, tick: float,
+               origin: float = 0.0) -> np.ndarray:
+    """Mean offered rate over each tick [origin + k*tick, origin + (k+1)*tick), summed over the
+    components (`origin` < 0: the same traffic before the start, as predictive scaling's
+    simulated history reads it).
 
     Length ceil(duration / tick); the last tick is averaged over its full width even where it
     runs past `duration`. Each mean is exact (a difference of the component's integral).
     """
     n = tick_count(duration, tick)
-    edges = np.arange(n + 1, dtype=float) * tick  # k*tick, not a running sum, so no drift
+    edges = origin + np.arange(n + 1, dtype=float) * tick  # k*tick, not a running sum, so no drift
     total = np.zeros(n)
     for component in components:
         if getattr(component, "kind", None) == "constant":
