@@ -1030,6 +1030,10 @@ def human_summary(result, out: Path | None = None, written: list[str] | None = N
         c = s["connections"]
         lines.insert(2, f"  sessions  {c['sessions']:,}: {c['attempts']:,} connection attempts, "
                         f"{c['refused']:,} refused, {c['dropped']:,} dropped, {c['mean_open']:,.0f} open on average")
+    for name, p in s.get("predictive", {}).items():
+        error = (f"hourly load forecast {p['load_mape_percent']} % off (MAPE) over {p['hours_compared']} hours"
+                 if p["load_mape_percent"] is not None else "no hour of the run to judge its forecast on yet")
+        lines.append(f"  forecast  {name} ({p['mode']}, history: {p['history']}): {error}; forecast.csv")
     jobs = result.scenario.jobs if result.scenario is not None else ()
     if jobs:
         names = ", ".join(j.name for j in jobs)

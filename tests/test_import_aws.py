@@ -503,3 +503,44 @@ def test_describing_the_commands_loads_no_scenario_models():
             "if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+# The AAS guide's example policy (aas-create-predictive-scaling-policy), as describe-scaling-policies prints it.
+PREDICTIVE_EXAMPLE = {
+    "MetricSpecifications": [{"TargetValue": 40,
+                              "PredefinedMetricPairSpecification": {"PredefinedMetricType": "ECSServiceMemoryUtilization"}}],
+    "SchedulingBufferTime": 3600, "MaxCapacityBreachBehavior": "HonorMaxCapacity", "Mode": "ForecastOnly"}
+
+
+def test_a_predictive_policy_is_carried_over_and_runs(tmp_path, outputs):
+    policy = _policy(outputs)
+    outputs["describe-scaling-policies"]["ScalingPolicies"].append({
+        **{k: policy[k] for k in ("ResourceId", "ScalableDimension", "ServiceNamespace")},
+        "PolicyName": "predictive-memory", "PolicyType": "PredictiveScaling",
+        "PolicyARN": policy["PolicyARN"].replace(policy["PolicyName"], "predictive-memory"),
+        "PredictiveScalingPolicyConfiguration": copy.deepcopy(PREDICTIVE_EXAMPLE)})
+    imported = import_aws(str(save(tmp_path / "exports", outputs)))
+    data = yaml.safe_load(imported.to_yaml())
+    (section,) = [p for p in data["autoscaling"]["policies"] if p["policy_type"] == "PredictiveScaling"]
+    assert section == {"name": "predictive-memory", "policy_type": "PredictiveScaling",
+                       "predictive_scaling_policy_configuration": {
+                           "metric_specifications": [{"target_value": 40, "predefined_metric_pair_specification": {
+                               "predefined_metric_type": "ECSServiceMemoryUtilization"}}],
+                           "scheduling_buffer_time": 3600, "max_capacity_breach_behavior": "HonorMaxCapacity",
+                           "mode": "ForecastOnly"}}
+    assert not [d for d in imported.dropped if d.setting == "predictive-memory"]
+    data["duration"] = "1h"
+    result = simulate(scenario_from_dict(data))
+    assert result.forecast is not None and result.forecast["load_forecast"].notna().all()
+
+
+def test_a_predictive_policy_on_a_metric_the_simulator_does_not_publish_is_left_out_and_ranked(tmp_path, outputs):
+    config = copy.deepcopy(PREDICTIVE_EXAMPLE)
+    config["MetricSpecifications"][0] = {
+        "TargetValue": 10, "PredefinedScalingMetricSpecification": {"PredefinedMetricType": "ECSServiceAverageCPUUtilization"},
+        "CustomizedLoadMetricSpecification": {"MetricDataQueries": [
+            {"Id": "jobs", "MetricStat": {"Metric": {"Namespace": "MyApp", "MetricName": "JobsQueued"}, "Stat": "Sum"}}]}}
+    _policy(outputs).update(PolicyType="PredictiveScaling", PredictiveScalingPolicyConfiguration=config)
+    imported = import_aws(str(save(tmp_path / "exports", outputs)))
+    (left,) = [d for d in imported.dropped if d.setting == "web-app-cpu-gt-75"]
+    assert left.rank == 1 and "MyApp" in left.why and "customized_load_metric_specification" in left.why

@@ -471,3 +471,35 @@ def test_a_state_naming_its_task_definition_by_family_and_revision(tmp_path):
     del wiring_resource(plan, "aws_ecs_service")["availability_zone_rebalancing"]
     (tmp_path / "plan.json").write_text(json.dumps(plan))
     assert scenario_of(tmp_path / "plan.json")["service"]["availability_zone_rebalancing"] == "ENABLED"
+
+
+def test_a_predictive_policy_block_of_a_plan_is_read_as_the_scenario_spells_it():
+    # aws_appautoscaling_policy's predictive_scaling_policy_configuration as provider 6 plans it:
+    # blocks as lists of one, unset values null, "" or [].
+    from fargatesim.importing.predictive import predictive_from_terraform
+    block = [{"max_capacity_breach_behavior": "IncreaseMaxCapacity", "max_capacity_buffer": 10,
+              "mode": "ForecastAndScale", "scheduling_buffer_time": None, "metric_specification": [{
+                  "target_value": 60, "predefined_load_metric_specification": [],
+                  "predefined_metric_pair_specification": [{"predefined_metric_type": "ECSServiceCPUUtilization",
+                                                            "resource_label": ""}],
+                  "customized_scaling_metric_specification": [{"metric_data_query": [{
+                      "id": "cpu", "expression": "", "label": None, "return_data": True,
+                      "metric_stat": [{"stat": "Average", "unit": "", "metric": [{
+                          "namespace": "AWS/ECS", "metric_name": "CPUUtilization",
+                          "dimension": [{"name": "ServiceName", "value": "web"}]}]}]}]}]}]}]
+    # A pair and a scaling metric together are not one specification AWS takes: left out, and why.
+    section, why = predictive_from_terraform(block)
+    assert section is None and "not both; got predefined_metric_pair_specification and " \
+        "customized_scaling_metric_specification" in why
+    del block[0]["metric_specification"][0]["predefined_metric_pair_specification"]
+    block[0]["metric_specification"][0]["predefined_load_metric_specification"] = [
+        {"predefined_metric_type": "ECSServiceTotalCPUUtilization", "resource_label": None}]
+    section, why = predictive_from_terraform(block)
+    assert why == "" and section["max_capacity_buffer"] == 10 and "scheduling_buffer_time" not in section
+    (spec,) = section["metric_specification"]
+    assert spec["predefined_load_metric_specification"] == {"predefined_metric_type": "ECSServiceTotalCPUUtilization"}
+    (query,) = spec["customized_scaling_metric_specification"]["metric_data_query"]
+    assert query == {"id": "cpu", "return_data": True, "metric_stat": {"stat": "Average", "metric": {
+        "namespace": "AWS/ECS", "metric_name": "CPUUtilization", "dimension": [{"name": "ServiceName", "value": "web"}]}}}
+    assert predictive_from_terraform([]) == (None, "a PredictiveScaling policy without "
+                                                   "predictive_scaling_policy_configuration")

@@ -92,7 +92,7 @@ def history_from_file(cfg, *, start: datetime, file: str | None, path: str) -> H
     hourly[grouped.index] = grouped.to_numpy()
     known = hourly.first_valid_index(), hourly.last_valid_index()
     hourly = hourly.loc[known[0]:].interpolate(limit_area="inside")
-    load = hourly.to_numpy(dtype=float)
+    load = hourly.to_numpy(dtype=float, copy=True)
     for k in range(len(load)):
         if not np.isfinite(load[k]):
             load[k] = load[k - DAY_H] if k >= DAY_H and np.isfinite(load[k - DAY_H]) else 0.0

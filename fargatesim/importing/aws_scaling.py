@@ -12,6 +12,7 @@ from typing import Any
 from ..metric_catalogue import COMPARISON_OPERATORS, PUBLISHED_METRICS, STATISTICS
 from ..scenario.autoscaling import PREDEFINED_METRICS
 from .impact import dropped, foreign_dimensions
+from .predictive import predictive_from_aws
 
 
 class AwsScaling:
@@ -70,12 +71,17 @@ class AwsScaling:
         elif kind == "StepScaling":
             out["step_scaling_policy_configuration"] = self.step_scaling(where, policy.get(
                 "StepScalingPolicyConfiguration") or {})
+        elif kind == "PredictiveScaling":
+            section, why = predictive_from_aws(policy.get("PredictiveScalingPolicyConfiguration"))
+            if section is None:
+                self.dropped.append(dropped("autoscaling.policies", name, kind, key="predictive_scaling_policy", why=why))
+                return None
+            out["predictive_scaling_policy_configuration"] = section
         else:
-            key = "predictive_scaling_policy" if kind == "PredictiveScaling" else "policy"
-            self.dropped.append(dropped("autoscaling.policies", name, kind, key=key))
+            self.dropped.append(dropped("autoscaling.policies", name, kind, key="policy"))
             return None
         self.drop(where, policy, {"PolicyName", "PolicyType", "TargetTrackingScalingPolicyConfiguration",
-                                  "StepScalingPolicyConfiguration"})
+                                  "StepScalingPolicyConfiguration", "PredictiveScalingPolicyConfiguration"})
         return out
 
     def target_tracking(self, where: str, config: dict) -> dict | None:

@@ -34,7 +34,7 @@ class Dropped:
 IMPACT: dict[str, tuple[int, str]] = {
     "suspended_state": (1, "scaling is suspended: Application Auto Scaling does not act on the suspended "
                            "directions, while the simulation scales"),
-    "predictive_scaling_policy": (1, "a PredictiveScaling policy: capacity forecast from history, not simulated"),
+    "predictive_scaling_policy": (1, "a PredictiveScaling policy the simulator cannot read"),
     "policy": (1, "a scaling policy the simulator cannot run: the simulation scales without it"),
     "alarm": (1, "an alarm the simulator cannot evaluate: the step policies it invokes never act"),
     "actions_enabled": (1, "the alarm's actions are disabled: it never invokes its policies (written without "

@@ -11,6 +11,7 @@ from typing import Any
 from ..metric_catalogue import COMPARISON_OPERATORS, PUBLISHED_METRICS, STATISTICS
 from ..scenario.autoscaling import PREDEFINED_METRICS
 from .impact import dropped, foreign_dimensions
+from .predictive import predictive_from_terraform
 from .terraform_plan import Resource, number
 
 
@@ -91,12 +92,17 @@ class TerraformScaling:
         elif kind == "StepScaling":
             config = (v.get("step_scaling_policy_configuration") or [{}])[0] or {}
             out["step_scaling_policy_configuration"] = self.step_scaling(config)
+        elif kind == "PredictiveScaling":
+            section, why = predictive_from_terraform(v.get("predictive_scaling_policy_configuration"))
+            if section is None:
+                self.dropped.append(dropped("autoscaling.policies", name, kind, key="predictive_scaling_policy", why=why))
+                return None
+            out["predictive_scaling_policy_configuration"] = section
         else:
-            key = "predictive_scaling_policy" if kind == "PredictiveScaling" else "policy"
-            self.dropped.append(dropped("autoscaling.policies", name, kind, key=key))
+            self.dropped.append(dropped("autoscaling.policies", name, kind, key="policy"))
             return None
         self.drop(where, policy, {"name", "policy_type", "target_tracking_scaling_policy_configuration",
-                                  "step_scaling_policy_configuration"})
+                                  "step_scaling_policy_configuration", "predictive_scaling_policy_configuration"})
         return out
 
     @staticmethod
