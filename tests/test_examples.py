@@ -1,0 +1,92 @@
+"""The examples shipped in the package: the repository's scenarios, SPACE files, reference and
+traces, named by example:NAME wherever a scenario is read, listed with their questions by
+`fargatesim examples`, and copied with what they read so that a copy runs as it is."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from fargatesim import examples
+from fargatesim.cli import main
+from fargatesim.scenario import load_scenario
+from fargatesim.studies.tune_space import load_space
+
+REPO = Path(__file__).resolve().parent.parent
+SCENARIO_FILES = sorted((REPO / "scenarios").glob("*.yaml"))
+POLICY = (REPO / "tests" / "data" / "policies" / "fixed.py").read_text()
+
+
+def test_the_package_reaches_the_repositorys_files_not_copies_of_them():
+    assert examples.SCENARIOS.resolve() == REPO / "scenarios"
+    assert examples.REFERENCE.resolve() == REPO / "docs" / "scenario-reference.yaml"
+
+
+def test_every_file_of_the_repository_is_an_example():
+    names = [e.name for e in examples.catalogue()]
+    assert names == ([p.stem for p in SCENARIO_FILES]
+                     + [f"spaces/{p.stem}" for p in sorted((REPO / "scenarios" / "spaces").glob("*.yaml"))]
+                     + ["reference", "traces"])
+
+
+@pytest.mark.parametrize("example", examples.catalogue(), ids=lambda e: e.name)
+def test_each_example_reads_only_files_among_the_examples(example):
+    files = example.files()
+    assert files and all((example.root / rel).is_file() for rel in files)
+    assert files[0] == example.path.relative_to(example.root) or example.kind == "traces"
+
+
+def test_the_question_is_the_first_sentence_that_asks_one():
+    assert examples.question("A fleet of 10 tasks. Does it survive? It might.\n") == "Does it survive?"
+    assert examples.question("No question here. None at all.") == "No question here."
+    assert examples.question("Costs on EC2 (m5.large). Fargate or EC2 for it?") == "Fargate or EC2 for it?"
+
+
+def test_example_name_loads_the_shipped_file_with_its_traces():
+    shipped = load_scenario("example:nasa-1995-trace-replay")
+    in_repo = load_scenario(REPO / "scenarios" / "nasa-1995-trace-replay.yaml")
+    assert shipped.to_dict() == in_repo.to_dict()
+    assert shipped.source == "example:nasa-1995-trace-replay"
+    assert shipped.traffic[0].file == REPO / "scenarios" / "traces" / "nasa-1995-07-10-week-1s.csv"
+    assert load_scenario("example:steady-web-api.yaml").name == "steady-web-api"
+
+
+def test_a_space_example_is_read_by_name():
+    space = load_space("example:spaces/checkout-target-and-floor", load_scenario("example:checkout-api"))
+    assert [p.key for p in space.parameters] == [
+        "autoscaling.policies[0].target_tracking_scaling_policy_configuration.target_value",
+        "autoscaling.scheduled_actions[0].scalable_target_action.min_capacity"]
+
+
+def test_a_copy_takes_custom_policy_files_and_traces_along(tmp_path, capsys):
+    """An example that names Python policy files and a trace in a subfolder: the copy holds
+    them at the same relative paths, so that it validates (its policies found) and runs."""
+    root = tmp_path / "examples"
+    (root / "team").mkdir(parents=True)
+    (root / "team" / "rules.py").write_text(POLICY)
+    (root / "data").mkdir()
+    (root / "data" / "load.csv").write_text("time_s,requests\n0,50\n1,60\n")
+    (root / "custom.yaml").write_text(yaml.safe_dump({
+        "name": "custom", "duration": "10m", "description": "Does a fixed policy hold two tasks?",
+        "traffic": [{"trace": {"file": "data/load.csv", "loop": True}}], "workload": {"cpu_ms": 10},
+        "task_definition": {"cpu": 256, "memory": 512,
+                            "container_definitions": [{"name": "app", "port_mappings": [{"container_port": 80}]}]},
+        "service": {"desired_count": 2},
+        "autoscaling": {"min_capacity": 1, "max_capacity": 4,
+                        "policies": [{"name": "fixed", "policy_type": "Custom",
+                                      "custom": {"class": "team.rules:Fixed", "params": {"tasks": 2}}}]}}))
+    example = examples.find("custom", scenarios=root, reference=root / "none.yaml")
+    assert [str(p) for p in example.files()] == ["custom.yaml", "data/load.csv", "team/rules.py"]
+    assert example.summary == "Does a fixed policy hold two tasks?"
+    written, unchanged = examples.copy_example(example, tmp_path / "copy")
+    assert sorted(map(str, written)) == ["custom.yaml", "data/load.csv", "team/rules.py"] and unchanged == []
+    assert main(["validate", str(tmp_path / "copy" / "custom.yaml")]) == 0
+    assert main(["run", str(tmp_path / "copy" / "custom.yaml"), "-o", str(tmp_path / "out"), "--no-plot", "-q"]) == 0
+
+
+def test_an_example_that_reads_outside_the_examples_is_refused(tmp_path):
+    (tmp_path / "outside.yaml").write_text("traffic: [{trace: {file: ../elsewhere.csv}}]\n")
+    example = examples.find("outside", scenarios=tmp_path, reference=tmp_path / "none.yaml")
+    with pytest.raises(ValueError, match="reads ../elsewhere.csv, which is not a file among the examples"):
+        example.files()
