@@ -251,6 +251,7 @@ constraint, or NSGA-II for the Pareto front of cost and minutes outside the SLO.
 runs the same seeds (common random numbers), so trials differ by their settings, not by luck.
 
 SPACE (YAML):
+  description: the CPU target and the floor    # optional: what it searches
   parameters:
     autoscaling.policies[0].target_tracking_scaling_policy_configuration.target_value: {low: 30, high: 85}
     autoscaling.min_capacity: {low: 1, high: 20, integer: true}

@@ -37,6 +37,17 @@ def test_each_example_reads_only_files_among_the_examples(example):
     assert files[0] == example.path.relative_to(example.root) or example.kind == "traces"
 
 
+@pytest.mark.parametrize("path", SCENARIO_FILES, ids=lambda p: p.stem)
+def test_each_scenario_asks_one_question_on_its_own(path):
+    """The listing shows the first question of the description, so it must make sense alone:
+    one sentence, short enough to read at a glance, not leaning on what came before it."""
+    asked = examples.find(path.stem).summary
+    assert asked.endswith("?") and "\n" not in asked
+    assert len(asked) <= 200, asked
+    assert asked.split()[1].lower() not in ("it", "that", "this", "they"), asked
+    assert asked in " ".join(yaml.safe_load(path.read_text())["description"].split())
+
+
 def test_the_question_is_the_first_sentence_that_asks_one():
     assert examples.question("A fleet of 10 tasks. Does it survive? It might.\n") == "Does it survive?"
     assert examples.question("No question here. None at all.") == "No question here."
@@ -90,3 +101,12 @@ def test_an_example_that_reads_outside_the_examples_is_refused(tmp_path):
     example = examples.find("outside", scenarios=tmp_path, reference=tmp_path / "none.yaml")
     with pytest.raises(ValueError, match="reads ../elsewhere.csv, which is not a file among the examples"):
         example.files()
+
+
+def test_a_space_file_may_say_what_it_searches(tmp_path, capsys):
+    space = tmp_path / "space.yaml"
+    space.write_text("description: [not, text]\nparameters:\n  autoscaling.min_capacity: {low: 1, high: 4, integer: true}\n")
+    assert main(["tune", "example:steady-web-api", "--space", str(space), "--set", "slo={error_rate: 0.01}",
+                 "-o", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"fargatesim: {space}: description: expected text saying what the space searches")
