@@ -206,6 +206,17 @@ def build_parser() -> argparse.ArgumentParser:
     from .importing.command import add_parser as add_import_parser
     add_import_parser(sub, _Parser, argparse.RawDescriptionHelpFormatter)
 
+    examples = sub.add_parser(
+        "examples", help="list the example scenarios shipped with fargatesim; print one, or copy it to edit",
+        formatter_class=argparse.RawDescriptionHelpFormatter, description=EXAMPLES_DESCRIPTION)
+    examples.add_argument("name", nargs="?", metavar="NAME",
+                          help="an example's name (a scenario's, spaces/NAME, reference or traces)")
+    examples.add_argument("-o", "--output", metavar="DIR",
+                          help="copy the example, and the files it reads, into DIR (made if missing)")
+    examples.add_argument("--force", action="store_true",
+                          help="replace files in DIR that differ from the example's (by default they are kept "
+                               "and nothing is copied)")
+
     schema = sub.add_parser(
         "schema", help="print the scenario format as JSON Schema, for editors that complete and check keys",
         formatter_class=argparse.RawDescriptionHelpFormatter, description=SCHEMA_DESCRIPTION)
@@ -271,6 +282,25 @@ Trials are kept in DIR/tune.journal as they finish: after Ctrl-C or a killed pro
   fargatesim tune scenarios/checkout-api.yaml --space space.yaml --trials 60 --jobs 2 -o results/tune
   fargatesim tune scenarios/checkout-api.yaml --space space.yaml --trials 60 --jobs 2 -o results/tune --resume
   fargatesim tune scenarios/checkout-api.yaml --space space.yaml --dask tcp://10.0.0.5:8786 --trials 500
+"""
+
+EXAMPLES_DESCRIPTION = """\
+The example scenarios that come with fargatesim, each answering one question, with the SPACE
+files for `fargatesim tune`, the scenario reference and real request-rate traces. Without NAME,
+list them; with NAME, print the file (for traces, what they are and where they come from); with
+-o DIR, copy it into DIR with the files it reads (a scenario's traces, with their sources and
+licences), at the same relative paths, so that the copy runs as it is. A file already in DIR
+with the same content is left alone; one that differs is kept and nothing is copied, unless
+--force. `example:NAME` runs an example where it lies, wherever a scenario file is read.
+
+examples:
+  fargatesim examples
+  fargatesim examples checkout-api | less
+  fargatesim run example:checkout-api -o results/checkout
+  fargatesim examples nasa-1995-trace-replay -o my-scenarios/
+  fargatesim run my-scenarios/nasa-1995-trace-replay.yaml --duration 6h
+  fargatesim examples reference -o .           (every key, with its default and meaning)
+  fargatesim tune example:checkout-api --space example:spaces/checkout-target-and-floor
 """
 
 SCHEMA_DESCRIPTION = """\
@@ -540,6 +570,8 @@ def main(argv=None) -> int:
                     return _tune(args)
                 if args.command == "schema":
                     return _schema(args)
+                if args.command == "examples":
+                    return _examples(args)
                 if args.command == "calibrate":
                     return _calibrate(args)
                 if args.command == "backtest":
@@ -710,6 +742,66 @@ def _backtest(args) -> int:
               f"({c['simulated']} simulated)")
     print(f"  written   {out / 'backtest.json'}, backtest.csv, backtest.png")
     return EXIT_OK
+
+
+def _examples(args) -> int:
+    from .examples import UnknownExample, catalogue, copy_example, find
+    if args.name is None:
+        if args.output is not None:
+            raise InputError(f"-o {args.output}: expected the NAME of the example to copy before it, e.g. "
+                             f"fargatesim examples checkout-api -o {args.output}")
+        print(_examples_listing(catalogue()))
+        return EXIT_OK
+    try:
+        example = find(args.name)
+    except UnknownExample as e:
+        raise InputError(str(e)) from None
+    if args.output is None:
+        shown = example.path / "README.md" if example.kind == "traces" else example.path
+        sys.stdout.write(shown.read_text(encoding="utf-8"))
+        return EXIT_OK
+    out = Path(args.output)
+    written, unchanged = copy_example(example, out, force=args.force, label=f"-o {args.output}")
+    print(f"copied {example.name} into {out}: {', '.join(map(str, written)) or 'nothing new'}")
+    if unchanged:
+        print(f"  already there, unchanged: {', '.join(map(str, unchanged))}")
+    first = out / example.files()[0]
+    if example.kind == "scenario":
+        print(f"  run it:   fargatesim run {first}")
+    elif example.kind == "space":
+        print(f"  tune:     fargatesim tune SCENARIO --space {first}")
+    elif example.kind == "traces":
+        csv = next(rel for rel in example.files() if rel.suffix == ".csv")
+        print(f"  a scenario in {out} replays one as: traffic: [{{trace: {{file: {csv}, scale: 20}}}}]")
+    return EXIT_OK
+
+
+def _examples_listing(examples) -> str:
+    """The examples by kind, each name beside what it answers or holds, wrapped to the terminal."""
+    import shutil
+    import textwrap
+    width = max(60, min(110, shutil.get_terminal_size((100, 24)).columns))
+    column = max(len(e.name) for e in examples) + 4
+    groups = (
+        ("scenario", "Example scenarios, each answering the question beside it:\n"
+                     "  fargatesim run example:NAME          runs one as it is, into results/NAME\n"
+                     "  fargatesim examples NAME             prints it\n"
+                     "  fargatesim examples NAME -o DIR      copies it, with the traces it replays, to edit"),
+        ("space", "SPACE files, for fargatesim tune SCENARIO --space example:NAME:"),
+        (None, "Also (print one with fargatesim examples NAME, copy it with -o DIR):"),
+    )
+    blocks = []
+    for kind, title in groups:
+        chosen = [e for e in examples if e.kind == kind or (kind is None and e.kind in ("reference", "traces"))]
+        if not chosen:
+            continue
+        lines = [title, ""] if kind == "scenario" else [title]
+        for e in chosen:
+            lines.append(textwrap.fill(e.summary, width, initial_indent=f"  {e.name:<{column - 2}}",
+                                       subsequent_indent=" " * column, break_on_hyphens=False))
+        blocks.append("\n".join(lines))
+    blocks.append("A scenario of your own to start from: fargatesim init -o my-service.yaml")
+    return "\n\n".join(blocks)
 
 
 def _schema(args) -> int:

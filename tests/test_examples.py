@@ -3,6 +3,7 @@ traces, named by example:NAME wherever a scenario is read, listed with their que
 `fargatesim examples`, and copied with what they read so that a copy runs as it is."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -70,6 +71,72 @@ def test_a_space_example_is_read_by_name():
         "autoscaling.scheduled_actions[0].scalable_target_action.min_capacity"]
 
 
+def test_listing_shows_every_example_with_what_it_answers(capsys):
+    assert main(["examples"]) == 0
+    out = capsys.readouterr().out
+    flat = " ".join(out.split())
+    for example in examples.catalogue():
+        assert f"{example.name} {example.summary}" in flat, example.name
+    assert "fargatesim run example:NAME" in out and "fargatesim init -o my-service.yaml" in out
+
+
+@pytest.mark.parametrize("name, shown", [("steady-web-api", "scenarios/steady-web-api.yaml"),
+                                         ("reference", "docs/scenario-reference.yaml"),
+                                         ("traces", "scenarios/traces/README.md")])
+def test_an_example_named_alone_is_printed(capsys, name, shown):
+    assert main(["examples", name]) == 0
+    assert capsys.readouterr().out == (REPO / shown).read_text()
+
+
+def test_a_copy_holds_the_scenario_and_its_trace_and_runs_after_an_edit(tmp_path, capsys):
+    copy = tmp_path / "mine"
+    assert main(["examples", "nasa-1995-trace-replay", "-o", str(copy)]) == 0
+    out = capsys.readouterr().out
+    assert f"fargatesim run {copy / 'nasa-1995-trace-replay.yaml'}" in out
+    assert sorted(str(p.relative_to(copy)) for p in copy.rglob("*") if p.is_file()) == [
+        "nasa-1995-trace-replay.yaml", "traces/LICENSE-azure-cc-by-4.0.txt", "traces/README.md",
+        "traces/nasa-1995-07-10-week-1s.csv"]
+    scenario_file = copy / "nasa-1995-trace-replay.yaml"
+    scenario_file.write_text(scenario_file.read_text().replace("scale: 100,", "scale: 50,"))
+    edited = load_scenario(scenario_file)
+    assert edited.traffic[0].scale == 50
+    assert edited.traffic[0].file == copy / "traces" / "nasa-1995-07-10-week-1s.csv"   # the copy's trace
+    assert main(["run", str(scenario_file), "--duration", "20m", "-o", str(tmp_path / "out"), "--no-plot",
+                 "-q", "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["requests"]["total"] > 0 and summary["duration_s"] == 1200
+
+
+def test_a_copy_keeps_a_file_that_differs_unless_forced(tmp_path, capsys):
+    copy = tmp_path / "mine"
+    assert main(["examples", "steady-web-api", "-o", str(copy)]) == 0
+    mine = copy / "steady-web-api.yaml"
+    mine.write_text(mine.read_text().replace("rps: 300", "rps: 350"))
+    capsys.readouterr()
+    assert main(["examples", "steady-web-api", "-o", str(copy)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert err.startswith(f"fargatesim: -o {copy}: 1 file(s) there differ") and str(mine) in err and "--force" in err
+    assert "rps: 350" in mine.read_text()
+    assert main(["examples", "steady-web-api", "-o", str(copy), "--force"]) == 0
+    assert mine.read_bytes() == (REPO / "scenarios" / "steady-web-api.yaml").read_bytes()
+    capsys.readouterr()
+    # Copying again, or a second example that shares files, leaves what is the same alone.
+    assert main(["examples", "steady-web-api", "-o", str(copy)]) == 0
+    assert "nothing new" in capsys.readouterr().out
+    assert main(["examples", "traces", "-o", str(copy)]) == 0
+    assert main(["examples", "nasa-1995-trace-replay", "-o", str(copy)]) == 0
+    out = capsys.readouterr().out
+    assert "copied nasa-1995-trace-replay into" in out and "already there, unchanged: traces/" in out
+
+
+def test_a_copy_into_a_file_is_refused(tmp_path, capsys):
+    (tmp_path / "file").write_text("x")
+    assert main(["examples", "steady-web-api", "-o", str(tmp_path / "file")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"fargatesim: -o {tmp_path / 'file'}: ") and "Traceback" not in err
+
+
 def test_a_copy_takes_custom_policy_files_and_traces_along(tmp_path, capsys):
     """An example that names Python policy files and a trace in a subfolder: the copy holds
     them at the same relative paths, so that it validates (its policies found) and runs."""
@@ -101,6 +168,24 @@ def test_an_example_that_reads_outside_the_examples_is_refused(tmp_path):
     example = examples.find("outside", scenarios=tmp_path, reference=tmp_path / "none.yaml")
     with pytest.raises(ValueError, match="reads ../elsewhere.csv, which is not a file among the examples"):
         example.files()
+
+
+@pytest.mark.parametrize("argv, starts", [
+    (["examples", "chekout-api"], "fargatesim: unknown example 'chekout-api' (did you mean 'checkout-api'?); "),
+    (["examples", "nope", "-o", "x"], "fargatesim: unknown example 'nope'; "),
+    (["run", "example:nope"], "fargatesim: example:nope: unknown example 'nope'; "),
+    (["validate", "example:steady-web-apii"], "fargatesim: example:steady-web-apii: unknown example "
+                                              "'steady-web-apii' (did you mean 'steady-web-api'?); "),
+    (["examples", "-o", "x"], "fargatesim: -o x: expected the NAME of the example to copy"),
+])
+def test_a_name_that_is_no_examples_is_one_line_and_exit_2(tmp_path, monkeypatch, capsys, argv, starts):
+    monkeypatch.chdir(tmp_path)
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(starts) and err.count("\n") == 1 and "Traceback" not in err
+    if "unknown example" in starts:
+        assert "steady-web-api, step-scaling-requests" in err and "reference, traces" in err
+    assert not (tmp_path / "x").exists() and not (tmp_path / "results").exists()
 
 
 def test_a_space_file_may_say_what_it_searches(tmp_path, capsys):
