@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import signal
 import sys
 import threading
@@ -217,6 +218,21 @@ def build_parser() -> argparse.ArgumentParser:
                           help="replace files in DIR that differ from the example's (by default they are kept "
                                "and nothing is copied)")
 
+    init = sub.add_parser(
+        "init", help="write a commented starter scenario (or one from your service's AWS or Terraform settings)",
+        formatter_class=argparse.RawDescriptionHelpFormatter, description=INIT_DESCRIPTION)
+    init.add_argument("-o", "--output", metavar="FILE", help="write the scenario to FILE (default: standard output)")
+    init.add_argument("--name", type=_scenario_name,
+                      help="the scenario's name, which names its default output folder (default: FILE's name "
+                           "without .yaml, else my-service)")
+    init.add_argument("--from-import", nargs=2, metavar=("{aws,terraform}", "SOURCE"),
+                      help="start from your service as `fargatesim import` reads it: a folder of AWS CLI outputs "
+                           "(aws) or the output of `terraform show -json` (terraform)")
+    init.add_argument("--service", metavar="NAME", help="with --from-import aws: the service, when there are several")
+    init.add_argument("--address", metavar="ADDRESS",
+                      help="with --from-import terraform: the aws_ecs_service's address, when there are several")
+    init.add_argument("--force", action="store_true", help="replace FILE if it exists")
+
     schema = sub.add_parser(
         "schema", help="print the scenario format as JSON Schema, for editors that complete and check keys",
         formatter_class=argparse.RawDescriptionHelpFormatter, description=SCHEMA_DESCRIPTION)
@@ -301,6 +317,22 @@ examples:
   fargatesim run my-scenarios/nasa-1995-trace-replay.yaml --duration 6h
   fargatesim examples reference -o .           (every key, with its default and meaning)
   fargatesim tune example:checkout-api --space example:spaces/checkout-target-and-floor
+"""
+
+INIT_DESCRIPTION = """\
+Write a scenario to start from: a web API on Fargate behind an Application Load Balancer, scaled
+by CPU target tracking, each key commented and the file valid as written. Its load (the traffic
+and what a request costs) is marked as placeholders, which validate and run warn about until
+you replace them. With --from-import, start from your own service instead: its settings read
+from the AWS CLI's outputs or a Terraform plan, as `fargatesim import` reads them. FILE is not
+replaced if it exists, unless --force.
+
+examples:
+  fargatesim init -o my-service.yaml
+  fargatesim validate my-service.yaml && fargatesim run my-service.yaml --duration 6h
+  fargatesim init -o checkout.yaml --name checkout-api
+  fargatesim init --from-import aws exports/ -o my-service.yaml
+  fargatesim init --from-import terraform plan.json --address module.api.aws_ecs_service.this -o api.yaml
 """
 
 SCHEMA_DESCRIPTION = """\
@@ -572,6 +604,8 @@ def main(argv=None) -> int:
                     return _schema(args)
                 if args.command == "examples":
                     return _examples(args)
+                if args.command == "init":
+                    return _init(args)
                 if args.command == "calibrate":
                     return _calibrate(args)
                 if args.command == "backtest":
@@ -802,6 +836,51 @@ def _examples_listing(examples) -> str:
         blocks.append("\n".join(lines))
     blocks.append("A scenario of your own to start from: fargatesim init -o my-service.yaml")
     return "\n\n".join(blocks)
+
+
+def _init(args) -> int:
+    from .examples import starter_text
+    from .output import prepare_folder, write_files
+    out = Path(args.output) if args.output is not None else None
+    if out is not None and os.path.lexists(out):
+        if out.is_dir():
+            raise InputError(f"-o {args.output}: expected a file name for the scenario; got a folder")
+        if not args.force:
+            raise InputError(f"-o {args.output}: the file exists and is kept; --force replaces it")
+    if args.from_import:
+        kind, source = args.from_import
+        if kind not in ("aws", "terraform"):
+            raise InputError(f"--from-import: expected aws or terraform, then the SOURCE; got {kind!r}")
+        if args.name:
+            raise InputError("--name: names the starter; an import names the scenario after the service")
+        from .importing.command import run_import
+        return run_import(argparse.Namespace(source_kind=kind, source=source, output=args.output,
+                                             service=args.service, address=args.address))
+    if args.service or args.address:
+        raise InputError(f"{'--service' if args.service else '--address'}: applies with --from-import only")
+    # A file name may hold what a scenario's name may not (it names a folder): those runs become "-".
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "-", out.stem).strip("-.") if out is not None else ""
+    text = starter_text(args.name or stem or "my-service")
+    if out is None:
+        sys.stdout.write(text)
+        return EXIT_OK
+    label = f"-o {args.output}"
+    folder = out.parent
+    prepare_folder(folder, [out.name], label=label)
+    write_files(folder, {out.name: lambda path: path.write_text(text, encoding="utf-8")}, owned=[out.name])
+    print(f"written {out}: a starter scenario to edit; then fargatesim validate {out} and fargatesim run {out}")
+    return EXIT_OK
+
+
+def _scenario_name(text: str) -> str:
+    from .scenario import ScenarioError, scenario_from_dict
+    try:
+        scenario_from_dict({"name": text, "traffic": [], "workload": {"cpu_ms": 1}})
+    except ScenarioError as e:
+        problems = [line.strip() for line in str(e).splitlines() if line.strip().startswith("name:")]
+        if problems:
+            raise argparse.ArgumentTypeError(problems[0][len("name:"):].strip()) from None
+    return text
 
 
 def _schema(args) -> int:

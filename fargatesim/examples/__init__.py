@@ -35,6 +35,7 @@ PREFIX = "example:"
 HERE = Path(__file__).parent
 SCENARIOS = HERE / "scenarios"
 REFERENCE = HERE / "scenario-reference.yaml"
+STARTER = HERE / "starter.yaml"
 TRACES = "traces"
 # Files that travel with a trace wherever it is copied: its source and licence.
 _ATTRIBUTION = ("README.md", "LICENSE*")
@@ -149,6 +150,12 @@ def copy_example(example: Example, destination: str | Path, *, force: bool = Fal
         write_files(out / folder, {rel.name: _copier(example.root / rel) for rel in rels},
                     owned=[rel.name for rel in rels])
     return wanted, unchanged
+
+
+def starter_text(name: str = "my-service") -> str:
+    """The scenario `fargatesim init` writes, named `name` (a scenario's name: no quoting needed)."""
+    return re.sub(r"^name: my-service +(#.*)$", lambda m: f"{'name: ' + name:<33} {m.group(1)}",
+                  STARTER.read_text(encoding="utf-8"), count=1, flags=re.MULTILINE)
 
 
 def _copier(source: Path):
