@@ -17,14 +17,20 @@ DESCRIPTION = """\
 Simulate an Amazon ECS service on AWS Fargate behind an Application Load Balancer:
 tasks and their lifecycle, health checks, deregistration delay, slow start, Application Auto
 Scaling (target tracking, step, scheduled and your own policies), traffic, latency, errors and
-cost, from a scenario file (YAML). Keys and defaults: docs/scenario-reference.yaml.
+cost, from a scenario file (YAML). Start from an example (`fargatesim examples` lists them, each
+with the question it answers) or from `fargatesim init`; every key with its default and meaning:
+`fargatesim examples reference`.
 
 examples:
-  fargatesim run scenarios/steady-web-api.yaml -o results/steady
-  fargatesim run scenarios/diurnal-flash-crowd.yaml --seed 7 --duration 6h --json
-  fargatesim run scenarios/checkout-api.yaml --set autoscaling.min_capacity=16
-  fargatesim compare scenarios/spike-5x-*-metrics.yaml --seeds 5 --jobs 2
-  fargatesim cost scenarios/steady-high-traffic.yaml -o results/steady-cost
+  fargatesim examples                          (the example scenarios; example:NAME runs one)
+  fargatesim run example:steady-web-api -o results/steady
+  fargatesim run example:diurnal-flash-crowd --seed 7 --duration 6h --json
+  fargatesim run example:checkout-api --set autoscaling.min_capacity=16
+  fargatesim compare example:spike-5x-standard-metrics example:spike-5x-high-resolution-metrics \
+      --seeds 5 --jobs 2
+  fargatesim cost example:steady-high-traffic -o results/steady-cost
+  fargatesim examples checkout-api -o my-service/   (a copy to edit, with the traces it replays)
+  fargatesim init -o my-service.yaml           (a commented starter scenario)
   fargatesim validate my-service.yaml
   fargatesim import aws exports/ -o my-service.yaml   (from your service's AWS CLI outputs)
   fargatesim calibrate my-service.yaml --records rec/ -o calibrated.yaml
@@ -70,7 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
                                      "tick with --resolution tick);\nevents.csv lists every task, "
                                      "target, fault and scaling event with its time.",
                          epilog=RUN_EXAMPLES)
-    run.add_argument("scenario", metavar="SCENARIO", help="scenario file (YAML)")
+    run.add_argument("scenario", metavar="SCENARIO", help=SCENARIO_HELP)
     _add_trust_option(run)
     run.add_argument("-o", "--output", metavar="DIR",
                      help="where to write the results (default: results/<scenario name>)")
@@ -95,7 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     val = sub.add_parser("validate", help="check a scenario file and say what is wrong",
                          description="Load SCENARIO, fill in defaults and check every key; "
                                      "exit 0 when it is valid, 2 with one clear message when not.")
-    val.add_argument("scenario", metavar="SCENARIO", help="scenario file (YAML)")
+    val.add_argument("scenario", metavar="SCENARIO", help=SCENARIO_HELP)
     _add_trust_option(val)
 
     cmp_ = sub.add_parser(
@@ -104,7 +110,8 @@ def build_parser() -> argparse.ArgumentParser:
         allow_abbrev=False)                  # "--see 3" must not become --seeds with file "3"
     cmp_.__class__ = _CompareParser          # add_parser makes a _Parser; this one orders arguments
     cmp_.add_argument("scenarios", nargs="+", metavar="SCENARIO",
-                      help="scenario files (YAML); the same file may be given more than once")
+                      help="scenario files (YAML), or example:NAME for the examples shipped with fargatesim; "
+                           "the same file may be given more than once")
     _add_trust_option(cmp_)
     cmp_.add_argument("--seeds", type=_positive_int, default=None, metavar="N",
                       help="runs per scenario, with seeds FIRST..FIRST+N-1 (default 5)")
@@ -126,9 +133,10 @@ def build_parser() -> argparse.ArgumentParser:
     tune = sub.add_parser(
         "tune", help="search scaling settings for the cheapest that meets the SLO (Optuna, local or Dask)",
         formatter_class=argparse.RawDescriptionHelpFormatter, description=TUNE_DESCRIPTION, allow_abbrev=False)
-    tune.add_argument("scenario", metavar="SCENARIO", help="the starting scenario (YAML); it must set an slo")
+    tune.add_argument("scenario", metavar="SCENARIO",
+                      help="the starting scenario (YAML, or example:NAME); it must set an slo")
     tune.add_argument("--space", required=True, metavar="SPACE",
-                      help="the keys to search and their ranges (YAML; see above)")
+                      help="the keys to search and their ranges (YAML, or example:spaces/NAME; see above)")
     _add_trust_option(tune)
     tune.add_argument("--seeds", type=_positive_int, default=3, metavar="N",
                       help="runs per trial, seeds FIRST..FIRST+N-1, the same for every trial (default 3)")
@@ -167,7 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
     cost = sub.add_parser(
         "cost", help="price the same workload on Fargate, Fargate Spot, EC2 and Lambda, with the SLO beside each",
         formatter_class=argparse.RawDescriptionHelpFormatter, description=COST_DESCRIPTION, allow_abbrev=False)
-    cost.add_argument("scenario", metavar="SCENARIO", help="scenario file (YAML)")
+    cost.add_argument("scenario", metavar="SCENARIO", help=SCENARIO_HELP)
     _add_trust_option(cost)
     cost.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="sets",
                       help="change one key of the scenario first (VALUE is read as YAML; repeatable)")
@@ -295,10 +303,12 @@ outside the SLO, the best and the starting scenario marked), parameters.png and 
 Trials are kept in DIR/tune.journal as they finish: after Ctrl-C or a killed process,
 --resume continues without running a finished trial again.
 
-  fargatesim tune scenarios/checkout-api.yaml --space space.yaml --trials 60 --jobs 2 -o results/tune
-  fargatesim tune scenarios/checkout-api.yaml --space space.yaml --trials 60 --jobs 2 -o results/tune --resume
-  fargatesim tune scenarios/checkout-api.yaml --space space.yaml --dask tcp://10.0.0.5:8786 --trials 500
+  fargatesim tune example:checkout-api --space example:spaces/checkout-target-and-floor --trials 60 \
+      --jobs 2 -o results/tune                 (add --resume to continue it)
+  fargatesim tune my-service.yaml --space space.yaml --dask tcp://10.0.0.5:8786 --trials 500
 """
+
+SCENARIO_HELP = "scenario file (YAML), or example:NAME for an example shipped with fargatesim"
 
 EXAMPLES_DESCRIPTION = """\
 The example scenarios that come with fargatesim, each answering one question, with the SPACE
@@ -461,21 +471,21 @@ columns:
                 SLO was met, and the minutes whose p99 or error rate was outside it
 
 examples:
-  fargatesim cost scenarios/steady-high-traffic.yaml -o results/steady-cost
-  fargatesim cost scenarios/idle-test-environment.yaml --seeds 3 --jobs 2
-  fargatesim cost scenarios/nightly-etl-job.yaml --instance-types m5.large,c5.large
-  fargatesim cost scenarios/steady-high-traffic.yaml --set service.ec2.target_capacity=90 --duration 6h
+  fargatesim cost example:steady-high-traffic -o results/steady-cost
+  fargatesim cost example:idle-test-environment --seeds 3 --jobs 2
+  fargatesim cost example:nightly-etl-job --instance-types m5.large,c5.large
+  fargatesim cost example:steady-high-traffic --set service.ec2.target_capacity=90 --duration 6h
 """
 
 
 RUN_EXAMPLES = """\
 examples:
-  fargatesim run scenarios/steady-web-api.yaml -o results/steady
-  fargatesim run scenarios/checkout-api.yaml --duration 6h --seed 7 --json
-  fargatesim run scenarios/checkout-api.yaml --set autoscaling.min_capacity=16 \\
+  fargatesim run example:steady-web-api -o results/steady
+  fargatesim run example:checkout-api --duration 6h --seed 7 --json
+  fargatesim run example:checkout-api --set autoscaling.min_capacity=16 \\
       --set 'autoscaling.policies[0].target_tracking_scaling_policy_configuration.target_value=45'
-  fargatesim run scenarios/cpu-target-tracking-diurnal.yaml --engine requests --duration 2h
-  fargatesim run scenarios/websocket-step-scaling-connections.yaml -o results/ws
+  fargatesim run example:cpu-target-tracking-diurnal --engine requests --duration 2h
+  fargatesim run my-service.yaml -o results/my-service      (a copy: fargatesim examples NAME -o DIR)
 """
 
 COMPARE_DESCRIPTION = """\
@@ -490,10 +500,10 @@ A --set after a SCENARIO changes that scenario only; before the first, every sce
 are named after their scenarios; two with the same name are told apart by what differs.
 
 examples:
-  fargatesim compare scenarios/spike-5x-standard-metrics.yaml \\
-      scenarios/spike-5x-high-resolution-metrics.yaml --seeds 10 --jobs 4 -o results/spike
-  fargatesim compare scenarios/spike-5x-standard-metrics.yaml \\
-      scenarios/spike-5x-standard-metrics.yaml --set autoscaling.min_capacity=12 --duration 90m
+  fargatesim compare example:spike-5x-standard-metrics example:spike-5x-high-resolution-metrics \\
+      --seeds 10 --jobs 4 -o results/spike
+  fargatesim compare example:spike-5x-standard-metrics \\
+      example:spike-5x-standard-metrics --set autoscaling.min_capacity=12 --duration 90m
 
 definitions (minutes are the 60 s rows of timeseries.csv):
   minutes outside SLO   p99 above slo.latency_p99_ms, or the minute's error rate above
