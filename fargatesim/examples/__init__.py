@@ -27,8 +27,6 @@ from pathlib import Path
 
 import yaml
 
-from ..output import DestinationError, prepare_folder, write_files
-
 PREFIX = "example:"
 # The examples are run where they lie (their traces are read by path), so they are files on
 # disk next to this module, not resources read through importlib.
@@ -130,6 +128,9 @@ def copy_example(example: Example, destination: str | Path, *, force: bool = Fal
     Returns (written, unchanged): a file already there with the same bytes is left alone. A file
     there that differs is replaced only with `force`; otherwise DestinationError names it and
     nothing is written."""
+    # Imported here: the scenario loader imports this module, and reading a scenario needs none
+    # of the machinery that writes files.
+    from ..output import DestinationError, prepare_folder, write_files
     out = Path(destination)
     label = label or str(out)
     files = example.files()
