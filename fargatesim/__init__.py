@@ -1,7 +1,7 @@
 """fargatesim: a discrete-event simulator of Amazon ECS services on AWS Fargate.
 
     import fargatesim
-    s = fargatesim.load_scenario("scenarios/steady-web-api.yaml")
+    s = fargatesim.load_scenario("example:steady-web-api")   # or a file of yours
     r = fargatesim.simulate(s)
     r.summary, r.timeseries, r.events, r.plot()
 """

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import signal
 import sys
 import threading
@@ -16,14 +17,20 @@ DESCRIPTION = """\
 Simulate an Amazon ECS service on AWS Fargate behind an Application Load Balancer:
 tasks and their lifecycle, health checks, deregistration delay, slow start, Application Auto
 Scaling (target tracking, step, scheduled and your own policies), traffic, latency, errors and
-cost, from a scenario file (YAML). Keys and defaults: docs/scenario-reference.yaml.
+cost, from a scenario file (YAML). Start from an example (`fargatesim examples` lists them, each
+with the question it answers) or from `fargatesim init`; every key with its default and meaning:
+`fargatesim examples reference`.
 
 examples:
-  fargatesim run scenarios/steady-web-api.yaml -o results/steady
-  fargatesim run scenarios/diurnal-flash-crowd.yaml --seed 7 --duration 6h --json
-  fargatesim run scenarios/checkout-api.yaml --set autoscaling.min_capacity=16
-  fargatesim compare scenarios/spike-5x-*-metrics.yaml --seeds 5 --jobs 2
-  fargatesim cost scenarios/steady-high-traffic.yaml -o results/steady-cost
+  fargatesim examples                          (the example scenarios; example:NAME runs one)
+  fargatesim run example:steady-web-api -o results/steady
+  fargatesim run example:diurnal-flash-crowd --seed 7 --duration 6h --json
+  fargatesim run example:checkout-api --set autoscaling.min_capacity=16
+  fargatesim compare example:spike-5x-standard-metrics example:spike-5x-high-resolution-metrics \
+      --seeds 5 --jobs 2
+  fargatesim cost example:steady-high-traffic -o results/steady-cost
+  fargatesim examples checkout-api -o my-service/   (a copy to edit, with the traces it replays)
+  fargatesim init -o my-service.yaml           (a commented starter scenario)
   fargatesim validate my-service.yaml
   fargatesim import aws exports/ -o my-service.yaml   (from your service's AWS CLI outputs)
   fargatesim calibrate my-service.yaml --records rec/ -o calibrated.yaml
@@ -69,7 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
                                      "tick with --resolution tick);\nevents.csv lists every task, "
                                      "target, fault and scaling event with its time.",
                          epilog=RUN_EXAMPLES)
-    run.add_argument("scenario", metavar="SCENARIO", help="scenario file (YAML)")
+    run.add_argument("scenario", metavar="SCENARIO", help=SCENARIO_HELP)
     _add_trust_option(run)
     run.add_argument("-o", "--output", metavar="DIR",
                      help="where to write the results (default: results/<scenario name>)")
@@ -94,7 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     val = sub.add_parser("validate", help="check a scenario file and say what is wrong",
                          description="Load SCENARIO, fill in defaults and check every key; "
                                      "exit 0 when it is valid, 2 with one clear message when not.")
-    val.add_argument("scenario", metavar="SCENARIO", help="scenario file (YAML)")
+    val.add_argument("scenario", metavar="SCENARIO", help=SCENARIO_HELP)
     _add_trust_option(val)
 
     cmp_ = sub.add_parser(
@@ -103,7 +110,8 @@ def build_parser() -> argparse.ArgumentParser:
         allow_abbrev=False)                  # "--see 3" must not become --seeds with file "3"
     cmp_.__class__ = _CompareParser          # add_parser makes a _Parser; this one orders arguments
     cmp_.add_argument("scenarios", nargs="+", metavar="SCENARIO",
-                      help="scenario files (YAML); the same file may be given more than once")
+                      help="scenario files (YAML), or example:NAME for the examples shipped with fargatesim; "
+                           "the same file may be given more than once")
     _add_trust_option(cmp_)
     cmp_.add_argument("--seeds", type=_positive_int, default=None, metavar="N",
                       help="runs per scenario, with seeds FIRST..FIRST+N-1 (default 5)")
@@ -125,9 +133,10 @@ def build_parser() -> argparse.ArgumentParser:
     tune = sub.add_parser(
         "tune", help="search scaling settings for the cheapest that meets the SLO (Optuna, local or Dask)",
         formatter_class=argparse.RawDescriptionHelpFormatter, description=TUNE_DESCRIPTION, allow_abbrev=False)
-    tune.add_argument("scenario", metavar="SCENARIO", help="the starting scenario (YAML); it must set an slo")
+    tune.add_argument("scenario", metavar="SCENARIO",
+                      help="the starting scenario (YAML, or example:NAME); it must set an slo")
     tune.add_argument("--space", required=True, metavar="SPACE",
-                      help="the keys to search and their ranges (YAML; see above)")
+                      help="the keys to search and their ranges (YAML, or example:spaces/NAME; see above)")
     _add_trust_option(tune)
     tune.add_argument("--seeds", type=_positive_int, default=3, metavar="N",
                       help="runs per trial, seeds FIRST..FIRST+N-1, the same for every trial (default 3)")
@@ -166,7 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
     cost = sub.add_parser(
         "cost", help="price the same workload on Fargate, Fargate Spot, EC2 and Lambda, with the SLO beside each",
         formatter_class=argparse.RawDescriptionHelpFormatter, description=COST_DESCRIPTION, allow_abbrev=False)
-    cost.add_argument("scenario", metavar="SCENARIO", help="scenario file (YAML)")
+    cost.add_argument("scenario", metavar="SCENARIO", help=SCENARIO_HELP)
     _add_trust_option(cost)
     cost.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="sets",
                       help="change one key of the scenario first (VALUE is read as YAML; repeatable)")
@@ -205,6 +214,32 @@ def build_parser() -> argparse.ArgumentParser:
 
     from .importing.command import add_parser as add_import_parser
     add_import_parser(sub, _Parser, argparse.RawDescriptionHelpFormatter)
+
+    examples = sub.add_parser(
+        "examples", help="list the example scenarios shipped with fargatesim; print one, or copy it to edit",
+        formatter_class=argparse.RawDescriptionHelpFormatter, description=EXAMPLES_DESCRIPTION)
+    examples.add_argument("name", nargs="?", metavar="NAME",
+                          help="an example's name (a scenario's, spaces/NAME, reference or traces)")
+    examples.add_argument("-o", "--output", metavar="DIR",
+                          help="copy the example, and the files it reads, into DIR (made if missing)")
+    examples.add_argument("--force", action="store_true",
+                          help="replace files in DIR that differ from the example's (by default they are kept "
+                               "and nothing is copied)")
+
+    init = sub.add_parser(
+        "init", help="write a commented starter scenario (or one from your service's AWS or Terraform settings)",
+        formatter_class=argparse.RawDescriptionHelpFormatter, description=INIT_DESCRIPTION)
+    init.add_argument("-o", "--output", metavar="FILE", help="write the scenario to FILE (default: standard output)")
+    init.add_argument("--name", type=_scenario_name,
+                      help="the scenario's name, which names its default output folder (default: FILE's name "
+                           "without .yaml, else my-service)")
+    init.add_argument("--from-import", nargs=2, metavar=("{aws,terraform}", "SOURCE"),
+                      help="start from your service as `fargatesim import` reads it: a folder of AWS CLI outputs "
+                           "(aws) or the output of `terraform show -json` (terraform)")
+    init.add_argument("--service", metavar="NAME", help="with --from-import aws: the service, when there are several")
+    init.add_argument("--address", metavar="ADDRESS",
+                      help="with --from-import terraform: the aws_ecs_service's address, when there are several")
+    init.add_argument("--force", action="store_true", help="replace FILE if it exists")
 
     schema = sub.add_parser(
         "schema", help="print the scenario format as JSON Schema, for editors that complete and check keys",
@@ -251,6 +286,7 @@ constraint, or NSGA-II for the Pareto front of cost and minutes outside the SLO.
 runs the same seeds (common random numbers), so trials differ by their settings, not by luck.
 
 SPACE (YAML):
+  description: the CPU target and the floor    # optional: what it searches
   parameters:
     autoscaling.policies[0].target_tracking_scaling_policy_configuration.target_value: {low: 30, high: 85}
     autoscaling.min_capacity: {low: 1, high: 20, integer: true}
@@ -267,9 +303,46 @@ outside the SLO, the best and the starting scenario marked), parameters.png and 
 Trials are kept in DIR/tune.journal as they finish: after Ctrl-C or a killed process,
 --resume continues without running a finished trial again.
 
-  fargatesim tune scenarios/checkout-api.yaml --space space.yaml --trials 60 --jobs 2 -o results/tune
-  fargatesim tune scenarios/checkout-api.yaml --space space.yaml --trials 60 --jobs 2 -o results/tune --resume
-  fargatesim tune scenarios/checkout-api.yaml --space space.yaml --dask tcp://10.0.0.5:8786 --trials 500
+  fargatesim tune example:checkout-api --space example:spaces/checkout-target-and-floor --trials 60 \
+      --jobs 2 -o results/tune                 (add --resume to continue it)
+  fargatesim tune my-service.yaml --space space.yaml --dask tcp://10.0.0.5:8786 --trials 500
+"""
+
+SCENARIO_HELP = "scenario file (YAML), or example:NAME for an example shipped with fargatesim"
+
+EXAMPLES_DESCRIPTION = """\
+The example scenarios that come with fargatesim, each answering one question, with the SPACE
+files for `fargatesim tune`, the scenario reference and real request-rate traces. Without NAME,
+list them; with NAME, print the file (for traces, what they are and where they come from); with
+-o DIR, copy it into DIR with the files it reads (a scenario's traces, with their sources and
+licences), at the same relative paths, so that the copy runs as it is. A file already in DIR
+with the same content is left alone; one that differs is kept and nothing is copied, unless
+--force. `example:NAME` runs an example where it lies, wherever a scenario file is read.
+
+examples:
+  fargatesim examples
+  fargatesim examples checkout-api | less
+  fargatesim run example:checkout-api -o results/checkout
+  fargatesim examples nasa-1995-trace-replay -o my-scenarios/
+  fargatesim run my-scenarios/nasa-1995-trace-replay.yaml --duration 6h
+  fargatesim examples reference -o .           (every key, with its default and meaning)
+  fargatesim tune example:checkout-api --space example:spaces/checkout-target-and-floor
+"""
+
+INIT_DESCRIPTION = """\
+Write a scenario to start from: a web API on Fargate behind an Application Load Balancer, scaled
+by CPU target tracking, each key commented and the file valid as written. Its load (the traffic
+and what a request costs) is marked as placeholders, which validate and run warn about until
+you replace them. With --from-import, start from your own service instead: its settings read
+from the AWS CLI's outputs or a Terraform plan, as `fargatesim import` reads them. FILE is not
+replaced if it exists, unless --force.
+
+examples:
+  fargatesim init -o my-service.yaml
+  fargatesim validate my-service.yaml && fargatesim run my-service.yaml --duration 6h
+  fargatesim init -o checkout.yaml --name checkout-api
+  fargatesim init --from-import aws exports/ -o my-service.yaml
+  fargatesim init --from-import terraform plan.json --address module.api.aws_ecs_service.this -o api.yaml
 """
 
 SCHEMA_DESCRIPTION = """\
@@ -398,21 +471,21 @@ columns:
                 SLO was met, and the minutes whose p99 or error rate was outside it
 
 examples:
-  fargatesim cost scenarios/steady-high-traffic.yaml -o results/steady-cost
-  fargatesim cost scenarios/idle-test-environment.yaml --seeds 3 --jobs 2
-  fargatesim cost scenarios/nightly-etl-job.yaml --instance-types m5.large,c5.large
-  fargatesim cost scenarios/steady-high-traffic.yaml --set service.ec2.target_capacity=90 --duration 6h
+  fargatesim cost example:steady-high-traffic -o results/steady-cost
+  fargatesim cost example:idle-test-environment --seeds 3 --jobs 2
+  fargatesim cost example:nightly-etl-job --instance-types m5.large,c5.large
+  fargatesim cost example:steady-high-traffic --set service.ec2.target_capacity=90 --duration 6h
 """
 
 
 RUN_EXAMPLES = """\
 examples:
-  fargatesim run scenarios/steady-web-api.yaml -o results/steady
-  fargatesim run scenarios/checkout-api.yaml --duration 6h --seed 7 --json
-  fargatesim run scenarios/checkout-api.yaml --set autoscaling.min_capacity=16 \\
+  fargatesim run example:steady-web-api -o results/steady
+  fargatesim run example:checkout-api --duration 6h --seed 7 --json
+  fargatesim run example:checkout-api --set autoscaling.min_capacity=16 \\
       --set 'autoscaling.policies[0].target_tracking_scaling_policy_configuration.target_value=45'
-  fargatesim run scenarios/cpu-target-tracking-diurnal.yaml --engine requests --duration 2h
-  fargatesim run scenarios/websocket-step-scaling-connections.yaml -o results/ws
+  fargatesim run example:cpu-target-tracking-diurnal --engine requests --duration 2h
+  fargatesim run my-service.yaml -o results/my-service      (a copy: fargatesim examples NAME -o DIR)
 """
 
 COMPARE_DESCRIPTION = """\
@@ -427,10 +500,10 @@ A --set after a SCENARIO changes that scenario only; before the first, every sce
 are named after their scenarios; two with the same name are told apart by what differs.
 
 examples:
-  fargatesim compare scenarios/spike-5x-standard-metrics.yaml \\
-      scenarios/spike-5x-high-resolution-metrics.yaml --seeds 10 --jobs 4 -o results/spike
-  fargatesim compare scenarios/spike-5x-standard-metrics.yaml \\
-      scenarios/spike-5x-standard-metrics.yaml --set autoscaling.min_capacity=12 --duration 90m
+  fargatesim compare example:spike-5x-standard-metrics example:spike-5x-high-resolution-metrics \\
+      --seeds 10 --jobs 4 -o results/spike
+  fargatesim compare example:spike-5x-standard-metrics \\
+      example:spike-5x-standard-metrics --set autoscaling.min_capacity=12 --duration 90m
 
 definitions (minutes are the 60 s rows of timeseries.csv):
   minutes outside SLO   p99 above slo.latency_p99_ms, or the minute's error rate above
@@ -539,6 +612,10 @@ def main(argv=None) -> int:
                     return _tune(args)
                 if args.command == "schema":
                     return _schema(args)
+                if args.command == "examples":
+                    return _examples(args)
+                if args.command == "init":
+                    return _init(args)
                 if args.command == "calibrate":
                     return _calibrate(args)
                 if args.command == "backtest":
@@ -709,6 +786,111 @@ def _backtest(args) -> int:
               f"({c['simulated']} simulated)")
     print(f"  written   {out / 'backtest.json'}, backtest.csv, backtest.png")
     return EXIT_OK
+
+
+def _examples(args) -> int:
+    from .examples import UnknownExample, catalogue, copy_example, find
+    if args.name is None:
+        if args.output is not None:
+            raise InputError(f"-o {args.output}: expected the NAME of the example to copy before it, e.g. "
+                             f"fargatesim examples checkout-api -o {args.output}")
+        print(_examples_listing(catalogue()))
+        return EXIT_OK
+    try:
+        example = find(args.name)
+    except UnknownExample as e:
+        raise InputError(str(e)) from None
+    if args.output is None:
+        shown = example.path / "README.md" if example.kind == "traces" else example.path
+        sys.stdout.write(shown.read_text(encoding="utf-8"))
+        return EXIT_OK
+    out = Path(args.output)
+    written, unchanged = copy_example(example, out, force=args.force, label=f"-o {args.output}")
+    print(f"copied {example.name} into {out}: {', '.join(map(str, written)) or 'nothing new'}")
+    if unchanged:
+        print(f"  already there, unchanged: {', '.join(map(str, unchanged))}")
+    first = out / example.files()[0]
+    if example.kind == "scenario":
+        print(f"  run it:   fargatesim run {first}")
+    elif example.kind == "space":
+        print(f"  tune:     fargatesim tune SCENARIO --space {first}")
+    elif example.kind == "traces":
+        csv = next(rel for rel in example.files() if rel.suffix == ".csv")
+        print(f"  a scenario in {out} replays one as: traffic: [{{trace: {{file: {csv}, scale: 20}}}}]")
+    return EXIT_OK
+
+
+def _examples_listing(examples) -> str:
+    """The examples by kind, each name beside what it answers or holds, wrapped to the terminal."""
+    import shutil
+    import textwrap
+    width = max(60, min(110, shutil.get_terminal_size((100, 24)).columns))
+    column = max(len(e.name) for e in examples) + 4
+    groups = (
+        ("scenario", "Example scenarios, each answering the question beside it:\n"
+                     "  fargatesim run example:NAME          runs one as it is, into results/NAME\n"
+                     "  fargatesim examples NAME             prints it\n"
+                     "  fargatesim examples NAME -o DIR      copies it, with the traces it replays, to edit"),
+        ("space", "SPACE files, for fargatesim tune SCENARIO --space example:NAME:"),
+        (None, "Also (print one with fargatesim examples NAME, copy it with -o DIR):"),
+    )
+    blocks = []
+    for kind, title in groups:
+        chosen = [e for e in examples if e.kind == kind or (kind is None and e.kind in ("reference", "traces"))]
+        if not chosen:
+            continue
+        lines = [title, ""] if kind == "scenario" else [title]
+        for e in chosen:
+            lines.append(textwrap.fill(e.summary, width, initial_indent=f"  {e.name:<{column - 2}}",
+                                       subsequent_indent=" " * column, break_on_hyphens=False))
+        blocks.append("\n".join(lines))
+    blocks.append("A scenario of your own to start from: fargatesim init -o my-service.yaml")
+    return "\n\n".join(blocks)
+
+
+def _init(args) -> int:
+    from .examples import starter_text
+    from .output import prepare_folder, write_files
+    out = Path(args.output) if args.output is not None else None
+    if out is not None and os.path.lexists(out):
+        if out.is_dir():
+            raise InputError(f"-o {args.output}: expected a file name for the scenario; got a folder")
+        if not args.force:
+            raise InputError(f"-o {args.output}: the file exists and is kept; --force replaces it")
+    if args.from_import:
+        kind, source = args.from_import
+        if kind not in ("aws", "terraform"):
+            raise InputError(f"--from-import: expected aws or terraform, then the SOURCE; got {kind!r}")
+        if args.name:
+            raise InputError("--name: names the starter; an import names the scenario after the service")
+        from .importing.command import run_import
+        return run_import(argparse.Namespace(source_kind=kind, source=source, output=args.output,
+                                             service=args.service, address=args.address))
+    if args.service or args.address:
+        raise InputError(f"{'--service' if args.service else '--address'}: applies with --from-import only")
+    # A file name may hold what a scenario's name may not (it names a folder): those runs become "-".
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "-", out.stem).strip("-.") if out is not None else ""
+    text = starter_text(args.name or stem or "my-service")
+    if out is None:
+        sys.stdout.write(text)
+        return EXIT_OK
+    label = f"-o {args.output}"
+    folder = out.parent
+    prepare_folder(folder, [out.name], label=label)
+    write_files(folder, {out.name: lambda path: path.write_text(text, encoding="utf-8")}, owned=[out.name])
+    print(f"written {out}: a starter scenario to edit; then fargatesim validate {out} and fargatesim run {out}")
+    return EXIT_OK
+
+
+def _scenario_name(text: str) -> str:
+    from .scenario import ScenarioError, scenario_from_dict
+    try:
+        scenario_from_dict({"name": text, "traffic": [], "workload": {"cpu_ms": 1}})
+    except ScenarioError as e:
+        problems = [line.strip() for line in str(e).splitlines() if line.strip().startswith("name:")]
+        if problems:
+            raise argparse.ArgumentTypeError(problems[0][len("name:"):].strip()) from None
+    return text
 
 
 def _schema(args) -> int:

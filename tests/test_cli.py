@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from fargatesim.cli import main
+from fargatesim.cli import build_parser, main
 
 REPO = Path(__file__).parent.parent
 SCENARIOS = sorted((REPO / "scenarios").glob("*.yaml"))
@@ -195,15 +195,29 @@ def test_help_mentions_the_examples(capsys):
     text = capsys.readouterr().out
     assert "examples:" in text and "fargatesim run" in text and "fargatesim validate" in text
     assert "exit codes" in text
-    mentioned = re.findall(r"scenarios/[\w.-]+\.yaml", text)
-    assert mentioned
-    for path in mentioned:
-        assert (REPO / path).is_file(), f"--help mentions {path}, which does not exist"
+    assert "fargatesim examples reference" in text and "fargatesim init" in text
     for command in ("run", "validate"):
         with pytest.raises(SystemExit) as info:
             main([command, "--help"])
         assert info.value.code == 0
         assert "SCENARIO" in capsys.readouterr().out
+
+
+def test_help_names_examples_that_exist_and_no_repository_path(capsys):
+    """An installed fargatesim has no scenarios/ or docs/ folder: help points at example:NAME."""
+    from fargatesim.examples import find
+    commands = [[], *([name] for name in build_parser()._subparsers._group_actions[0].choices)]
+    mentioned = set()
+    for command in commands:
+        with pytest.raises(SystemExit) as info:
+            main([*command, "--help"])
+        assert info.value.code == 0
+        text = capsys.readouterr().out
+        assert not re.search(r"(?<![\w-])(scenarios|docs)/", text), (command, text)
+        mentioned |= set(re.findall(r"example:([\w/.-]*\w)", text))
+    assert {"checkout-api", "steady-web-api", "spaces/checkout-target-and-floor"} <= mentioned
+    for name in mentioned - {"NAME", "spaces/NAME"}:
+        find(name)                 # raises UnknownExample for a name that is no example's
 
 
 def test_run_of_a_service_without_tasks_succeeds(tmp_path, capsys):

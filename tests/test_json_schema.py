@@ -56,7 +56,8 @@ def test_the_schema_is_a_valid_draft_2020_12_schema():
     assert SCHEMA["$id"] == SCHEMA_ID and SCHEMA["title"] == "fargatesim scenario"
 
 
-SHIPPED = sorted((REPO / "scenarios").glob("*.yaml")) + [REPO / "docs" / "scenario-reference.yaml"]
+SHIPPED = sorted((REPO / "scenarios").glob("*.yaml")) + [REPO / "docs" / "scenario-reference.yaml",
+                                                          REPO / "fargatesim" / "examples" / "starter.yaml"]
 
 
 @pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.name)

@@ -65,7 +65,7 @@ class Imported:
         lines = [*_wrapped("# ", f"Imported by `{self.command}`: {self.service}."),
                  *_wrapped("# ", "Values were taken from: " + ", ".join(self.read) + "."),
                  "# Every key below is AWS's value as read, or AWS's default where the input leaves it out;",
-                 "# keys marked (sim) in docs/scenario-reference.yaml keep the simulator's defaults."]
+                 "# keys marked (sim) in `fargatesim examples reference` keep the simulator's defaults."]
         ranked = [d for d in by_impact(self.dropped) if d.rank < NO_EFFECT]
         if ranked:
             lines += ["#", "# Left out because fargatesim does not simulate them, the most consequential first:"]

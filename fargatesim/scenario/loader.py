@@ -11,6 +11,7 @@ from yaml.constructor import ConstructorError, SafeConstructor
 from yaml.events import AliasEvent
 from yaml.resolver import Resolver
 
+from ..examples import UnknownExample, example_path
 from ..traffic.trace import not_a_file
 from .errors import ScenarioError, shown
 from .overrides import apply_overrides
@@ -160,6 +161,7 @@ _Loader.add_implicit_resolver(
 
 def load_scenario(source: str | Path | dict, *, overrides: dict[str, Any] | None = None) -> Scenario:
     """Load and validate a scenario from a YAML file (or a dict, read relative to the current folder).
+    "example:NAME" is an example shipped with fargatesim (`fargatesim examples` lists them).
 
     `overrides` maps key paths such as ``"service.desired_count"`` or ``"traffic[0].spike.peak_rps"``
     to values that replace (or, for mappings, are merged into) what the file says.
@@ -168,7 +170,7 @@ def load_scenario(source: str | Path | dict, *, overrides: dict[str, Any] | None
         file, base_dir, data = None, Path.cwd(), source
     else:
         file = str(source)
-        path = Path(source)
+        path = _path(file)
         base_dir = path.resolve().parent
         data = _read_yaml(path, file)
     if overrides:
@@ -189,7 +191,15 @@ def read_yaml_file(path: str | Path) -> Any:
     """Any YAML file of the user's (a tune's SPACE, say) read as a scenario file is: the same
     checks on what the path is and how large, UTF-8, the same reading of values, and a bad file
     a one-line ScenarioError naming it."""
-    return _parse(_read_text(Path(path), str(path)), str(path))
+    return _parse(_read_text(_path(str(path)), str(path)), str(path))
+
+
+def _path(file: str) -> Path:
+    """The file `file` names: "example:NAME" is the example shipped with fargatesim."""
+    try:
+        return example_path(file) or Path(file)
+    except UnknownExample as e:
+        raise ScenarioError(str(e), file=file) from None
 
 
 def _read_text(path: Path, file: str) -> str:

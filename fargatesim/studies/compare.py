@@ -1,7 +1,7 @@
 """Compare scenario variants over many seeds, on the same traffic for each seed.
 
     import fargatesim
-    base = fargatesim.load_scenario("scenarios/spike-5x-standard-metrics.yaml")
+    base = fargatesim.load_scenario("example:spike-5x-standard-metrics")
     c = fargatesim.compare([base, base.with_changes({"autoscaling.min_capacity": 8})], seeds=10, jobs=4)
     c.table          # one row per variant: each figure's mean, min and max over the seeds
     c.runs           # one row per variant and seed

@@ -1,7 +1,7 @@
 """What the same workload costs on each platform, with the SLO outcome beside each price.
 
     import fargatesim
-    c = fargatesim.cost_comparison(fargatesim.load_scenario("scenarios/steady-high-traffic.yaml"), seeds=1)
+    c = fargatesim.cost_comparison(fargatesim.load_scenario("example:steady-high-traffic"), seeds=1)
     print(c.text())          # the table `fargatesim cost` prints
     c.table                  # one row per service platform, EC2 instance type and job platform
     c.save("results/cost")   # cost.csv and cost.png

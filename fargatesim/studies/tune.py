@@ -1,7 +1,7 @@
 """`fargatesim tune`: the cheapest scaling configuration that meets the SLO, searched with Optuna.
 
     import fargatesim
-    t = fargatesim.tune("scenarios/checkout-api.yaml", "space.yaml", seeds=3, trials=60, jobs=2)
+    t = fargatesim.tune("example:checkout-api", "example:spaces/checkout-target-and-floor", seeds=3, trials=60, jobs=2)
     t.best              # the best trial's row: its parameters and figures
     t.best_scenario     # the scenario with them, ready for fargatesim.simulate
     t.trials            # one row per trial; t.runs one per trial and seed

@@ -1,6 +1,7 @@
 """What `fargatesim tune` searches: a SPACE file of scenario keys and their ranges.
 
     # space.yaml
+    description: the CPU target and the floor    # what it searches (`fargatesim examples` shows it)
     parameters:
       autoscaling.policies[0].target_tracking_scaling_policy_configuration.target_value: {low: 30, high: 85}
       autoscaling.min_capacity: {low: 1, high: 20, integer: true}
@@ -126,9 +127,12 @@ def space_from_dict(data, scenario, source: str | None = None) -> Space:
 
     if not isinstance(data, dict):
         fail(f"expected a mapping with `parameters` (scenario key paths and their ranges); got {_kind(data)}")
-    unknown = sorted(set(data) - {"parameters", "objective", "slo_share"})
+    unknown = sorted(set(data) - {"description", "parameters", "objective", "slo_share"})
     if unknown:
-        fail(f"unknown key {unknown[0]!r}; allowed keys here: parameters, objective, slo_share", unknown[0])
+        fail(f"unknown key {unknown[0]!r}; allowed keys here: description, parameters, objective, slo_share",
+             unknown[0])
+    if not isinstance(data.get("description", ""), str):
+        fail(f"expected text saying what the space searches; got {_kind(data['description'])}", "description")
     raw = data.get("parameters")
     if not isinstance(raw, dict) or not raw:
         fail("expected at least one scenario key path with its range, e.g. "
