@@ -17,6 +17,7 @@ from fargatesim.engine import Simulation, simulated_history
 from fargatesim.records.cloudwatch_data import metric_data_document
 from fargatesim.results import FORECAST_COLUMNS, Result
 from fargatesim.scenario import ScenarioError, load_scenario, scenario_from_dict
+from fargatesim.traffic import rate_curve
 
 ROOT = Path(__file__).parent.parent
 TRACE = ROOT / "scenarios" / "traces" / "clarknet-1995-08-28-week-100s.csv"
@@ -67,6 +68,9 @@ def test_a_simulated_history_keeps_the_runs_clock_hours_when_it_starts_within_on
     assert forecast.time.iloc[0] == "2026-01-08T00:00:00Z" and forecast.t_s.iloc[0] == -1200
     # 23 hours are not the 24 a forecast needs: the first comes once the run's first hour is in.
     assert sim.predictive[0].clock.forecasts[0].issued_s == pytest.approx(40 * 60 + 183)
+    # That hour's 40 minutes count as a whole hour at their rate.
+    thirds = rate_curve(s.traffic, start=datetime(2026, 1, 8, tzinfo=timezone.utc), duration=3600, tick=1200)
+    assert sim.predictive[0].hours[0].load == pytest.approx(thirds[1:].mean() * 3600, rel=0.002)
 
 
 def cloudwatch_file(tmp_path: Path, start: datetime, hours: int, *, gap=(), stop_early=0) -> Path:

@@ -67,12 +67,16 @@ class HourlyReader:
 
     def __init__(self, spec, store):
         self.spec, self.store = spec, store
+        self.whole = 1.0        # the hour over the minutes read (above 1 for a part hour)
 
     def hour(self, first_s: float, stop_s: float) -> tuple[float, float, float]:
-        """(load, scaling, capacity) over the run's minutes in [first_s, stop_s)."""
+        """(load, scaling, capacity) over the run's minutes in [first_s, stop_s). An hour the run
+        covers only part of (one it starts within) counts its sums as over the whole hour, at the
+        rate of the part."""
         m0, m1 = int(math.ceil(max(first_s, 0.0) / MINUTE - 1e-9)), int(math.floor(stop_s / MINUTE + 1e-9))
         if m1 <= m0:
             return math.nan, math.nan, math.nan
+        self.whole = (stop_s - first_s) / MINUTE / (m1 - m0)
         spec = self.spec
         capacity = (self._customized(spec.customized_capacity_metric_specification, m0, m1)
                     if spec.customized_capacity_metric_specification is not None
@@ -90,7 +94,7 @@ class HourlyReader:
             return self._customized(metric, m0, m1)
         if kind == "requests":
             if role == "load":
-                return _combine(np.nan_to_num(self._minutes(ELB, "RequestCount", "Sum", m0, m1)), "Sum")
+                return self.whole * _combine(np.nan_to_num(self._minutes(ELB, "RequestCount", "Sum", m0, m1)), "Sum")
             return _combine(self._minutes(ELB, "RequestCountPerTarget", "Sum", m0, m1), "Average")
         name = "CPUUtilization" if kind == "cpu" else "MemoryUtilization"
         utilisation = self._minutes(ECS, name, "Average", m0, m1)
@@ -105,7 +109,8 @@ class HourlyReader:
             if query.metric_stat is not None:
                 stat = query.metric_stat
                 minutes = self._minutes(stat.metric.namespace, stat.metric.metric_name, stat.stat, m0, m1)
-                values[query.id] = np.array([_combine(minutes, stat.stat)])
+                whole = self.whole if stat.stat in ("Sum", "SampleCount") else 1.0
+                values[query.id] = np.array([whole * _combine(minutes, stat.stat)])
         for query in metric.metric_data_queries:
             if query.expression is not None:
                 values[query.id] = np.asarray(evaluate(query.expression, values), dtype=float).reshape(-1)[:1]
