@@ -94,8 +94,7 @@ def test_a_copy_holds_the_scenario_and_its_trace_and_runs_after_an_edit(tmp_path
     out = capsys.readouterr().out
     assert f"fargatesim run {copy / 'nasa-1995-trace-replay.yaml'}" in out
     assert sorted(str(p.relative_to(copy)) for p in copy.rglob("*") if p.is_file()) == [
-        "nasa-1995-trace-replay.yaml", "traces/LICENSE-azure-cc-by-4.0.txt", "traces/README.md",
-        "traces/nasa-1995-07-10-week-1s.csv"]
+        "nasa-1995-trace-replay.yaml", "traces/README.md", "traces/nasa-1995-07-10-week-1s.csv"]
     scenario_file = copy / "nasa-1995-trace-replay.yaml"
     scenario_file.write_text(scenario_file.read_text().replace("scale: 100,", "scale: 50,"))
     edited = load_scenario(scenario_file)
@@ -195,3 +194,23 @@ def test_a_space_file_may_say_what_it_searches(tmp_path, capsys):
                  "-o", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"fargatesim: {space}: description: expected text saying what the space searches")
+
+
+def test_a_copied_trace_takes_the_licences_that_cover_it_and_no_others(tmp_path):
+    root = tmp_path / "examples"
+    (root / "traces").mkdir(parents=True)
+    for name in ("README.md", "LICENSE-azure-cc-by-4.0.txt", "LICENSE"):
+        (root / "traces" / name).write_text(name)
+    for source in ("azure", "clarknet"):
+        (root / "traces" / f"{source}-day.csv").write_text("time_s,requests\n0,5\n1,6\n")
+        (root / f"{source}.yaml").write_text(yaml.safe_dump({
+            "name": source, "description": "Does it hold?",
+            "traffic": [{"trace": {"file": f"traces/{source}-day.csv", "loop": True}}], "workload": {"cpu_ms": 10},
+            "task_definition": {"cpu": 256, "memory": 512,
+                                "container_definitions": [{"name": "app", "port_mappings": [{"container_port": 80}]}]}}))
+    files = {source: sorted(map(str, examples.find(source, scenarios=root, reference=root / "none.yaml").files()))
+             for source in ("azure", "clarknet")}
+    # A licence named for a source goes with that source's traces; a plain LICENSE with every trace.
+    assert files["azure"] == ["azure.yaml", "traces/LICENSE", "traces/LICENSE-azure-cc-by-4.0.txt",
+                              "traces/README.md", "traces/azure-day.csv"]
+    assert files["clarknet"] == ["clarknet.yaml", "traces/LICENSE", "traces/README.md", "traces/clarknet-day.csv"]

@@ -35,8 +35,18 @@ SCENARIOS = HERE / "scenarios"
 REFERENCE = HERE / "scenario-reference.yaml"
 STARTER = HERE / "starter.yaml"
 TRACES = "traces"
-# Files that travel with a trace wherever it is copied: its source and licence.
+# Files that travel with a trace wherever it is copied: the folder's README (every trace's
+# source) and the licences of that trace. A licence named LICENSE-SOURCE-... covers the traces
+# whose names start with SOURCE (LICENSE-azure-cc-by-4.0.txt: azure-*.csv); a plain LICENSE*,
+# every trace of its folder.
 _ATTRIBUTION = ("README.md", "LICENSE*")
+
+
+def _covers(licence: Path, trace: str) -> bool:
+    if licence.name == "README.md":
+        return True
+    source = licence.stem.split("-")[1] if licence.stem.count("-") >= 1 else ""
+    return not source or Path(trace).name.startswith(source + "-")
 _DESCRIPTIONS = {
     "reference": "every section and key a scenario file may hold, with its default and meaning",
     TRACES: "real request-rate traces (CSV) for `trace` traffic, with their sources and licences",
@@ -74,7 +84,8 @@ class Example:
         used = [own.parent / name for name in _traces(data) + _policy_files(data)]
         for trace in _traces(data):
             folder = self.root / own.parent / Path(trace).parent
-            used += [p.relative_to(self.root) for pattern in _ATTRIBUTION for p in folder.glob(pattern)]
+            used += [p.relative_to(self.root) for pattern in _ATTRIBUTION for p in folder.glob(pattern)
+                     if _covers(p, trace)]
         for rel in used:
             _inside(rel, self)
         return [own, *sorted(set(used) - {own})]
