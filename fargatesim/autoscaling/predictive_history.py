@@ -1,7 +1,8 @@
 """A predictive policy's history from recorded CloudWatch datapoints (history: {source: file}).
 
 The file is what `aws cloudwatch get-metric-data` prints, or the console graph's CSV download
-(records/cloudwatch_data.py reads both). Its series are matched to the load metric by name:
+(records/cloudwatch_data.py reads both). Its series are found by metric name as calibrate and
+backtest find them (records.metric_series: the label, or a query Id ending with the name):
 
     requests (ALBRequestCount, TotalALBRequestCount)   RequestCount, summed over each hour
     cpu, memory                                        CPUUtilization (or MemoryUtilization) x
@@ -24,24 +25,13 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
-from ..records.cloudwatch_data import read_metric_data
+from ..records.cloudwatch_data import metric_series, read_metric_data
 from ..scenario import ScenarioError
 from .predictive_metrics import kind_of
 from .predictive_policy import History
 
 HOUR_S = 3600.0
 DAY_H = 24
-
-
-def _series(frame: pd.DataFrame, name: str) -> pd.Series | None:
-    """The datapoints of the series whose label or id names metric `name` (and no longer one)."""
-    def names_it(text: str) -> bool:
-        text = str(text)
-        return name in text and not any(longer in text for longer in (name + "PerTarget",))
-    picked = frame[frame["label"].map(names_it) | frame["id"].map(names_it)]
-    if picked.empty:
-        return None
-    return picked.groupby("time_s")["value"].mean()
 
 
 def history_from_file(cfg, *, start: datetime, file: str | None, path: str) -> History:
@@ -65,13 +55,13 @@ def history_from_file(cfg, *, start: datetime, file: str | None, path: str) -> H
         how = "sum" if query.metric_stat.stat in ("Sum", "SampleCount") else "mean"
     series = []
     for name in wanted:
-        found = _series(frame, name)
+        found = metric_series(frame, name)
         if found is None:
             labels = sorted(set(frame["label"].astype(str))) or ["none"]
             raise ScenarioError(f"expected a series of {name} in {source} (the {kind or 'customized'} load metric "
                                 f"needs {' and '.join(wanted)}); its series: {', '.join(labels)}",
                                 file=file, path=path)
-        series.append(found)
+        series.append(found.groupby(level=0).mean())      # one value per time, across series
     joined = pd.concat(series, axis=1, join="inner").dropna()
     values = joined.prod(axis=1) if len(series) > 1 else joined.iloc[:, 0]
 

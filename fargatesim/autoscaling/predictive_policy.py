@@ -59,7 +59,6 @@ class PredictiveScalingPolicy:
     start: datetime
     clock: PredictiveClock = None
     hours: list = field(default_factory=list)     # the run's own hours, as recorded
-    floor: int | None = None
 
     def __post_init__(self):
         spec = self.cfg.metric
@@ -124,14 +123,12 @@ class PredictiveScalingPolicy:
     def _apply(self, now: float) -> None:
         forecast = self.clock.capacity_at(now)
         if forecast is None:
-            self.floor = None
             self.target.set_floor(self.name, None)
             return
         capacity, max_in_force = self.clock.bounded(forecast, self.target.max_capacity)
         if max_in_force > self.target.max_capacity:
             self.target.raise_max(self.name, max_in_force,
                                   f"IncreaseMaxCapacity: forecast {forecast} tasks + {self.cfg.max_capacity_buffer} %")
-        self.floor = capacity
         self.target.set_floor(self.name, capacity)
         if capacity > self.target.desired:
             self.target.recommend(Recommendation(

@@ -10,9 +10,9 @@ tasks_document) produce the same formats, for what a simulated run would have re
 """
 from .access_logs import access_log_frame, read_access_logs
 from .alb_logs import alb_log_frame, alb_log_lines, read_alb_logs
-from .cloudwatch_data import metric_data_document, read_metric_data
+from .cloudwatch_data import metric_data_document, metric_series, read_metric_data
 from .ecs_tasks import read_tasks, startup_seconds, tasks_document
 from .folder import record_files
 
 __all__ = ["access_log_frame", "alb_log_frame", "alb_log_lines", "metric_data_document", "read_access_logs",
-           "read_alb_logs", "read_metric_data", "read_tasks", "record_files", "startup_seconds", "tasks_document"]
+           "metric_series", "read_alb_logs", "read_metric_data", "read_tasks", "record_files", "startup_seconds", "tasks_document"]

@@ -48,6 +48,18 @@ def read_metric_data(path: str | Path) -> pd.DataFrame:
     return frame.reset_index(drop=True)
 
 
+def metric_series(frame: pd.DataFrame | None, name: str) -> pd.Series | None:
+    """The datapoints of metric `name` in a read_metric_data frame, indexed by time_s: the
+    series labelled `name` (the console CSV's labels are matched to their metric on reading),
+    or whose query Id ends with it (an Id such as "cpu_CPUUtilization"). None when there is none."""
+    if frame is None:
+        return None
+    rows = frame[(frame["label"] == name) | (frame["id"].str.lower().str.endswith(name.lower()))]
+    if rows.empty:
+        return None
+    return pd.Series(rows["value"].to_numpy(dtype=float), index=rows["time_s"].to_numpy())
+
+
 def _is_csv(file: Path) -> bool:
     with binary(file) as stream:
         return looks_like_metric_csv(stream.read(4096).decode("utf-8-sig", errors="replace"))

@@ -33,7 +33,7 @@ import pandas as pd
 
 from ..engine import simulate
 from ..output import write_files
-from ..records import read_metric_data, record_files
+from ..records import metric_series, read_metric_data, record_files
 from ..records.request_summary import summarise_requests
 from ..scenario import ScenarioError
 
@@ -96,8 +96,9 @@ def backtest(scenario, records: str | Path) -> Backtest:
     minutes = pd.DataFrame({"t_s": simulated["t_s"]})
     minutes["time"] = pd.to_datetime(start + minutes["t_s"], unit="s", utc=True)
     for label, column in COMPARED.items():
-        rows = recorded[(recorded["label"] == label) | recorded["id"].str.lower().str.endswith(label.lower())]
-        series = pd.Series(rows["value"].to_numpy(), index=np.round(rows["time_s"].to_numpy() - start, 3))
+        series = metric_series(recorded, label)
+        series = (pd.Series(dtype=float) if series is None else
+                  pd.Series(series.to_numpy(), index=np.round(series.index.to_numpy() - start, 3)))
         minutes[f"recorded_{label}"] = series.reindex(minutes["t_s"].to_numpy()).to_numpy()
         minutes[f"simulated_{label}"] = simulated[column].to_numpy()
     if kinds["alb_logs"]:

@@ -37,7 +37,7 @@ import yaml
 from scipy.stats import theilslopes
 
 from ..dataplane.queueing import cores_and_speed
-from ..records import read_metric_data, read_tasks, record_files, startup_seconds
+from ..records import metric_series, read_metric_data, read_tasks, record_files, startup_seconds
 from ..records.request_summary import RequestSummary, summarise_requests
 from ..scenario import ScenarioError
 
@@ -108,15 +108,6 @@ def calibrate(scenario, records: str | Path) -> Calibration:
     return calibration
 
 
-def _series(metrics: pd.DataFrame | None, name: str) -> pd.Series | None:
-    if metrics is None:
-        return None
-    rows = metrics[(metrics["label"] == name) | (metrics["id"].str.lower().str.endswith(name.lower()))]
-    if rows.empty:
-        return None
-    return pd.Series(rows["value"].to_numpy(dtype=float), index=rows["time_s"].to_numpy())
-
-
 def _traffic(cal: Calibration, logs: RequestSummary, metrics) -> None:
     if logs.requests:
         arrivals = logs.arrivals()
@@ -126,7 +117,7 @@ def _traffic(cal: Calibration, logs: RequestSummary, metrics) -> None:
                             f"{logs.requests:,} requests, one second at a time, from {logs.files} access log file(s)"))
         _set_period(cal, float(first), float(len(arrivals)))
         return
-    counts = _series(metrics, "RequestCount")
+    counts = metric_series(metrics, "RequestCount")
     if counts is None:
         cal.kept.append("traffic: no access log and no RequestCount datapoints")
         return
@@ -144,7 +135,7 @@ def _set_period(cal: Calibration, start: float, duration: float) -> None:
 
 
 def _cpu(cal: Calibration, metrics, task_vcpu: float, scenario) -> dict | None:
-    utilisation, requests, running = (_series(metrics, n) for n in ("CPUUtilization", "RequestCount",
+    utilisation, requests, running = (metric_series(metrics, n) for n in ("CPUUtilization", "RequestCount",
                                                                       "RunningTaskCount"))
     if utilisation is None or requests is None or running is None:
         cal.kept.append("workload.cpu_ms: needs CPUUtilization, RequestCount and RunningTaskCount datapoints")
@@ -204,7 +195,7 @@ def _keep_shape(current, mean: float):
 
 
 def _io(cal: Calibration, metrics, cpu: dict | None, scenario) -> None:
-    latency = _series(metrics, "TargetResponseTime")
+    latency = metric_series(metrics, "TargetResponseTime")
     if cpu is None or latency is None:
         cal.kept.append("workload.io_ms: needs TargetResponseTime and the CPU fit")
         return
@@ -241,7 +232,7 @@ def _memory(cal: Calibration, metrics, cpu: dict | None, scenario) -> None:
     held in flight (by Little's law, the requests it got per second x their mean latency): a
     Theil-Sen line whose intercept is the memory held when idle and slope the memory a request
     holds while in flight."""
-    memory, latency = _series(metrics, "MemoryUtilization"), _series(metrics, "TargetResponseTime")
+    memory, latency = metric_series(metrics, "MemoryUtilization"), metric_series(metrics, "TargetResponseTime")
     if cpu is None or memory is None or latency is None:
         cal.kept.append("workload.memory_mb_per_request and base_memory_mb: need MemoryUtilization, "
                         "TargetResponseTime and the CPU fit's minutes")
